@@ -1,0 +1,210 @@
+/*
+ * core.c — status text, the thread-local last error, the log callback,
+ * checked allocation and file hashing.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+static _Thread_local char last_error[1024];
+
+static lk_log_fn log_fn;
+static void *log_user;
+static _Atomic int log_max = LK_LOG_ERROR;
+
+const char *lk_version(void) { return LK_VERSION_STRING; }
+
+const char *lk_status_str(lk_status s)
+{
+    switch (s) {
+    case LK_OK: return "ok";
+    case LK_DONE: return "done";
+    case LK_ERR_IO: return "input/output error";
+    case LK_ERR_FORMAT: return "corrupt or unknown format";
+    case LK_ERR_TOO_LARGE: return "input too large";
+    case LK_ERR_MODEL: return "model missing or invalid";
+    case LK_ERR_MODEL_MISMATCH: return "gallery made with another model";
+    case LK_ERR_NOMEM: return "out of memory";
+    case LK_ERR_BACKEND: return "backend failure";
+    case LK_ERR_DB: return "database error";
+    case LK_ERR_MISUSE: return "invalid argument or call order";
+    case LK_ERR_NOT_FOUND: return "not found";
+    case LK_ERR_EXISTS: return "already exists";
+    case LK_ERR_NO_FACE: return "no face found";
+    case LK_ERR_MANY_FACES: return "several faces found";
+    }
+    return "unknown status";
+}
+
+const char *lk_last_error(void) { return last_error; }
+
+void lk__error_clear(void) { last_error[0] = '\0'; }
+
+lk_status lk__error(lk_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    lk__log(LK_LOG_DEBUG, "%s (%s)", last_error, lk_status_str(s));
+    return s;
+}
+
+void lk_log_set(lk_log_fn fn, lk_log_level max_level, void *user)
+{
+    log_fn = fn;
+    log_user = user;
+    atomic_store(&log_max, (int)max_level);
+}
+
+void lk__log(lk_log_level level, const char *fmt, ...)
+{
+    if (!log_fn || (int)level > atomic_load(&log_max))
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    log_fn(level, buf, log_user);
+}
+
+void lk_free(void *p) { free(p); }
+
+void *lk__malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        lk__error(LK_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *lk__calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        lk__error(LK_ERR_NOMEM, "out of memory allocating %zu x %zu bytes",
+                  n, size);
+    return p;
+}
+
+void *lk__realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        lk__error(LK_ERR_NOMEM, "out of memory allocating %zu bytes", n);
+    return q;
+}
+
+char *lk__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = lk__malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void to_hex(const unsigned char *md, unsigned n, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
+
+void lk__sha256_hex(const void *data, size_t n, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+    to_hex(md, len, hex);
+}
+
+lk_status lk__sha256_file(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx) {
+        fclose(f);
+        return lk__error(LK_ERR_NOMEM, "%s: out of memory hashing", path);
+    }
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    unsigned char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        EVP_DigestUpdate(ctx, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    if (bad)
+        return lk__error(LK_ERR_IO, "%s: read error", path);
+    to_hex(md, len, hex);
+    return LK_OK;
+}
+
+lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
+                        size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = lk__malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return LK_ERR_NOMEM;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max_bytes) {
+                free(buf);
+                fclose(f);
+                return lk__error(LK_ERR_TOO_LARGE, "%s: larger than %zu bytes",
+                                 path, max_bytes);
+            }
+            size_t ncap = cap * 2 > max_bytes ? max_bytes + 1 : cap * 2;
+            uint8_t *nb = lk__realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return LK_ERR_NOMEM;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return lk__error(LK_ERR_IO, "%s: read error", path);
+    }
+    if (n > max_bytes) {
+        free(buf);
+        return lk__error(LK_ERR_TOO_LARGE, "%s: larger than %zu bytes", path,
+                         max_bytes);
+    }
+    *out = buf;
+    *n_out = n;
+    return LK_OK;
+}

@@ -1,0 +1,41 @@
+/*
+ * core.h — shared-but-private helpers of the engine: error recording,
+ * logging, checked allocation, hashing.  Every engine file includes it.
+ */
+#ifndef LK_CORE_H
+#define LK_CORE_H
+
+#include "likeness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define LK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LK__PRINTF(a, b)
+#endif
+
+/* Record a failure for lk_last_error() and return s, so that a caller can
+ * write `return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));`. */
+lk_status lk__error(lk_status s, const char *fmt, ...) LK__PRINTF(2, 3);
+void lk__error_clear(void);
+
+void lk__log(lk_log_level level, const char *fmt, ...) LK__PRINTF(2, 3);
+
+/* malloc/calloc/realloc that record LK_ERR_NOMEM in lk_last_error(). */
+void *lk__malloc(size_t n);
+void *lk__calloc(size_t n, size_t size);
+void *lk__realloc(void *p, size_t n);
+char *lk__strdup(const char *s);
+
+/* Lower-case hex sha256 of a file (65 bytes with the NUL).  LK_ERR_IO. */
+lk_status lk__sha256_file(const char *path, char hex[65]);
+void lk__sha256_hex(const void *data, size_t n, char hex[65]);
+
+/* Read a whole file, refusing files over max_bytes.  *out is malloc'd. */
+lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
+                        size_t *n_out);
+
+#endif

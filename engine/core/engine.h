@@ -1,0 +1,24 @@
+/*
+ * engine.h — the insides of lk_engine and lk_session, shared by the areas
+ * that need the loaded models (face, gallery, match).
+ */
+#ifndef LK_ENGINE_H
+#define LK_ENGINE_H
+
+#include "core/manifest.h"
+#include "face/face.h"
+
+struct lk_engine {
+    lk__manifest manifest;
+    lk__model *detect;       /* role face_detect */
+    lk__model *landmark;     /* role face_landmark */
+    lk__model *embed;        /* role face_embed: the recogniser in use */
+    int threads;
+};
+
+struct lk_session {
+    lk_engine *eng;
+    lk__face_nets *face;
+};
+
+#endif

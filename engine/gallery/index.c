@@ -1,0 +1,2 @@
+/* placeholder until written */
+typedef int lk__placeholder_index;

@@ -1,0 +1,405 @@
+/*
+ * likeness.h — the public C API of Likeness, a likeness-protection engine.
+ *
+ * Likeness registers performers from photos into a gallery and finds their
+ * faces in other media.  Typical use:
+ *
+ *     lk_engine *eng;  lk_session *ses;  lk_gallery *gal;  lk_scan_result *res;
+ *     lk_engine_params ep = lk_engine_default_params();
+ *     if (lk_engine_open(&ep, &eng) != LK_OK) die(lk_last_error());
+ *     lk_session_new(eng, &ses);
+ *     lk_gallery_open("gallery", eng, LK_GALLERY_CREATE, &gal);
+ *     lk_gallery_add_performer(gal, "p-0001", "A. Performer");
+ *     lk_gallery_enroll_file(gal, ses, "p-0001", "headshot.jpg", 0, NULL);
+ *     lk_scan_params sp = lk_scan_default_params();
+ *     if (lk_scan_file(gal, ses, "upload.jpg", &sp, &res) == LK_OK) {
+ *         for (int i = 0; i < res->n_findings; i++)
+ *             printf("%s %.3f\n", res->findings[i].performer_id,
+ *                    res->findings[i].score);
+ *         lk_scan_result_free(res);
+ *     }
+ *     lk_gallery_close(gal);  lk_session_free(ses);  lk_engine_free(eng);
+ *
+ * Threads: an lk_engine may be shared by any number of threads; an
+ * lk_session is used by one thread at a time; an lk_gallery may be shared
+ * by any number of threads (searches run concurrently, changes are
+ * serialised inside it).
+ *
+ * Conventions (as in SQLite): functions return an lk_status; outputs come
+ * last and are set to NULL (or zeroed) on failure; every _open/_new has one
+ * _close/_free and freeing NULL does nothing; lk_last_error() names the file
+ * and the cause of the calling thread's last failure.  The library never
+ * prints: install a log callback with lk_log_set().
+ */
+#ifndef LIKENESS_H
+#define LIKENESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LK_BUILDING_LIBRARY) && defined(__GNUC__)
+#define LK_API __attribute__((visibility("default")))
+#else
+#define LK_API
+#endif
+
+#define LK_VERSION_MAJOR 0
+#define LK_VERSION_MINOR 1
+#define LK_VERSION_PATCH 0
+#define LK_VERSION_STRING "0.1.0"
+
+/** The library's version string, "MAJOR.MINOR.PATCH"; static storage. */
+LK_API const char *lk_version(void);
+
+/* ------------------------------------------------------------------------
+ * Status codes and errors
+ * ---------------------------------------------------------------------- */
+
+typedef enum lk_status {
+    LK_OK = 0,
+    LK_DONE = 1,               /* not a failure: iteration finished early */
+    LK_ERR_IO = 10,            /* a file could not be read or written */
+    LK_ERR_FORMAT,             /* input is corrupt, truncated or of no known type */
+    LK_ERR_TOO_LARGE,          /* input exceeds a configured limit */
+    LK_ERR_MODEL,              /* a model is missing, corrupt or fails to load */
+    LK_ERR_MODEL_MISMATCH,     /* gallery made with another model than the engine's */
+    LK_ERR_NOMEM,              /* out of memory */
+    LK_ERR_BACKEND,            /* OpenCV, FAISS or libvips reported a failure */
+    LK_ERR_DB,                 /* the gallery database failed */
+    LK_ERR_MISUSE,             /* invalid argument or call order */
+    LK_ERR_NOT_FOUND,          /* no such performer or file */
+    LK_ERR_EXISTS,             /* already exists */
+    LK_ERR_NO_FACE,            /* enrolment: no face in the image */
+    LK_ERR_MANY_FACES          /* enrolment: several faces and no choice asked for */
+} lk_status;
+
+/** Static English text for a status code; never NULL. */
+LK_API const char *lk_status_str(lk_status s);
+
+/**
+ * Detail of the calling thread's most recent failure, naming the file and
+ * the cause ("photo.jpg: not a known image format").  Thread-local; valid
+ * until the thread's next call into the library.  Empty string when none.
+ */
+LK_API const char *lk_last_error(void);
+
+typedef enum lk_log_level {
+    LK_LOG_ERROR = 0,
+    LK_LOG_WARN,
+    LK_LOG_INFO,
+    LK_LOG_DEBUG
+} lk_log_level;
+
+typedef void (*lk_log_fn)(lk_log_level level, const char *msg, void *user);
+
+/**
+ * Install a log callback (NULL: discard all messages, the default).
+ * Messages at or below max_level are delivered.  The callback may be called
+ * from any thread that is inside the library; it must be thread-safe.
+ * Set it before other threads use the library.
+ */
+LK_API void lk_log_set(lk_log_fn fn, lk_log_level max_level, void *user);
+
+/** Free memory the library handed out as plain char* (lk_*_json strings). */
+LK_API void lk_free(void *p);
+
+/* ------------------------------------------------------------------------
+ * Engine: loaded models, shared read-only by any number of threads
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_engine lk_engine;
+typedef struct lk_session lk_session;
+
+typedef struct lk_engine_params {
+    /* Directory holding manifest.json and the model files.  NULL: the
+     * environment variable LIKENESS_MODEL_DIR, else the directory fixed at
+     * build time (the source tree's models/ when not installed). */
+    const char *model_dir;
+    /* Face recogniser: a model id from the manifest ("fr_feature@0.0.1").
+     * NULL: the manifest's default recogniser. */
+    const char *face_model;
+    /* Threads one inference call may use.  0: OpenCV's default (all
+     * cores).  Set 1 when the caller runs one session per core. */
+    int threads;
+    /* Verify each model file's sha256 against the manifest on load. 1. */
+    int verify_models;
+} lk_engine_params;
+
+LK_API lk_engine_params lk_engine_default_params(void);
+
+/**
+ * Load the manifest and the face models.
+ * Returns LK_OK, LK_ERR_MODEL (missing file, checksum mismatch, load
+ * failure: lk_last_error() says which), LK_ERR_IO, LK_ERR_NOMEM.
+ * *out is set to NULL on failure.  Free with lk_engine_free() after every
+ * session made from it.
+ */
+LK_API lk_status lk_engine_open(const lk_engine_params *params,
+                                lk_engine **out);
+LK_API void lk_engine_free(lk_engine *eng);
+
+typedef enum lk_modality { LK_MODALITY_FACE = 0 } lk_modality;
+
+typedef struct lk_model_info {
+    const char *id;            /* "fr_feature@0.0.1" */
+    const char *role;          /* "face_detect", "face_landmark", "face_embed" */
+    const char *file;          /* absolute path of the weights */
+    const char *sha256;
+    int input_w, input_h, input_c;
+    int dim;                   /* output dimension of an embedder, else 0 */
+    float threshold;           /* calibrated match threshold of an embedder */
+} lk_model_info;
+
+/**
+ * Describe the i-th model the engine loaded (0..n-1).  Returns LK_DONE
+ * when i is past the last.  Strings live as long as the engine.
+ */
+LK_API lk_status lk_engine_model(const lk_engine *eng, int i,
+                                 lk_model_info *out);
+
+/** Id and dimension of the recogniser the engine embeds faces with. */
+LK_API const char *lk_engine_face_model_id(const lk_engine *eng);
+LK_API int lk_engine_face_dim(const lk_engine *eng);
+
+/**
+ * Per-thread state: network instances and scratch buffers.  A session is
+ * used by one thread at a time; make one per worker thread.
+ * Returns LK_OK, LK_ERR_MODEL, LK_ERR_NOMEM.
+ */
+LK_API lk_status lk_session_new(lk_engine *eng, lk_session **out);
+LK_API void lk_session_free(lk_session *ses);
+
+/* ------------------------------------------------------------------------
+ * Faces in an image
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_detect_params {
+    float min_score;         /* detector confidence to keep a face; 0.7 */
+    float nms_iou;           /* overlap above which boxes merge; 0.4 */
+    int min_face;            /* smallest face side in pixels to keep; 24 */
+    int max_faces;           /* keep at most this many, largest first; 64 */
+    int pyramid;             /* 1: also search tiles of large images for
+                                small faces (costs a detector call a tile) */
+    int64_t max_pixels;      /* refuse images with more pixels, before
+                                decoding them; 100000000 */
+} lk_detect_params;
+
+LK_API lk_detect_params lk_detect_default_params(void);
+
+typedef struct lk_face {
+    float x, y, w, h;        /* box in pixels of the upright image */
+    float score;             /* detector confidence, 0..1 */
+    float landmarks[5][2];   /* eyes (left, right as seen), nose tip,
+                                mouth corners (left, right), pixels */
+} lk_face;
+
+typedef struct lk_faces {
+    int width, height;       /* upright image size (after EXIF orientation) */
+    int count;               /* faces found, largest first */
+    int dim;                 /* embedding dimension */
+    lk_face *faces;          /* count entries */
+    float *embeddings;       /* count * dim floats, each row L2-normalised */
+} lk_faces;
+
+/**
+ * Decode an image file (JPEG, PNG, WebP, TIFF, GIF first frame, HEIF where
+ * libvips has it), apply its EXIF orientation, find faces and embed each.
+ * An image with no face is LK_OK with count 0.
+ * Returns LK_OK, LK_ERR_IO, LK_ERR_FORMAT, LK_ERR_TOO_LARGE, LK_ERR_BACKEND,
+ * LK_ERR_NOMEM.  Free *out with lk_faces_free().
+ */
+LK_API lk_status lk_faces_from_file(lk_session *ses, const char *path,
+                                    const lk_detect_params *params,
+                                    lk_faces **out);
+
+/** As lk_faces_from_file() on 8-bit interleaved RGB pixels in memory. */
+LK_API lk_status lk_faces_from_rgb(lk_session *ses, const uint8_t *rgb,
+                                   int width, int height, int stride,
+                                   const lk_detect_params *params,
+                                   lk_faces **out);
+LK_API void lk_faces_free(lk_faces *faces);
+
+/* ------------------------------------------------------------------------
+ * Gallery: a directory with gallery.db (the source of truth) and the
+ * derived FAISS index
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_gallery lk_gallery;
+
+enum {
+    LK_GALLERY_CREATE = 1 << 0,    /* create the directory and database */
+    LK_GALLERY_READONLY = 1 << 1   /* no changes; index rebuilt in memory */
+};
+
+/**
+ * Open (or with LK_GALLERY_CREATE, create) the gallery in directory dir.
+ * A new gallery records the engine's face model; an existing one made with
+ * another model is refused with LK_ERR_MODEL_MISMATCH.  The index is
+ * loaded, or rebuilt from the database when missing or stale.
+ * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
+ * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_NOMEM.  The engine must outlive
+ * the gallery.
+ */
+LK_API lk_status lk_gallery_open(const char *dir, lk_engine *eng,
+                                 unsigned flags, lk_gallery **out);
+LK_API void lk_gallery_close(lk_gallery *gal);
+
+/**
+ * Register a performer under the caller's id (any non-empty UTF-8 string
+ * up to 256 bytes).  When the performer exists, a non-NULL name replaces
+ * the old one.  Returns LK_OK, LK_ERR_MISUSE, LK_ERR_DB.
+ */
+LK_API lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
+                                          const char *name);
+
+enum {
+    LK_ENROLL_LARGEST = 1 << 0     /* several faces: take the largest */
+};
+
+typedef struct lk_enroll_result {
+    int64_t template_id;       /* row id of the new template */
+    int faces_found;           /* faces the image held */
+    lk_face face;              /* the face enrolled */
+    int duplicate;             /* 1: this file was already enrolled for the
+                                  performer; nothing was added */
+} lk_enroll_result;
+
+/**
+ * Add a face template to a registered performer from an image file.
+ * The image must hold exactly one face, or with LK_ENROLL_LARGEST at least
+ * one.  Returns LK_OK, LK_ERR_NOT_FOUND (no such performer), LK_ERR_NO_FACE,
+ * LK_ERR_MANY_FACES, the codes of lk_faces_from_file(), LK_ERR_DB.
+ * out may be NULL.
+ */
+LK_API lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
+                                        const char *performer_id,
+                                        const char *path, unsigned flags,
+                                        lk_enroll_result *out);
+
+/**
+ * Erase a performer: the performer's row, consent records and templates,
+ * and their vectors in the index.  Deleted database pages are overwritten
+ * (secure_delete) and the write-ahead log truncated, so no embedding bytes
+ * remain in the gallery's files.  The audit log keeps the id and the time
+ * of the erasure only.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
+ */
+LK_API lk_status lk_gallery_remove_performer(lk_gallery *gal,
+                                             const char *performer_id);
+
+typedef struct lk_performer_info {
+    const char *id;
+    const char *name;          /* "" when none was given */
+    int64_t created;           /* unix seconds */
+    int face_templates;
+} lk_performer_info;
+
+typedef int (*lk_performer_fn)(const lk_performer_info *p, void *user);
+
+/**
+ * Call fn for every performer in id order.  The strings are valid during
+ * the call only.  fn returns non-zero to stop; lk_gallery_performers()
+ * then returns LK_DONE.  Returns LK_OK, LK_DONE, LK_ERR_DB.
+ */
+LK_API lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
+                                       void *user);
+
+typedef struct lk_gallery_stats {
+    int64_t performers;
+    int64_t templates;
+    int64_t generation;        /* bumped by every change of templates */
+    int64_t db_bytes;          /* gallery.db size on disk */
+    int index_rebuilt;         /* 1: the index was rebuilt on open */
+    const char *face_model;    /* recorded model id; lives as the gallery */
+    int face_dim;
+} lk_gallery_stats;
+
+LK_API lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out);
+
+/**
+ * Append an entry to the audit log (enrol and remove log themselves).
+ * action is a short word ("scan"); performer_id and detail may be NULL.
+ */
+LK_API lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
+                                  const char *performer_id,
+                                  const char *detail);
+
+typedef struct lk_match {
+    const char *performer_id;  /* valid until the gallery changes or closes */
+    const char *performer_name;
+    int64_t template_id;       /* the best template of this performer */
+    float score;               /* cosine similarity, -1..1 */
+} lk_match;
+
+/**
+ * The k best performers for one L2-normalised embedding of the gallery's
+ * dimension, best first, one entry per performer (its best template).
+ * *n_out receives how many were filled (0..k).  Returns LK_OK,
+ * LK_ERR_MISUSE, LK_ERR_BACKEND.
+ */
+LK_API lk_status lk_gallery_search(lk_gallery *gal, const float *embedding,
+                                   int k, lk_match *out, int *n_out);
+
+/* ------------------------------------------------------------------------
+ * Scanning
+ * ---------------------------------------------------------------------- */
+
+typedef enum lk_decision {
+    LK_NO_MATCH = 0,
+    LK_MATCH = 1
+} lk_decision;
+
+typedef struct lk_scan_params {
+    float threshold;           /* cosine at or above which a face matches;
+                                  < -1: the recogniser's calibrated value */
+    int report_all;            /* 1: also report faces that match no one */
+    lk_detect_params detect;
+} lk_scan_params;
+
+LK_API lk_scan_params lk_scan_default_params(void);
+
+typedef struct lk_finding {
+    int face_index;            /* index of the face in the image */
+    lk_face face;
+    const char *performer_id;  /* NULL when nothing is enrolled */
+    const char *performer_name;
+    float score;               /* cosine to the performer's best template */
+    lk_decision decision;
+} lk_finding;
+
+typedef struct lk_scan_result {
+    char *path;
+    int width, height;         /* upright image size */
+    int faces;                 /* faces detected */
+    float threshold;           /* the threshold the decisions used */
+    int n_findings;
+    lk_finding *findings;      /* matches, best first; with report_all also
+                                  the faces that matched no one */
+} lk_scan_result;
+
+/**
+ * Find registered performers in an image file.  Every detected face is
+ * searched in the gallery; a face whose best score reaches the threshold
+ * is a finding with decision LK_MATCH.  Returns LK_OK (with or without
+ * findings), the codes of lk_faces_from_file(), LK_ERR_BACKEND.
+ * Free *out with lk_scan_result_free(); it holds copies of all strings.
+ */
+LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,
+                              const char *path, const lk_scan_params *params,
+                              lk_scan_result **out);
+LK_API void lk_scan_result_free(lk_scan_result *res);
+
+/**
+ * The result as one JSON object on one line (no newline), in the schema
+ * documented in README.md ("JSON Lines output").  Free with lk_free().
+ * Returns NULL when out of memory.
+ */
+LK_API char *lk_scan_result_json(const lk_scan_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIKENESS_H */
