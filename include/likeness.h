@@ -399,6 +399,17 @@ LK_API void lk_scan_result_free(lk_scan_result *res);
  */
 LK_API char *lk_scan_result_json(const lk_scan_result *res);
 
+/**
+ * A JSON Lines record for a file that could not be scanned:
+ * {"path":…,"error":{"status":"format","message":…}}.  message is usually
+ * lk_last_error().  Free with lk_free(); NULL when out of memory.
+ */
+LK_API char *lk_error_json(const char *path, lk_status status,
+                           const char *message);
+
+/** Short machine name of a status for JSON ("io", "format", …). */
+LK_API const char *lk_status_name(lk_status s);
+
 #ifdef __cplusplus
 }
 #endif

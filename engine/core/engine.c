@@ -1,2 +1,256 @@
-/* placeholder until written */
-typedef int lk__placeholder_engine;
+/*
+ * engine.c — lk_engine (manifest and verified weights, shared read-only)
+ * and lk_session (one thread's networks), and the image entry points that
+ * run decode → detect → embed.
+ */
+#include "core/engine.h"
+
+#include "cv/cv_bridge.h"
+#include "lk_config.h"
+#include "media/image.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+lk_engine_params lk_engine_default_params(void)
+{
+    lk_engine_params p;
+    memset(&p, 0, sizeof p);
+    p.verify_models = 1;
+    return p;
+}
+
+lk_detect_params lk_detect_default_params(void)
+{
+    lk_detect_params p;
+    memset(&p, 0, sizeof p);
+    p.min_score = 0.7f;
+    p.nms_iou = 0.4f;
+    p.min_face = 24;
+    p.max_faces = 64;
+    p.pyramid = 1;
+    p.max_pixels = 100000000;
+    return p;
+}
+
+static int has_manifest(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    if (!dir || !*dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Explicit choices are taken as given, so that a wrong one fails loudly;
+ * the built-in places are tried in order. */
+static const char *model_dir(const lk_engine_params *p)
+{
+    if (p->model_dir && *p->model_dir)
+        return p->model_dir;
+    const char *env = getenv("LIKENESS_MODEL_DIR");
+    if (env && *env)
+        return env;
+    if (has_manifest(LK_MODEL_DIR))
+        return LK_MODEL_DIR;
+    return LK_INSTALLED_MODEL_DIR;
+}
+
+static lk_status need_model(lk_engine *eng, const char *role, const char *id,
+                            lk__model **out)
+{
+    *out = lk__manifest_find(&eng->manifest, role, id);
+    if (!*out) {
+        if (id)
+            return lk__error(LK_ERR_MODEL, "%s/manifest.json: no %s model "
+                             "with id '%s'", eng->manifest.dir, role, id);
+        return lk__error(LK_ERR_MODEL, "%s/manifest.json: no %s model",
+                         eng->manifest.dir, role);
+    }
+    return LK_OK;
+}
+
+lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
+{
+    lk_engine_params defaults = lk_engine_default_params();
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_engine_open: out is NULL");
+    *out = NULL;
+    if (!params)
+        params = &defaults;
+    lk__error_clear();
+
+    lk_engine *eng = lk__calloc(1, sizeof *eng);
+    if (!eng)
+        return LK_ERR_NOMEM;
+    eng->threads = params->threads;
+    lk_status s = lk__media_init();
+    if (s == LK_OK)
+        s = lk__manifest_load(model_dir(params), &eng->manifest);
+    if (s == LK_OK)
+        s = need_model(eng, "face_detect", NULL, &eng->detect);
+    if (s == LK_OK)
+        s = need_model(eng, "face_landmark", NULL, &eng->landmark);
+    if (s == LK_OK)
+        s = need_model(eng, "face_embed", params->face_model, &eng->embed);
+    lk__model *use[3] = {eng->detect, eng->landmark, eng->embed};
+    for (int i = 0; i < 3 && s == LK_OK; i++)
+        s = lk__model_load_weights(use[i], params->verify_models);
+    if (s == LK_OK && params->threads > 0)
+        lk__cv_set_threads(params->threads);
+    /* Build one set of networks now so that a model OpenCV cannot load
+     * fails here, at open, rather than in the first worker. */
+    lk__face_nets *probe = NULL;
+    if (s == LK_OK)
+        s = lk__face_nets_new(eng->detect, eng->landmark, eng->embed, &probe);
+    lk__face_nets_free(probe);
+    if (s != LK_OK) {
+        lk_engine_free(eng);
+        return s;
+    }
+    lk__log(LK_LOG_INFO, "engine: models from %s, recogniser %s (%d-D)",
+            eng->manifest.dir, eng->embed->id, eng->embed->dim);
+    *out = eng;
+    return LK_OK;
+}
+
+void lk_engine_free(lk_engine *eng)
+{
+    if (!eng)
+        return;
+    lk__manifest_free(&eng->manifest);
+    free(eng);
+}
+
+/* Only the models the engine loaded are listed: those are what it runs. */
+lk_status lk_engine_model(const lk_engine *eng, int i, lk_model_info *out)
+{
+    if (!eng || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_engine_model: NULL argument");
+    memset(out, 0, sizeof *out);
+    const lk__model *list[3] = {eng->detect, eng->landmark, eng->embed};
+    if (i < 0 || i >= 3)
+        return LK_DONE;
+    const lk__model *m = list[i];
+    out->id = m->id;
+    out->role = m->role;
+    out->file = m->path;
+    out->sha256 = m->sha256;
+    out->input_w = m->input_w;
+    out->input_h = m->input_h;
+    out->input_c = m->channels == LK__CH_GRAY ? 1 : 3;
+    out->dim = m->dim;
+    out->threshold = m->threshold;
+    return LK_OK;
+}
+
+const char *lk_engine_face_model_id(const lk_engine *eng)
+{
+    return eng ? eng->embed->id : NULL;
+}
+
+int lk_engine_face_dim(const lk_engine *eng) { return eng ? eng->embed->dim : 0; }
+
+lk_status lk_session_new(lk_engine *eng, lk_session **out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_session_new: out is NULL");
+    *out = NULL;
+    if (!eng)
+        return lk__error(LK_ERR_MISUSE, "lk_session_new: engine is NULL");
+    lk_session *ses = lk__calloc(1, sizeof *ses);
+    if (!ses)
+        return LK_ERR_NOMEM;
+    ses->eng = eng;
+    lk_status s = lk__face_nets_new(eng->detect, eng->landmark, eng->embed,
+                                    &ses->face);
+    if (s != LK_OK) {
+        free(ses);
+        return s;
+    }
+    *out = ses;
+    return LK_OK;
+}
+
+void lk_session_free(lk_session *ses)
+{
+    if (!ses)
+        return;
+    lk__face_nets_free(ses->face);
+    free(ses);
+}
+
+void lk_faces_free(lk_faces *faces)
+{
+    if (!faces)
+        return;
+    free(faces->faces);
+    free(faces->embeddings);
+    free(faces);
+}
+
+lk_status lk_faces_from_rgb(lk_session *ses, const uint8_t *rgb, int width,
+                            int height, int stride,
+                            const lk_detect_params *params, lk_faces **out)
+{
+    lk_detect_params defaults = lk_detect_default_params();
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_faces_from_rgb: out is NULL");
+    *out = NULL;
+    if (!ses || !rgb || width <= 0 || height <= 0 || stride < width * 3)
+        return lk__error(LK_ERR_MISUSE, "lk_faces_from_rgb: bad image "
+                         "(%dx%d, stride %d)", width, height, stride);
+    if (!params)
+        params = &defaults;
+
+    lk_faces *f = lk__calloc(1, sizeof *f);
+    if (!f)
+        return LK_ERR_NOMEM;
+    f->width = width;
+    f->height = height;
+    f->dim = ses->eng->embed->dim;
+    lk_status s = lk__face_detect(ses->face, rgb, width, height, stride,
+                                  params, &f->faces, &f->count);
+    if (s == LK_OK && f->count > 0) {
+        f->embeddings = lk__malloc((size_t)f->count * (size_t)f->dim *
+                                   sizeof(float));
+        s = f->embeddings ? lk__face_embed(ses->face, rgb, width, height,
+                                           stride, f->faces, f->count,
+                                           f->embeddings)
+                          : LK_ERR_NOMEM;
+    }
+    if (s != LK_OK) {
+        lk_faces_free(f);
+        return s;
+    }
+    *out = f;
+    return LK_OK;
+}
+
+lk_status lk_faces_from_file(lk_session *ses, const char *path,
+                             const lk_detect_params *params, lk_faces **out)
+{
+    lk_detect_params defaults = lk_detect_default_params();
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_faces_from_file: out is NULL");
+    *out = NULL;
+    if (!ses || !path)
+        return lk__error(LK_ERR_MISUSE, "lk_faces_from_file: NULL argument");
+    if (!params)
+        params = &defaults;
+    lk__image img;
+    lk_status s = lk__image_load(path, params->max_pixels, &img);
+    if (s != LK_OK)
+        return s;
+    s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride, params, out);
+    lk__image_release(&img);
+    if (s != LK_OK && !strstr(lk_last_error(), path)) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", lk_last_error());
+        lk__error(s, "%s: %s", path, msg);
+    }
+    return s;
+}

@@ -1,2 +1,186 @@
-/* placeholder until written */
-typedef int lk__placeholder_manifest;
+/*
+ * manifest.c — reads models/manifest.json (jansson) and loads weights into
+ * memory with their sha256 checked, so every session builds its networks
+ * from bytes that were verified once.
+ */
+#include "manifest.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Larger than any model we ship by a wide margin; refuses a runaway file. */
+#define LK__MAX_MODEL_BYTES ((size_t)2 << 30)
+
+static char *dup_or_null(const char *s) { return s ? lk__strdup(s) : NULL; }
+
+static char *join_path(const char *dir, const char *file)
+{
+    if (file[0] == '/')
+        return lk__strdup(file);
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = lk__malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
+                             lk__model *m)
+{
+    const char *id = json_string_value(json_object_get(jm, "id"));
+    const char *role = json_string_value(json_object_get(jm, "role"));
+    const char *file = json_string_value(json_object_get(jm, "file"));
+    const char *sha = json_string_value(json_object_get(jm, "sha256"));
+    json_t *in = json_object_get(jm, "input");
+    if (!id || !role || !file || !sha || !json_is_object(in))
+        return lk__error(LK_ERR_MODEL,
+                         "%s: a model entry lacks id, role, file, sha256 or "
+                         "input", mpath);
+    if (strlen(sha) != 64)
+        return lk__error(LK_ERR_MODEL, "%s: model %s: sha256 is not 64 hex "
+                         "digits", mpath, id);
+
+    m->id = lk__strdup(id);
+    m->role = lk__strdup(role);
+    m->path = join_path(dir, file);
+    m->sha256 = lk__strdup(sha);
+    m->package = dup_or_null(json_string_value(json_object_get(jm, "package")));
+    m->align = dup_or_null(json_string_value(json_object_get(jm, "align")));
+    if (!m->id || !m->role || !m->path || !m->sha256)
+        return LK_ERR_NOMEM;
+    m->is_default = json_is_true(json_object_get(jm, "default"));
+    m->input_w = (int)json_integer_value(json_object_get(in, "width"));
+    m->input_h = (int)json_integer_value(json_object_get(in, "height"));
+    const char *ch = json_string_value(json_object_get(in, "channels"));
+    if (!ch || !strcmp(ch, "rgb"))
+        m->channels = LK__CH_RGB;
+    else if (!strcmp(ch, "bgr"))
+        m->channels = LK__CH_BGR;
+    else if (!strcmp(ch, "gray"))
+        m->channels = LK__CH_GRAY;
+    else
+        return lk__error(LK_ERR_MODEL, "%s: model %s: unknown channels '%s'",
+                         mpath, id, ch);
+    m->mean = (float)json_number_value(json_object_get(in, "mean"));
+    json_t *sc = json_object_get(in, "scale");
+    m->scale = sc ? (float)json_number_value(sc) : 1.0f;
+    m->dim = (int)json_integer_value(json_object_get(jm, "dim"));
+    m->threshold = (float)json_number_value(json_object_get(jm, "threshold"));
+    if (m->input_w <= 0 || m->input_h <= 0 || m->input_w > 4096 ||
+        m->input_h > 4096)
+        return lk__error(LK_ERR_MODEL, "%s: model %s: bad input size %dx%d",
+                         mpath, id, m->input_w, m->input_h);
+    if (!strcmp(role, "face_embed") && (m->dim <= 0 || m->dim > 65536))
+        return lk__error(LK_ERR_MODEL, "%s: model %s: embedder needs a dim "
+                         "in 1..65536", mpath, id);
+    return LK_OK;
+}
+
+lk_status lk__manifest_load(const char *dir, lk__manifest *out)
+{
+    memset(out, 0, sizeof *out);
+    char *mpath = join_path(dir, "manifest.json");
+    if (!mpath)
+        return LK_ERR_NOMEM;
+    json_error_t jerr;
+    json_t *root = json_load_file(mpath, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        lk_status s = lk__error(LK_ERR_MODEL, "%s: %s (line %d)", mpath,
+                                jerr.text, jerr.line);
+        free(mpath);
+        return s;
+    }
+    lk_status s = LK_OK;
+    json_t *models = json_object_get(root, "models");
+    size_t n = json_array_size(models);
+    if (!json_is_array(models) || n == 0) {
+        s = lk__error(LK_ERR_MODEL, "%s: no \"models\" array", mpath);
+        goto done;
+    }
+    out->dir = lk__strdup(dir);
+    out->models = lk__calloc(n, sizeof *out->models);
+    if (!out->dir || !out->models) {
+        s = LK_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->n = (int)i + 1;
+        s = parse_model(mpath, dir, json_array_get(models, i), &out->models[i]);
+        if (s != LK_OK)
+            goto done;
+    }
+done:
+    json_decref(root);
+    free(mpath);
+    if (s != LK_OK)
+        lk__manifest_free(out);
+    return s;
+}
+
+lk_status lk__model_load_weights(lk__model *m, int verify)
+{
+    if (m->weights)
+        return LK_OK;
+    uint8_t *buf;
+    size_t n;
+    lk_status s = lk__read_file(m->path, LK__MAX_MODEL_BYTES, &buf, &n);
+    if (s != LK_OK)
+        return lk__error(LK_ERR_MODEL, "model %s: %s (run models/fetch.sh)",
+                         m->id, lk_last_error());
+    if (verify) {
+        char hex[65];
+        lk__sha256_hex(buf, n, hex);
+        if (strcmp(hex, m->sha256) != 0) {
+            free(buf);
+            return lk__error(LK_ERR_MODEL, "%s: sha256 %s differs from the "
+                             "manifest's %s for model %s (run "
+                             "models/fetch.sh)", m->path, hex, m->sha256,
+                             m->id);
+        }
+    }
+    m->weights = buf;
+    m->n_weights = n;
+    return LK_OK;
+}
+
+lk__model *lk__manifest_find(const lk__manifest *mf, const char *role,
+                             const char *id)
+{
+    lk__model *fallback = NULL;
+    for (int i = 0; i < mf->n; i++) {
+        lk__model *m = &mf->models[i];
+        if (strcmp(m->role, role) != 0)
+            continue;
+        if (id) {
+            if (!strcmp(m->id, id))
+                return m;
+            continue;
+        }
+        if (m->is_default)
+            return m;
+        if (!fallback)
+            fallback = m;
+    }
+    return id ? NULL : fallback;
+}
+
+void lk__manifest_free(lk__manifest *mf)
+{
+    if (!mf)
+        return;
+    for (int i = 0; i < mf->n; i++) {
+        lk__model *m = &mf->models[i];
+        free(m->id);
+        free(m->role);
+        free(m->path);
+        free(m->sha256);
+        free(m->package);
+        free(m->align);
+        free(m->weights);
+    }
+    free(mf->models);
+    free(mf->dir);
+    memset(mf, 0, sizeof *mf);
+}

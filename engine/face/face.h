@@ -7,6 +7,7 @@
 #define LK_FACE_H
 
 #include "core/manifest.h"
+#include "cv/cv_bridge.h"
 
 typedef struct lk__face_nets lk__face_nets;
 
@@ -27,5 +28,36 @@ lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
  * L2-normalised. */
 lk_status lk__face_embed(lk__face_nets *nets, const uint8_t *rgb, int w, int h,
                          int stride, const lk_face *faces, int n, float *out);
+
+/* ---- shared by the face files only ---------------------------------- */
+
+/* A session's networks.  The models are the engine's and outlive it. */
+struct lk__face_nets {
+    const lk__model *detect_m, *landmark_m, *embed_m;
+    lk__cv_net *detect, *landmark, *embed;
+    float *scratch;          /* network input, grown as needed */
+    size_t n_scratch;        /* floats */
+};
+
+/* Check pixel arguments shared by the entry points: non-NULL, positive
+ * sizes, stride >= 3 * w.  LK_ERR_MISUSE naming `what`. */
+lk_status lk__face_check_rgb(const char *what, const uint8_t *rgb, int w,
+                             int h, int stride);
+
+/* nets->scratch with room for n floats, or NULL (LK_ERR_NOMEM recorded). */
+float *lk__face_scratch(lk__face_nets *nets, size_t n);
+
+/* Locate the 5 landmarks of n faces from their boxes (batched), writing
+ * faces[i].landmarks.  Coordinates here and in lk_face are continuous:
+ * pixel (i, j) covers [i, i+1) x [j, j+1).  LK_ERR_BACKEND, LK_ERR_NOMEM. */
+lk_status lk__face_landmarks(lk__face_nets *nets, const uint8_t *rgb, int w,
+                             int h, int stride, lk_face *faces, int n);
+
+/* Least-squares similarity (rotation, uniform scale, translation) taking
+ * the n points src onto dst (x, y interleaved), as a 2x3 row-major matrix
+ * (Umeyama 1991).  Returns 0, or -1 when src is degenerate (all points
+ * coincide) or not finite. */
+int lk__similarity_fit(const float *src, const float *dst, int n,
+                       double m[6]);
 
 #endif

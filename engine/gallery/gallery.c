@@ -1,2 +1,1831 @@
-/* placeholder until written */
-typedef int lk__placeholder_gallery;
+/*
+ * gallery.c — the gallery: a directory holding gallery.db (SQLite, the
+ * source of truth: performers, templates, consent, calibration, audit) and
+ * face.faiss (the derived FAISS index of the face templates).
+ *
+ * Consistency.  meta.generation is bumped in the same transaction as every
+ * change of templates (and every erasure).  The index file records the
+ * generation it was built from; on open it is used only when that equals
+ * the database's and its checksum holds, otherwise it is rebuilt from the
+ * templates table.  Writers take SQLite's write lock (BEGIN IMMEDIATE) and
+ * first check that the generation is the one this handle's memory reflects,
+ * reloading when another process moved it on; the index file is only ever
+ * written under that lock and only for the current generation, so a
+ * process holding an old index can never write back vectors that another
+ * process erased.
+ *
+ * Threads.  `mu` serialises all use of the connection and every change;
+ * `rw` guards the in-memory state (index, performer table, template map)
+ * that searches read concurrently.  Lock order: mu, then rw.  Performer
+ * strings handed out in lk_match are never freed before the gallery
+ * closes (renamed and erased ones are retired, not freed), so a match
+ * stays readable even when another thread changes the gallery.
+ */
+#include "gallery/gallery.h"
+#include "core/engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+#define BUSY_TIMEOUT_MS 30000
+#define DB_NAME "gallery.db"
+#define INDEX_NAME "face.faiss"
+#define MAX_ID_BYTES 256
+#define MAX_NAME_BYTES 4096
+#define MAX_ACTION_BYTES 64
+#define MAX_DETAIL_BYTES 65536
+#define REBUILD_BATCH 1024
+
+/* ---- int64 -> int32 hash map (linear probing, backward-shift delete) --- */
+
+#define MAP_EMPTY INT64_MIN
+
+typedef struct i64map {
+    int64_t *keys;
+    int32_t *vals;
+    size_t cap, n;             /* cap is 0 or a power of two */
+} i64map;
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static void map_free(i64map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static int map_rehash(i64map *m, size_t want)
+{
+    size_t cap = 16;
+    while (cap < want * 2)
+        cap *= 2;
+    int64_t *keys = lk__malloc(cap * sizeof *keys);
+    int32_t *vals = lk__malloc(cap * sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++)
+        keys[i] = MAP_EMPTY;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[i] == MAP_EMPTY)
+            continue;
+        size_t j = mix64((uint64_t)m->keys[i]) & (cap - 1);
+        while (keys[j] != MAP_EMPTY)
+            j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
+        vals[j] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+static int map_reserve(i64map *m, size_t extra)
+{
+    if ((m->n + extra) * 2 <= m->cap)
+        return 0;
+    return map_rehash(m, m->n + extra);
+}
+
+static int32_t map_get(const i64map *m, int64_t k)
+{
+    if (!m->cap)
+        return -1;
+    size_t mask = m->cap - 1, i = mix64((uint64_t)k) & mask;
+    while (m->keys[i] != MAP_EMPTY) {
+        if (m->keys[i] == k)
+            return m->vals[i];
+        i = (i + 1) & mask;
+    }
+    return -1;
+}
+
+static int map_put(i64map *m, int64_t k, int32_t v)
+{
+    if (map_reserve(m, 1))
+        return -1;
+    size_t mask = m->cap - 1, i = mix64((uint64_t)k) & mask;
+    while (m->keys[i] != MAP_EMPTY && m->keys[i] != k)
+        i = (i + 1) & mask;
+    if (m->keys[i] == MAP_EMPTY) {
+        m->keys[i] = k;
+        m->n++;
+    }
+    m->vals[i] = v;
+    return 0;
+}
+
+static void map_del(i64map *m, int64_t k)
+{
+    if (!m->cap)
+        return;
+    size_t mask = m->cap - 1, i = mix64((uint64_t)k) & mask;
+    while (m->keys[i] != k) {
+        if (m->keys[i] == MAP_EMPTY)
+            return;
+        i = (i + 1) & mask;
+    }
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (m->keys[j] == MAP_EMPTY)
+            break;
+        size_t home = mix64((uint64_t)m->keys[j]) & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            m->keys[i] = m->keys[j];
+            m->vals[i] = m->vals[j];
+            i = j;
+        }
+    }
+    m->keys[i] = MAP_EMPTY;
+    m->n--;
+}
+
+/* ---- the gallery --------------------------------------------------------- */
+
+typedef struct perf {
+    int64_t row;               /* performers.id; 0 once erased */
+    char *id, *name;           /* retired, never freed, until close */
+} perf;
+
+/* What searches read: swapped whole when reloaded from the database. */
+typedef struct state {
+    lk__index *ix;
+    perf *perfs;
+    size_t n_perfs, cap_perfs;
+    i64map by_row;             /* performers.id -> perfs[] */
+    i64map tmpl;               /* templates.id -> perfs[] */
+    int64_t gen;               /* database generation this reflects */
+    int rebuilt;               /* index rebuilt from the database */
+} state;
+
+enum {
+    Q_GEN,
+    Q_BUMP,
+    Q_PERF_FIND,
+    Q_PERF_UPSERT,
+    Q_PERF_DELETE,
+    Q_PERF_ALL,
+    Q_TMPL_INSERT,
+    Q_TMPL_OF_PERF,
+    Q_TMPL_SOURCE,
+    Q_TMPL_MAP,
+    Q_TMPL_ALL,
+    Q_AUDIT,
+    Q_LIST,
+    Q_COUNTS,
+    Q_N
+};
+
+static const char *const SQL[Q_N] = {
+    [Q_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
+    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+    [Q_PERF_FIND] = "SELECT id, name FROM performers WHERE ext_id = ?1",
+    [Q_PERF_UPSERT] =
+        "INSERT INTO performers (ext_id, name, created) "
+        "VALUES (?1, coalesce(?2, ''), ?3) "
+        "ON CONFLICT (ext_id) DO UPDATE SET name = excluded.name "
+        "WHERE ?2 IS NOT NULL",
+    [Q_PERF_DELETE] = "DELETE FROM performers WHERE id = ?1",
+    [Q_PERF_ALL] = "SELECT id, ext_id, name FROM performers",
+    [Q_TMPL_INSERT] =
+        "INSERT INTO templates (performer, modality, model_id, dim, "
+        "embedding, source_sha256, source_path, face_x, face_y, face_w, "
+        "face_h, face_score, created) "
+        "VALUES (?1, 'face', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [Q_TMPL_OF_PERF] =
+        "SELECT id FROM templates WHERE performer = ?1 AND modality = 'face'",
+    [Q_TMPL_SOURCE] =
+        "SELECT id FROM templates WHERE performer = ?1 AND modality = 'face' "
+        "AND source_sha256 = ?2 LIMIT 1",
+    /* The covering index holds (performer, modality, rowid): reading it
+     * skips the embedding pages, a few percent of the table's bytes. */
+    [Q_TMPL_MAP] =
+        "SELECT id, performer FROM templates INDEXED BY templates_performer "
+        "WHERE modality = 'face'",
+    [Q_TMPL_ALL] =
+        "SELECT id, performer, model_id, embedding FROM templates "
+        "WHERE modality = 'face'",
+    [Q_AUDIT] =
+        "INSERT INTO audit (time, action, performer, detail) "
+        "VALUES (?1, ?2, ?3, ?4)",
+    [Q_LIST] =
+        "SELECT p.ext_id, p.name, p.created, "
+        "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
+        "AND t.modality = 'face') FROM performers p ORDER BY p.ext_id",
+    [Q_COUNTS] =
+        "SELECT (SELECT count(*) FROM performers), "
+        "(SELECT count(*) FROM templates INDEXED BY templates_performer "
+        "WHERE modality = 'face'), "
+        "(SELECT value FROM meta WHERE key = 'generation')",
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE performers (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  ext_id TEXT NOT NULL UNIQUE,\n"
+    "  name TEXT NOT NULL DEFAULT '',\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE templates (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  performer INTEGER NOT NULL REFERENCES performers (id)\n"
+    "    ON DELETE CASCADE,\n"
+    "  modality TEXT NOT NULL,\n"
+    "  model_id TEXT NOT NULL,\n"
+    "  dim INTEGER NOT NULL,\n"
+    "  embedding BLOB NOT NULL,\n"
+    "  source_sha256 TEXT,\n"
+    "  source_path TEXT,\n"
+    "  face_x REAL, face_y REAL, face_w REAL, face_h REAL,\n"
+    "  face_score REAL,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  CHECK (length(embedding) = 4 * dim)\n"
+    ");\n"
+    "CREATE INDEX templates_performer\n"
+    "  ON templates (performer, modality, source_sha256);\n"
+    "CREATE TABLE consent (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  performer INTEGER NOT NULL REFERENCES performers (id)\n"
+    "    ON DELETE CASCADE,\n"
+    "  scope TEXT NOT NULL,\n"
+    "  terms TEXT,\n"
+    "  valid_from INTEGER,\n"
+    "  valid_to INTEGER,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX consent_performer ON consent (performer);\n"
+    "CREATE TABLE calibration (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  model_id TEXT NOT NULL,\n"
+    "  modality TEXT NOT NULL,\n"
+    "  threshold REAL NOT NULL,\n"
+    "  far REAL,\n"
+    "  measured_on TEXT,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE audit (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  time INTEGER NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  performer TEXT,\n"
+    "  detail TEXT\n"
+    ");\n";
+
+struct lk_gallery {
+    char *dir, *db_path, *index_path;
+    char *model_id, *tag;
+    int dim, readonly;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[Q_N];
+    pthread_mutex_t mu;
+    pthread_rwlock_t rw;
+    state st;
+    int64_t file_gen;          /* generation of face.faiss as we left it */
+    char **grave;              /* retired performer strings */
+    size_t n_grave, cap_grave;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = lk__malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+/* Length of the UTF-8 sequence at s, or 0 when malformed.  Rejects
+ * overlong forms, surrogates and code points past U+10FFFF. */
+static int utf8_len(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    int n;
+    uint32_t c, min;
+    if ((s[0] & 0xe0) == 0xc0) {
+        n = 2; c = s[0] & 0x1f; min = 0x80;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        n = 3; c = s[0] & 0x0f; min = 0x800;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        n = 4; c = s[0] & 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+/* NULL when s is valid UTF-8 of 1..max bytes (controls refused unless
+ * allow_controls), else what is wrong. */
+static const char *check_text(const char *s, size_t max, int allow_controls)
+{
+    size_t len = strnlen(s, max + 1);
+    if (len == 0)
+        return "empty";
+    if (len > max)
+        return "too long";
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        int n = utf8_len(p, &cp);
+        if (!n)
+            return "not valid UTF-8";
+        if (!allow_controls &&
+            (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)))
+            return "holds a control character";
+        p += n;
+    }
+    return NULL;
+}
+
+lk_status lk__gallery_check_id(const char *id)
+{
+    if (!id)
+        return lk__error(LK_ERR_MISUSE, "performer id is NULL");
+    const char *why = check_text(id, MAX_ID_BYTES, 0);
+    if (why)
+        return lk__error(LK_ERR_MISUSE,
+                         "performer id %s (must be 1 to %d bytes of UTF-8 "
+                         "without control characters)",
+                         why, MAX_ID_BYTES);
+    return LK_OK;
+}
+
+static lk_status check_embedding(const lk_gallery *gal, const float *e,
+                                 const char *what)
+{
+    double ss = 0;
+    for (int i = 0; i < gal->dim; i++) {
+        if (!isfinite(e[i]))
+            return lk__error(LK_ERR_MISUSE, "%s: embedding value %d is not "
+                             "finite", what, i);
+        ss += (double)e[i] * e[i];
+    }
+    if (fabs(ss - 1.0) > 1e-3)
+        return lk__error(LK_ERR_MISUSE, "%s: embedding is not L2-normalised "
+                         "(norm %.6f, dimension %d)", what, sqrt(ss),
+                         gal->dim);
+    return LK_OK;
+}
+
+static int is_sha256_hex(const char *s)
+{
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return s[64] == '\0';
+}
+
+/* Embeddings are stored as float32 little-endian whatever the host. */
+static void floats_to_le(void *dst, const float *src, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint8_t *d = dst;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, &src[i], 4);
+        for (int b = 0; b < 4; b++)
+            d[4 * i + b] = (uint8_t)(v >> (8 * b));
+    }
+#else
+    memcpy(dst, src, n * sizeof(float));
+#endif
+}
+
+static void le_to_floats(float *dst, const void *src, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = (uint32_t)s[4 * i] | (uint32_t)s[4 * i + 1] << 8 |
+                     (uint32_t)s[4 * i + 2] << 16 | (uint32_t)s[4 * i + 3] << 24;
+        memcpy(&dst[i], &v, 4);
+    }
+#else
+    memcpy(dst, src, n * sizeof(float));
+#endif
+}
+
+/* Keep a string readable until close (see the file comment). */
+static void retire(lk_gallery *gal, char *s)
+{
+    if (!s)
+        return;
+    if (gal->n_grave == gal->cap_grave) {
+        size_t cap = gal->cap_grave ? gal->cap_grave * 2 : 64;
+        char **g = realloc(gal->grave, cap * sizeof *g);
+        if (!g) {
+            /* Leaking is the safe failure: a reader may hold s. */
+            return;
+        }
+        gal->grave = g;
+        gal->cap_grave = cap;
+    }
+    gal->grave[gal->n_grave++] = s;
+}
+
+/* ---- SQLite ---------------------------------------------------------------- */
+
+static lk_status db_fail(lk_gallery *gal, const char *what)
+{
+    return lk__error(LK_ERR_DB, "%s: %s: %s", gal->db_path, what,
+                     sqlite3_errmsg(gal->db));
+}
+
+static sqlite3_stmt *q(lk_gallery *gal, int which)
+{
+    if (!gal->stmt[which] &&
+        sqlite3_prepare_v3(gal->db, SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
+                           &gal->stmt[which], NULL) != SQLITE_OK) {
+        db_fail(gal, "prepare");
+        return NULL;
+    }
+    return gal->stmt[which];
+}
+
+static void done(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+static lk_status exec(lk_gallery *gal, const char *sql)
+{
+    if (sqlite3_exec(gal->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(gal, sql);
+    return LK_OK;
+}
+
+static void rollback(lk_gallery *gal)
+{
+    if (!sqlite3_get_autocommit(gal->db))
+        sqlite3_exec(gal->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static lk_status read_gen(lk_gallery *gal, int64_t *gen)
+{
+    sqlite3_stmt *s = q(gal, Q_GEN);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        lk_status st = rc == SQLITE_DONE
+            ? lk__error(LK_ERR_DB, "%s: meta has no generation", gal->db_path)
+            : db_fail(gal, "reading the generation");
+        done(s);
+        return st;
+    }
+    *gen = sqlite3_column_int64(s, 0);
+    done(s);
+    return LK_OK;
+}
+
+static lk_status bump_gen(lk_gallery *gal)
+{
+    sqlite3_stmt *s = q(gal, Q_BUMP);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    done(s);
+    return rc == SQLITE_DONE ? LK_OK : db_fail(gal, "bumping the generation");
+}
+
+static lk_status audit_row(lk_gallery *gal, const char *action,
+                           const char *performer, const char *detail)
+{
+    sqlite3_stmt *s = q(gal, Q_AUDIT);
+    if (!s)
+        return LK_ERR_DB;
+    sqlite3_bind_int64(s, 1, now_s());
+    sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, performer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    done(s);
+    return rc == SQLITE_DONE ? LK_OK : db_fail(gal, "writing the audit log");
+}
+
+/* performers.id and name of an external id: LK_OK, LK_ERR_NOT_FOUND,
+ * LK_ERR_DB.  *name (may be NULL) is malloc'd. */
+static lk_status find_perf(lk_gallery *gal, const char *id, int64_t *row,
+                           char **name)
+{
+    sqlite3_stmt *s = q(gal, Q_PERF_FIND);
+    if (!s)
+        return LK_ERR_DB;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    lk_status st = LK_OK;
+    if (rc == SQLITE_ROW) {
+        *row = sqlite3_column_int64(s, 0);
+        if (name) {
+            const char *n = (const char *)sqlite3_column_text(s, 1);
+            *name = lk__strdup(n ? n : "");
+            if (!*name)
+                st = LK_ERR_NOMEM;
+        }
+    } else if (rc == SQLITE_DONE) {
+        st = lk__error(LK_ERR_NOT_FOUND, "%s: no performer \"%s\"", gal->dir,
+                       id);
+    } else {
+        st = db_fail(gal, "finding a performer");
+    }
+    done(s);
+    return st;
+}
+
+/* ---- in-memory state ------------------------------------------------------- */
+
+static void state_free(state *st)
+{
+    lk__index_free(st->ix);
+    free(st->perfs);
+    map_free(&st->by_row);
+    map_free(&st->tmpl);
+    memset(st, 0, sizeof *st);
+}
+
+/* Append a performer (taking ownership of id and name); its index, or -1. */
+static int32_t state_add_perf(state *st, int64_t row, char *id, char *name)
+{
+    if (st->n_perfs == st->cap_perfs) {
+        size_t cap = st->cap_perfs ? st->cap_perfs * 2 : 64;
+        perf *p = lk__realloc(st->perfs, cap * sizeof *p);
+        if (!p)
+            return -1;
+        st->perfs = p;
+        st->cap_perfs = cap;
+    }
+    if (st->n_perfs >= INT32_MAX) {
+        lk__error(LK_ERR_NOMEM, "more than %d performers", INT32_MAX);
+        return -1;
+    }
+    int32_t i = (int32_t)st->n_perfs;
+    if (map_put(&st->by_row, row, i))
+        return -1;
+    st->perfs[i] = (perf){ row, id, name };
+    st->n_perfs++;
+    return i;
+}
+
+/* Read the performer table into st (empty).  Strings equal to those of
+ * the same performer in old are shared, so a reload does not grow the
+ * retired list with copies. */
+static lk_status load_perfs(lk_gallery *gal, state *st, const state *old)
+{
+    sqlite3_stmt *s = q(gal, Q_PERF_ALL);
+    if (!s)
+        return LK_ERR_DB;
+    lk_status st_ = LK_OK;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t row = sqlite3_column_int64(s, 0);
+        const char *id = (const char *)sqlite3_column_text(s, 1);
+        const char *name = (const char *)sqlite3_column_text(s, 2);
+        if (!id)
+            id = "";
+        if (!name)
+            name = "";
+        int32_t o = old ? map_get(&old->by_row, row) : -1;
+        /* A shared string is owned by both states until the swap, when
+         * the old state's copies are dropped without freeing (see
+         * swap_state); only unshared old strings are retired. */
+        char *cid = o >= 0 && !strcmp(old->perfs[o].id, id)
+            ? old->perfs[o].id : lk__strdup(id);
+        char *cname = o >= 0 && !strcmp(old->perfs[o].name, name)
+            ? old->perfs[o].name : lk__strdup(name);
+        if (!cid || !cname || state_add_perf(st, row, cid, cname) < 0) {
+            if (cid && (o < 0 || cid != old->perfs[o].id))
+                free(cid);
+            if (cname && (o < 0 || cname != old->perfs[o].name))
+                free(cname);
+            st_ = LK_ERR_NOMEM;
+            break;
+        }
+    }
+    if (st_ == LK_OK && rc != SQLITE_DONE)
+        st_ = db_fail(gal, "reading performers");
+    done(s);
+    return st_;
+}
+
+/* Free the strings of st that are not shared with keep (NULL: none). */
+static void free_unshared(state *st, const state *keep)
+{
+    for (size_t i = 0; i < st->n_perfs; i++) {
+        perf *p = &st->perfs[i];
+        int32_t o = keep ? map_get(&keep->by_row, p->row) : -1;
+        if (o < 0 || keep->perfs[o].id != p->id)
+            free(p->id);
+        if (o < 0 || keep->perfs[o].name != p->name)
+            free(p->name);
+    }
+}
+
+/* Map templates to performers, and with vectors also fill the index,
+ * streaming the templates table. */
+static lk_status load_templates(lk_gallery *gal, state *st, int vectors)
+{
+    sqlite3_stmt *s = q(gal, vectors ? Q_TMPL_ALL : Q_TMPL_MAP);
+    if (!s)
+        return LK_ERR_DB;
+    size_t dim = (size_t)gal->dim;
+    float *x = NULL;
+    int64_t *ids = NULL;
+    size_t nb = 0;
+    if (vectors) {
+        x = lk__malloc(REBUILD_BATCH * dim * sizeof *x);
+        ids = lk__malloc(REBUILD_BATCH * sizeof *ids);
+        if (!x || !ids) {
+            free(x);
+            free(ids);
+            done(s);
+            return LK_ERR_NOMEM;
+        }
+    }
+    lk_status rs = LK_OK;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(s, 0);
+        int64_t prow = sqlite3_column_int64(s, 1);
+        int32_t pi = map_get(&st->by_row, prow);
+        if (pi < 0) {
+            rs = lk__error(LK_ERR_DB, "%s: template %lld belongs to no "
+                           "performer", gal->db_path, (long long)tid);
+            break;
+        }
+        if (map_put(&st->tmpl, tid, pi)) {
+            rs = LK_ERR_NOMEM;
+            break;
+        }
+        if (!vectors)
+            continue;
+        const char *model = (const char *)sqlite3_column_text(s, 2);
+        if (!model || strcmp(model, gal->model_id) != 0) {
+            rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: template %lld was made "
+                           "with face model %s, the gallery's is %s",
+                           gal->db_path, (long long)tid,
+                           model ? model : "(none)", gal->model_id);
+            break;
+        }
+        const void *blob = sqlite3_column_blob(s, 3);
+        int bytes = sqlite3_column_bytes(s, 3);
+        if (!blob || (size_t)bytes != dim * sizeof(float)) {
+            rs = lk__error(LK_ERR_DB, "%s: template %lld holds %d bytes, "
+                           "expected %zu", gal->db_path, (long long)tid,
+                           bytes, dim * sizeof(float));
+            break;
+        }
+        le_to_floats(x + nb * dim, blob, dim);
+        ids[nb++] = tid;
+        if (nb == REBUILD_BATCH) {
+            rs = lk__index_add(st->ix, (int64_t)nb, x, ids);
+            nb = 0;
+            if (rs != LK_OK)
+                break;
+        }
+    }
+    if (rs == LK_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        rs = db_fail(gal, "reading templates");
+    if (rs == LK_OK && nb)
+        rs = lk__index_add(st->ix, (int64_t)nb, x, ids);
+    done(s);
+    free(x);
+    free(ids);
+    return rs;
+}
+
+/* 1 when the loaded index holds exactly the templates of the map. */
+static int index_matches(const state *st)
+{
+    const int64_t *ids;
+    size_t n;
+    lk__index_ids(st->ix, &ids, &n);
+    if (n != st->tmpl.n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (map_get(&st->tmpl, ids[i]) < 0)
+            return 0;
+    return 1;
+}
+
+/* Build a fresh state from one read snapshot of the database: the index
+ * from face.faiss when it is of this generation and intact, else from the
+ * templates table.  Called with mu held. */
+static lk_status load_state(lk_gallery *gal, state *st, const state *old)
+{
+    memset(st, 0, sizeof *st);
+    lk_status rs = exec(gal, "BEGIN");
+    if (rs != LK_OK)
+        return rs;
+    if ((rs = read_gen(gal, &st->gen)) != LK_OK ||
+        (rs = load_perfs(gal, st, old)) != LK_OK)
+        goto fail;
+
+    lk_status fs = lk__index_read_file(gal->index_path, gal->dim, gal->tag,
+                                       st->gen, NULL, &st->ix);
+    if (fs == LK_OK) {
+        if ((rs = load_templates(gal, st, 0)) != LK_OK)
+            goto fail;
+        if (!index_matches(st)) {
+            lk__log(LK_LOG_WARN, "%s: index does not hold the database's "
+                    "templates; rebuilding", gal->index_path);
+            lk__index_free(st->ix);
+            st->ix = NULL;
+            map_free(&st->tmpl);
+        }
+    } else if (fs != LK_ERR_NOT_FOUND) {
+        lk__log(LK_LOG_INFO, "%s; rebuilding", lk_last_error());
+    }
+    if (!st->ix) {
+        st->rebuilt = 1;
+        if ((rs = lk__index_new(gal->dim, &st->ix)) != LK_OK ||
+            (rs = load_templates(gal, st, 1)) != LK_OK)
+            goto fail;
+    }
+    if ((rs = exec(gal, "COMMIT")) != LK_OK)
+        goto fail;
+    return LK_OK;
+
+fail:
+    rollback(gal);
+    free_unshared(st, old);
+    state_free(st);
+    return rs;
+}
+
+/* Replace the state searches read.  Strings of the old state not shared by
+ * the new one are retired. */
+static void swap_state(lk_gallery *gal, state *ns)
+{
+    state old;
+    pthread_rwlock_wrlock(&gal->rw);
+    old = gal->st;
+    gal->st = *ns;
+    pthread_rwlock_unlock(&gal->rw);
+    for (size_t i = 0; i < old.n_perfs; i++) {
+        perf *p = &old.perfs[i];
+        int32_t o = map_get(&gal->st.by_row, p->row);
+        if (o < 0 || gal->st.perfs[o].id != p->id)
+            retire(gal, p->id);
+        if (o < 0 || gal->st.perfs[o].name != p->name)
+            retire(gal, p->name);
+    }
+    /* Erased performers (row 0) were never in by_row of the new state, so
+     * their strings were retired just above. */
+    state_free(&old);
+    memset(ns, 0, sizeof *ns);
+}
+
+static lk_status reload(lk_gallery *gal)
+{
+    state ns;
+    lk_status rs = load_state(gal, &ns, &gal->st);
+    if (rs != LK_OK)
+        return rs;
+    swap_state(gal, &ns);
+    return LK_OK;
+}
+
+/* Reload when another process changed the templates.  mu held. */
+static lk_status sync_locked(lk_gallery *gal)
+{
+    int64_t gen;
+    lk_status rs = read_gen(gal, &gen);
+    if (rs != LK_OK)
+        return rs;
+    return gen == gal->st.gen ? LK_OK : reload(gal);
+}
+
+/* BEGIN IMMEDIATE with memory that reflects the database's generation. */
+static lk_status begin_write(lk_gallery *gal)
+{
+    for (int tries = 0;; tries++) {
+        lk_status rs = exec(gal, "BEGIN IMMEDIATE");
+        if (rs != LK_OK)
+            return rs;
+        int64_t gen;
+        if ((rs = read_gen(gal, &gen)) != LK_OK) {
+            rollback(gal);
+            return rs;
+        }
+        if (gen == gal->st.gen)
+            return LK_OK;
+        rollback(gal);
+        if (tries == 4)
+            return lk__error(LK_ERR_DB, "%s: changed by another process "
+                             "faster than it can be reloaded", gal->db_path);
+        if ((rs = reload(gal)) != LK_OK)
+            return rs;
+    }
+}
+
+static lk_status commit(lk_gallery *gal)
+{
+    lk_status rs = exec(gal, "COMMIT");
+    if (rs != LK_OK)
+        rollback(gal);
+    return rs;
+}
+
+/* Remove index files left by writers that died mid-write: they may hold
+ * vectors since erased.  Only called under the database write lock, which
+ * every index writer holds, so no live writer's file is touched. */
+static void sweep_temp_files(lk_gallery *gal)
+{
+    DIR *d = opendir(gal->dir);
+    if (!d)
+        return;
+    const char *prefix = INDEX_NAME LK__INDEX_TMP_INFIX;
+    size_t np = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, np) != 0)
+            continue;
+        char *p = path_join(gal->dir, e->d_name);
+        if (p) {
+            unlink(p);
+            free(p);
+        }
+    }
+    closedir(d);
+}
+
+/* Write face.faiss for the current generation, under the write lock, and
+ * only when the database is still at the generation the memory reflects.
+ * mu held. */
+static lk_status save_index(lk_gallery *gal)
+{
+    if (gal->readonly)
+        return LK_OK;
+    lk_status rs = exec(gal, "BEGIN IMMEDIATE");
+    if (rs != LK_OK)
+        return rs;
+    int64_t gen;
+    if ((rs = read_gen(gal, &gen)) != LK_OK) {
+        rollback(gal);
+        return rs;
+    }
+    if (gen == gal->st.gen) {
+        sweep_temp_files(gal);
+        rs = lk__index_write_file(gal->st.ix, gal->index_path, gen, gal->tag);
+        if (rs == LK_OK)
+            gal->file_gen = gen;
+    }
+    rollback(gal);         /* nothing was written to the database */
+    return rs;
+}
+
+/* ---- open and close ---------------------------------------------------------- */
+
+static lk_status make_dirs(const char *dir)
+{
+    char *p = lk__strdup(dir);
+    if (!p)
+        return LK_ERR_NOMEM;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            lk_status st = lk__error(LK_ERR_IO, "%s: %s", p, strerror(errno));
+            free(p);
+            return st;
+        }
+        *s = c;
+        if (!c)
+            break;
+    }
+    free(p);
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return lk__error(LK_ERR_IO, "%s: not a directory", dir);
+    return LK_OK;
+}
+
+static lk_status pragma_int(lk_gallery *gal, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(gal, sql);
+    int rc = sqlite3_step(s);
+    lk_status st = LK_OK;
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(s, 0);
+    else
+        st = db_fail(gal, sql);
+    sqlite3_finalize(s);
+    return st;
+}
+
+static lk_status create_schema(lk_gallery *gal)
+{
+    lk_status rs = exec(gal, SCHEMA);
+    if (rs != LK_OK)
+        return rs;
+    sqlite3_stmt *s;
+    const char *sql =
+        "INSERT INTO meta (key, value) VALUES ('schema', ?1), "
+        "('generation', 0), ('face_model', ?2), ('face_dim', ?3), "
+        "('uuid', lower(hex(randomblob(16)))), ('created', ?4)";
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(gal, "creating meta");
+    sqlite3_bind_int(s, 1, SCHEMA_VERSION);
+    sqlite3_bind_text(s, 2, gal->model_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, gal->dim);
+    sqlite3_bind_int64(s, 4, now_s());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(gal, "creating meta");
+    char v[64];
+    snprintf(v, sizeof v, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    return exec(gal, v);
+}
+
+/* Read the recorded model and uuid; refuse another model. */
+static lk_status check_meta(lk_gallery *gal)
+{
+    sqlite3_stmt *s;
+    const char *sql =
+        "SELECT (SELECT value FROM meta WHERE key = 'face_model'), "
+        "(SELECT value FROM meta WHERE key = 'face_dim'), "
+        "(SELECT value FROM meta WHERE key = 'uuid')";
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(gal, "reading meta");
+    lk_status st = LK_OK;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        st = db_fail(gal, "reading meta");
+        goto out;
+    }
+    const char *model = (const char *)sqlite3_column_text(s, 0);
+    int dim = sqlite3_column_int(s, 1);
+    const char *uuid = (const char *)sqlite3_column_text(s, 2);
+    if (!model || !uuid || dim <= 0) {
+        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid",
+                       gal->db_path);
+        goto out;
+    }
+    if (strcmp(model, gal->model_id) != 0 || dim != gal->dim) {
+        st = lk__error(LK_ERR_MODEL_MISMATCH,
+                       "%s: gallery made with face model %s (dimension %d), "
+                       "not %s (dimension %d); open it with %s or make a "
+                       "new gallery", gal->dir, model, dim, gal->model_id,
+                       gal->dim, model);
+        goto out;
+    }
+    size_t n = strlen(uuid) + strlen(model) + 32;
+    gal->tag = lk__malloc(n);
+    if (!gal->tag) {
+        st = LK_ERR_NOMEM;
+        goto out;
+    }
+    snprintf(gal->tag, n, "%s:%s:%d", uuid, model, dim);
+out:
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* Create or check the schema and the recorded model. */
+static lk_status setup_schema(lk_gallery *gal, unsigned flags)
+{
+    lk_status rs;
+    if (!gal->readonly && (rs = exec(gal, "BEGIN IMMEDIATE")) != LK_OK)
+        return rs;
+    int64_t uv = 0, tables = 0;
+    if ((rs = pragma_int(gal, "PRAGMA user_version", &uv)) != LK_OK ||
+        (rs = pragma_int(gal, "SELECT count(*) FROM sqlite_master",
+                         &tables)) != LK_OK)
+        goto out;
+    if (uv == 0) {
+        if (tables > 0) {
+            rs = lk__error(LK_ERR_DB, "%s: not a Likeness gallery",
+                           gal->db_path);
+        } else if (!(flags & LK_GALLERY_CREATE) || gal->readonly) {
+            rs = lk__error(LK_ERR_NOT_FOUND, "%s: no gallery (create it "
+                           "first)", gal->dir);
+        } else {
+            rs = create_schema(gal);
+        }
+        if (rs != LK_OK)
+            goto out;
+    } else if (uv > SCHEMA_VERSION) {
+        rs = lk__error(LK_ERR_DB, "%s: gallery schema %lld is newer than "
+                       "this library's %d", gal->db_path, (long long)uv,
+                       SCHEMA_VERSION);
+        goto out;
+    }
+    /* uv < SCHEMA_VERSION would migrate here, in this transaction. */
+    if ((rs = check_meta(gal)) != LK_OK)
+        goto out;
+    if (!gal->readonly)
+        rs = commit(gal);
+out:
+    if (rs != LK_OK)
+        rollback(gal);
+    return rs;
+}
+
+static void gallery_free(lk_gallery *gal)
+{
+    for (int i = 0; i < Q_N; i++)
+        sqlite3_finalize(gal->stmt[i]);
+    sqlite3_close(gal->db);
+    free_unshared(&gal->st, NULL);
+    state_free(&gal->st);
+    for (size_t i = 0; i < gal->n_grave; i++)
+        free(gal->grave[i]);
+    free(gal->grave);
+    pthread_mutex_destroy(&gal->mu);
+    pthread_rwlock_destroy(&gal->rw);
+    free(gal->dir);
+    free(gal->db_path);
+    free(gal->index_path);
+    free(gal->model_id);
+    free(gal->tag);
+    free(gal);
+}
+
+lk_status lk__gallery_open_model(const char *dir, const char *model_id,
+                                 int dim, unsigned flags, lk_gallery **out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
+    *out = NULL;
+    if (!dir || !*dir)
+        return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
+    if (!model_id || !*model_id || dim <= 0 || dim > 65536)
+        return lk__error(LK_ERR_MISUSE, "%s: face model \"%s\" of dimension "
+                         "%d", dir, model_id ? model_id : "(null)", dim);
+    if ((flags & LK_GALLERY_CREATE) && (flags & LK_GALLERY_READONLY))
+        return lk__error(LK_ERR_MISUSE, "%s: a gallery cannot be created "
+                         "read-only", dir);
+
+    lk_gallery *gal = lk__calloc(1, sizeof *gal);
+    if (!gal)
+        return LK_ERR_NOMEM;
+    pthread_mutex_init(&gal->mu, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+#if defined(__GLIBC__)
+    /* Searches hold the read lock back to back; without this a change
+     * could wait for ever. */
+    pthread_rwlockattr_setkind_np(&ra,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    pthread_rwlock_init(&gal->rw, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    gal->readonly = (flags & LK_GALLERY_READONLY) != 0;
+    gal->dim = dim;
+    gal->file_gen = -1;
+    gal->st.gen = -1;
+    gal->dir = lk__strdup(dir);
+    gal->model_id = lk__strdup(model_id);
+    gal->db_path = path_join(dir, DB_NAME);
+    gal->index_path = path_join(dir, INDEX_NAME);
+    lk_status rs = LK_ERR_NOMEM;
+    if (!gal->dir || !gal->model_id || !gal->db_path || !gal->index_path)
+        goto fail;
+
+    struct stat sb;
+    if (stat(gal->db_path, &sb) != 0) {
+        if (errno != ENOENT) {
+            rs = lk__error(LK_ERR_IO, "%s: %s", gal->db_path, strerror(errno));
+            goto fail;
+        }
+        if (!(flags & LK_GALLERY_CREATE)) {
+            rs = lk__error(LK_ERR_NOT_FOUND, "%s: no gallery (no %s)", dir,
+                           DB_NAME);
+            goto fail;
+        }
+        if ((rs = make_dirs(dir)) != LK_OK)
+            goto fail;
+    }
+
+    int oflags = SQLITE_OPEN_FULLMUTEX |
+        (gal->readonly ? SQLITE_OPEN_READONLY
+                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(gal->db_path, &gal->db, oflags, NULL) != SQLITE_OK) {
+        rs = gal->db ? db_fail(gal, "open")
+                     : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
+                                 gal->db_path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(gal->db, 1);
+    sqlite3_busy_timeout(gal->db, BUSY_TIMEOUT_MS);
+    /* secure_delete: deleted rows and freed pages are overwritten with
+     * zeros, so an erased embedding does not linger in free space. */
+    /* temp_store: statement journals (which hold page images during a
+     * cascade delete) stay in memory, not in temporary files. */
+    if ((rs = exec(gal, "PRAGMA foreign_keys = ON; "
+                        "PRAGMA secure_delete = ON; "
+                        "PRAGMA temp_store = MEMORY")) != LK_OK)
+        goto fail;
+    if (!gal->readonly) {
+        /* A 512-float template is a 2 KiB row: 4 KiB pages would hold one
+         * each, half empty.  Takes effect only on a new database, and only
+         * before it turns to WAL. */
+        if ((rs = exec(gal, "PRAGMA page_size = 16384")) != LK_OK)
+            goto fail;
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(gal->db, "PRAGMA journal_mode = WAL", -1, &s,
+                               NULL) != SQLITE_OK) {
+            rs = db_fail(gal, "journal_mode");
+            goto fail;
+        }
+        int ok = sqlite3_step(s) == SQLITE_ROW &&
+                 !sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+                                  "wal");
+        sqlite3_finalize(s);
+        if (!ok) {
+            rs = db_fail(gal, "cannot switch to WAL");
+            goto fail;
+        }
+        if ((rs = exec(gal, "PRAGMA synchronous = NORMAL")) != LK_OK)
+            goto fail;
+    }
+    if ((rs = setup_schema(gal, flags)) != LK_OK)
+        goto fail;
+
+    state ns;
+    if ((rs = load_state(gal, &ns, NULL)) != LK_OK)
+        goto fail;
+    gal->st = ns;
+    if (ns.rebuilt) {
+        if (!gal->readonly && save_index(gal) != LK_OK)
+            lk__log(LK_LOG_WARN, "%s (the index stays in memory)",
+                    lk_last_error());
+    } else {
+        gal->file_gen = ns.gen;
+    }
+    lk__error_clear();
+    *out = gal;
+    return LK_OK;
+
+fail:
+    gallery_free(gal);
+    return rs;
+}
+
+lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
+                          lk_gallery **out)
+{
+    if (out)
+        *out = NULL;
+    if (!eng || !eng->embed)
+        return lk__error(LK_ERR_MISUSE, "%s: lk_gallery_open needs an engine "
+                         "with a face recogniser", dir ? dir : "(null)");
+    return lk__gallery_open_model(dir, eng->embed->id, eng->embed->dim, flags,
+                                  out);
+}
+
+void lk_gallery_close(lk_gallery *gal)
+{
+    if (!gal)
+        return;
+    pthread_mutex_lock(&gal->mu);
+    if (!gal->readonly && gal->st.gen != gal->file_gen &&
+        save_index(gal) != LK_OK)
+        lk__log(LK_LOG_WARN, "%s (rebuilt on next open)", lk_last_error());
+    pthread_mutex_unlock(&gal->mu);
+    gallery_free(gal);
+}
+
+lk_status lk__gallery_refresh(lk_gallery *gal)
+{
+    if (!gal)
+        return lk__error(LK_ERR_MISUSE, "gallery is NULL");
+    pthread_mutex_lock(&gal->mu);
+    lk_status rs = sync_locked(gal);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
+}
+
+int lk__gallery_dim(const lk_gallery *gal) { return gal ? gal->dim : 0; }
+const char *lk__gallery_dir(const lk_gallery *gal) { return gal ? gal->dir : ""; }
+int lk__gallery_readonly(const lk_gallery *gal) { return gal ? gal->readonly : 1; }
+
+static lk_status check_writable(const lk_gallery *gal, const char *what)
+{
+    if (!gal)
+        return lk__error(LK_ERR_MISUSE, "%s: gallery is NULL", what);
+    if (gal->readonly)
+        return lk__error(LK_ERR_MISUSE, "%s: %s: the gallery is open "
+                         "read-only", gal->dir, what);
+    return LK_OK;
+}
+
+/* ---- performers --------------------------------------------------------------- */
+
+lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
+                                   const char *name)
+{
+    lk_status rs;
+    if ((rs = check_writable(gal, "add performer")) != LK_OK ||
+        (rs = lk__gallery_check_id(id)) != LK_OK)
+        return rs;
+    if (name && *name) {
+        const char *why = check_text(name, MAX_NAME_BYTES, 0);
+        if (why)
+            return lk__error(LK_ERR_MISUSE, "performer \"%s\": name %s", id,
+                             why);
+    }
+    pthread_mutex_lock(&gal->mu);
+    if ((rs = begin_write(gal)) != LK_OK)
+        goto out;
+    int64_t row;
+    int existed = find_perf(gal, id, &row, NULL) == LK_OK;
+    sqlite3_stmt *s = q(gal, Q_PERF_UPSERT);
+    if (!s) {
+        rs = LK_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (name)
+        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now_s());
+    int rc = sqlite3_step(s);
+    /* 0 when the performer existed and no name was given. */
+    int changed = sqlite3_changes(gal->db) > 0;
+    done(s);
+    if (rc != SQLITE_DONE) {
+        rs = db_fail(gal, "adding a performer");
+        goto out;
+    }
+    if (!existed && (rs = audit_row(gal, "add", id, NULL)) != LK_OK)
+        goto out;
+    if ((rs = commit(gal)) != LK_OK)
+        goto out;
+    /* A rename shows in matches at once; a new performer enters memory with
+     * its first template. */
+    if (existed && changed) {
+        pthread_rwlock_wrlock(&gal->rw);
+        int32_t pi = map_get(&gal->st.by_row, row);
+        char *nn = pi >= 0 ? lk__strdup(name) : NULL;
+        if (nn) {
+            retire(gal, gal->st.perfs[pi].name);
+            gal->st.perfs[pi].name = nn;
+        }
+        pthread_rwlock_unlock(&gal->rw);
+    }
+out:
+    rollback(gal);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
+}
+
+lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
+{
+    lk_status rs = lk__gallery_check_id(performer_id);
+    if (rs != LK_OK)
+        return rs;
+    if (!gal)
+        return lk__error(LK_ERR_MISUSE, "gallery is NULL");
+    int64_t row;
+    pthread_mutex_lock(&gal->mu);
+    rs = find_perf(gal, performer_id, &row, NULL);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
+}
+
+/* ---- templates ------------------------------------------------------------------ */
+
+lk_status lk__gallery_add_template_ex(lk_gallery *gal,
+                                      const char *performer_id,
+                                      const float *embedding,
+                                      const char *source_sha256,
+                                      const char *source_path,
+                                      const lk_face *face, unsigned flags,
+                                      int64_t *template_id, int *duplicate)
+{
+    if (template_id)
+        *template_id = 0;
+    if (duplicate)
+        *duplicate = 0;
+    lk_status rs;
+    if ((rs = check_writable(gal, "add template")) != LK_OK ||
+        (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+        return rs;
+    if (!embedding)
+        return lk__error(LK_ERR_MISUSE, "%s: embedding is NULL", gal->dir);
+    if ((rs = check_embedding(gal, embedding, performer_id)) != LK_OK)
+        return rs;
+    if (source_sha256 && !is_sha256_hex(source_sha256))
+        return lk__error(LK_ERR_MISUSE, "source hash \"%.80s\" is not 64 "
+                         "lower-case hex digits", source_sha256);
+    if (source_path && check_text(source_path, 1 << 16, 1))
+        return lk__error(LK_ERR_MISUSE, "source path is not UTF-8 or too "
+                         "long");
+
+    size_t bytes = (size_t)gal->dim * sizeof(float);
+    void *blob = lk__malloc(bytes);
+    if (!blob)
+        return LK_ERR_NOMEM;
+    floats_to_le(blob, embedding, (size_t)gal->dim);
+
+    char *name = NULL;
+    int64_t row = 0, tid = 0;
+    pthread_mutex_lock(&gal->mu);
+    if ((rs = begin_write(gal)) != LK_OK ||
+        (rs = find_perf(gal, performer_id, &row, &name)) != LK_OK)
+        goto out;
+    sqlite3_stmt *s;
+    if ((flags & LK__TEMPLATE_ONCE) && source_sha256) {
+        if (!(s = q(gal, Q_TMPL_SOURCE))) {
+            rs = LK_ERR_DB;
+            goto out;
+        }
+        sqlite3_bind_int64(s, 1, row);
+        sqlite3_bind_text(s, 2, source_sha256, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            if (template_id)
+                *template_id = sqlite3_column_int64(s, 0);
+            if (duplicate)
+                *duplicate = 1;
+        } else if (rc != SQLITE_DONE) {
+            rs = db_fail(gal, "looking up the source");
+        }
+        done(s);
+        if (rc != SQLITE_DONE)
+            goto out;
+    }
+    if (!(s = q(gal, Q_TMPL_INSERT))) {
+        rs = LK_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, row);
+    sqlite3_bind_text(s, 2, gal->model_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, gal->dim);
+    sqlite3_bind_blob(s, 4, blob, (int)bytes, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, source_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, source_path, -1, SQLITE_STATIC);
+    if (face) {
+        sqlite3_bind_double(s, 7, face->x);
+        sqlite3_bind_double(s, 8, face->y);
+        sqlite3_bind_double(s, 9, face->w);
+        sqlite3_bind_double(s, 10, face->h);
+        sqlite3_bind_double(s, 11, face->score);
+    }
+    sqlite3_bind_int64(s, 12, now_s());
+    int rc = sqlite3_step(s);
+    done(s);
+    if (rc != SQLITE_DONE) {
+        rs = db_fail(gal, "adding a template");
+        goto out;
+    }
+    tid = sqlite3_last_insert_rowid(gal->db);
+    char detail[48];
+    snprintf(detail, sizeof detail, "template %lld", (long long)tid);
+    if ((rs = bump_gen(gal)) != LK_OK ||
+        (rs = audit_row(gal, "enrol", performer_id, detail)) != LK_OK ||
+        (rs = commit(gal)) != LK_OK)
+        goto out;
+    if (template_id)
+        *template_id = tid;
+
+    /* The database has it; now the memory.  A failure here leaves the
+     * memory behind the database, which the generation check repairs. */
+    pthread_rwlock_wrlock(&gal->rw);
+    state *st = &gal->st;
+    int32_t pi = map_get(&st->by_row, row);
+    if (pi < 0) {
+        char *cid = lk__strdup(performer_id);
+        if (cid && (pi = state_add_perf(st, row, cid, name)) >= 0)
+            name = NULL;
+        else
+            free(cid);
+    }
+    if (pi < 0 || map_put(&st->tmpl, tid, pi) != 0 ||
+        (rs = lk__index_add(st->ix, 1, embedding, &tid)) != LK_OK) {
+        if (pi >= 0)
+            map_del(&st->tmpl, tid);
+        st->gen = -1;
+        char why[512];
+        snprintf(why, sizeof why, "%s", lk_last_error());
+        rs = lk__error(rs == LK_OK ? LK_ERR_NOMEM : rs, "%s: template %lld "
+                       "stored, but the index could not take it (%s); it "
+                       "will be reloaded", gal->dir, (long long)tid, why);
+    } else {
+        st->gen++;
+    }
+    pthread_rwlock_unlock(&gal->rw);
+
+out:
+    rollback(gal);
+    pthread_mutex_unlock(&gal->mu);
+    free(name);
+    free(blob);
+    return rs;
+}
+
+lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
+                                   const float *embedding,
+                                   const char *source_sha256,
+                                   const char *source_path,
+                                   const lk_face *face, int64_t *template_id)
+{
+    return lk__gallery_add_template_ex(gal, performer_id, embedding,
+                                       source_sha256, source_path, face, 0,
+                                       template_id, NULL);
+}
+
+int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
+                                    const char *source_sha256)
+{
+    if (!gal || !performer_id || !source_sha256)
+        return 0;
+    int64_t tid = 0, row;
+    pthread_mutex_lock(&gal->mu);
+    if (find_perf(gal, performer_id, &row, NULL) == LK_OK) {
+        sqlite3_stmt *s = q(gal, Q_TMPL_SOURCE);
+        if (s) {
+            sqlite3_bind_int64(s, 1, row);
+            sqlite3_bind_text(s, 2, source_sha256, -1, SQLITE_STATIC);
+            if (sqlite3_step(s) == SQLITE_ROW)
+                tid = sqlite3_column_int64(s, 0);
+            done(s);
+        }
+    }
+    pthread_mutex_unlock(&gal->mu);
+    return tid;
+}
+
+int lk__gallery_has_source(lk_gallery *gal, const char *performer_id,
+                           const char *source_sha256)
+{
+    return lk__gallery_source_template(gal, performer_id, source_sha256) > 0;
+}
+
+/* ---- erasure ------------------------------------------------------------------- */
+
+lk_status lk_gallery_remove_performer(lk_gallery *gal,
+                                      const char *performer_id)
+{
+    lk_status rs;
+    if ((rs = check_writable(gal, "remove performer")) != LK_OK ||
+        (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+        return rs;
+    int64_t row, *tids = NULL;
+    size_t n = 0, cap = 0;
+    pthread_mutex_lock(&gal->mu);
+    if ((rs = begin_write(gal)) != LK_OK ||
+        (rs = find_perf(gal, performer_id, &row, NULL)) != LK_OK)
+        goto out;
+    sqlite3_stmt *s = q(gal, Q_TMPL_OF_PERF);
+    if (!s) {
+        rs = LK_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, row);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *t = lk__realloc(tids, cap * sizeof *t);
+            if (!t) {
+                rs = LK_ERR_NOMEM;
+                break;
+            }
+            tids = t;
+        }
+        tids[n++] = sqlite3_column_int64(s, 0);
+    }
+    if (rs == LK_OK && rc != SQLITE_DONE)
+        rs = db_fail(gal, "listing templates");
+    done(s);
+    if (rs != LK_OK)
+        goto out;
+    if (!(s = q(gal, Q_PERF_DELETE))) {
+        rs = LK_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, row);
+    rc = sqlite3_step(s);
+    done(s);
+    if (rc != SQLITE_DONE) {
+        rs = db_fail(gal, "removing a performer");
+        goto out;
+    }
+    /* The audit row keeps the id and the time only. */
+    if ((rs = bump_gen(gal)) != LK_OK ||
+        (rs = audit_row(gal, "remove", performer_id, NULL)) != LK_OK ||
+        (rs = commit(gal)) != LK_OK)
+        goto out;
+
+    pthread_rwlock_wrlock(&gal->rw);
+    state *st = &gal->st;
+    lk_status ixs = lk__index_remove(st->ix, tids, n);
+    for (size_t i = 0; i < n; i++)
+        map_del(&st->tmpl, tids[i]);
+    int32_t pi = map_get(&st->by_row, row);
+    if (pi >= 0) {
+        map_del(&st->by_row, row);
+        st->perfs[pi].row = 0;
+    }
+    st->gen = ixs == LK_OK ? st->gen + 1 : -1;
+    pthread_rwlock_unlock(&gal->rw);
+    if (ixs != LK_OK) {
+        /* The memory will be rebuilt from the database; the file must not
+         * keep the vectors meanwhile. */
+        lk__log(LK_LOG_WARN, "%s", lk_last_error());
+        if (reload(gal) != LK_OK)
+            lk__log(LK_LOG_WARN, "%s", lk_last_error());
+    }
+
+    /* Old page images live on in the write-ahead log until a checkpoint
+     * copies the zeroed pages home; TRUNCATE then empties the log. */
+    int nlog = 0, nckpt = 0;
+    rc = sqlite3_wal_checkpoint_v2(gal->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                   &nlog, &nckpt);
+    if (rc != SQLITE_OK)
+        rs = lk__error(LK_ERR_DB, "%s: performer \"%s\" removed, but the "
+                       "write-ahead log could not be emptied (%s): another "
+                       "process has the gallery open; erased data stays in "
+                       "%s-wal until it closes", gal->db_path, performer_id,
+                       sqlite3_errmsg(gal->db), gal->db_path);
+    if (save_index(gal) != LK_OK || gal->file_gen != gal->st.gen) {
+        /* An index file we cannot rewrite must not outlive the erasure. */
+        if (unlink(gal->index_path) != 0 && errno != ENOENT && rs == LK_OK)
+            rs = lk__error(LK_ERR_IO, "%s: cannot remove the old index: %s",
+                           gal->index_path, strerror(errno));
+        gal->file_gen = -1;
+    }
+out:
+    rollback(gal);
+    pthread_mutex_unlock(&gal->mu);
+    free(tids);
+    return rs;
+}
+
+/* ---- listing, stats, audit -------------------------------------------------------- */
+
+typedef struct prow {
+    size_t id, name;           /* offsets into the text buffer */
+    int64_t created;
+    int templates;
+} prow;
+
+lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
+                                void *user)
+{
+    if (!gal || !fn)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_performers: NULL "
+                         "argument");
+    /* Collected first and delivered without the lock held, so fn may call
+     * back into the gallery. */
+    prow *rows = NULL;
+    char *text = NULL;
+    size_t n = 0, cap = 0, nt = 0, capt = 0;
+    lk_status rs = LK_OK;
+    pthread_mutex_lock(&gal->mu);
+    sqlite3_stmt *s = q(gal, Q_LIST);
+    if (!s) {
+        rs = LK_ERR_DB;
+    } else {
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(s, 0);
+            const char *name = (const char *)sqlite3_column_text(s, 1);
+            id = id ? id : "";
+            name = name ? name : "";
+            size_t li = strlen(id) + 1, ln = strlen(name) + 1;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                prow *r = lk__realloc(rows, cap * sizeof *r);
+                if (!r) {
+                    rs = LK_ERR_NOMEM;
+                    break;
+                }
+                rows = r;
+            }
+            if (nt + li + ln > capt) {
+                while (nt + li + ln > capt)
+                    capt = capt ? capt * 2 : 4096;
+                char *t = lk__realloc(text, capt);
+                if (!t) {
+                    rs = LK_ERR_NOMEM;
+                    break;
+                }
+                text = t;
+            }
+            rows[n] = (prow){ nt, nt + li, sqlite3_column_int64(s, 2),
+                              sqlite3_column_int(s, 3) };
+            memcpy(text + nt, id, li);
+            memcpy(text + nt + li, name, ln);
+            nt += li + ln;
+            n++;
+        }
+        if (rs == LK_OK && rc != SQLITE_DONE)
+            rs = db_fail(gal, "listing performers");
+        done(s);
+    }
+    pthread_mutex_unlock(&gal->mu);
+    for (size_t i = 0; rs == LK_OK && i < n; i++) {
+        lk_performer_info p = { text + rows[i].id, text + rows[i].name,
+                                rows[i].created, rows[i].templates };
+        if (fn(&p, user))
+            rs = LK_DONE;
+    }
+    free(rows);
+    free(text);
+    return rs;
+}
+
+lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!gal || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_stats_get: NULL argument");
+    lk_status rs = LK_OK;
+    lk_gallery_stats r = { 0 };
+    pthread_mutex_lock(&gal->mu);
+    sqlite3_stmt *s = q(gal, Q_COUNTS);
+    if (!s) {
+        rs = LK_ERR_DB;
+    } else {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            r.performers = sqlite3_column_int64(s, 0);
+            r.templates = sqlite3_column_int64(s, 1);
+            r.generation = sqlite3_column_int64(s, 2);
+        } else {
+            rs = db_fail(gal, "counting");
+        }
+        done(s);
+    }
+    r.index_rebuilt = gal->st.rebuilt;
+    pthread_mutex_unlock(&gal->mu);
+    if (rs != LK_OK)
+        return rs;
+    struct stat sb;
+    if (stat(gal->db_path, &sb) != 0)
+        return lk__error(LK_ERR_IO, "%s: %s", gal->db_path, strerror(errno));
+    r.db_bytes = (int64_t)sb.st_size;
+    r.face_model = gal->model_id;
+    r.face_dim = gal->dim;
+    *out = r;
+    return LK_OK;
+}
+
+lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
+                           const char *performer_id, const char *detail)
+{
+    lk_status rs;
+    if ((rs = check_writable(gal, "audit")) != LK_OK)
+        return rs;
+    const char *why = action ? check_text(action, MAX_ACTION_BYTES, 0)
+                             : "missing";
+    if (why)
+        return lk__error(LK_ERR_MISUSE, "audit action %s", why);
+    if (performer_id && (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+        return rs;
+    if (detail && *detail && (why = check_text(detail, MAX_DETAIL_BYTES, 1)))
+        return lk__error(LK_ERR_MISUSE, "audit detail %s", why);
+    pthread_mutex_lock(&gal->mu);
+    rs = audit_row(gal, action, performer_id, detail);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
+}
+
+/* ---- search --------------------------------------------------------------------- */
+
+lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
+                            lk_match *out, int *n_out)
+{
+    if (n_out)
+        *n_out = 0;
+    if (!gal || !embedding || !out || !n_out || k <= 0)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_search: NULL argument or "
+                         "k %d", k);
+    lk_status rs = check_embedding(gal, embedding, "search");
+    if (rs != LK_OK)
+        return rs;
+
+    enum { STACK = 256 };
+    float d_stack[STACK];
+    int64_t i_stack[STACK];
+    int32_t seen_stack[64];
+    float *D = d_stack;
+    int64_t *I = i_stack;
+    int32_t *seen = seen_stack;       /* performer of each out[] entry */
+    i64map seen_map = { 0 };          /* the same, for large k */
+    int filled = 0;
+
+    if (k > 64 && !(seen = lk__malloc((size_t)k * sizeof *seen)))
+        return LK_ERR_NOMEM;
+    pthread_rwlock_rdlock(&gal->rw);
+    const state *st = &gal->st;
+    int64_t n = lk__index_count(st->ix);
+    /* Several templates per performer: ask for more templates than
+     * performers wanted, and widen until k performers are found or the
+     * whole gallery was looked at. */
+    int64_t kk = (int64_t)k * 8 < 64 ? 64 : (int64_t)k * 8;
+    for (; n > 0;) {
+        if (kk > n)
+            kk = n;
+        if (kk > INT32_MAX)
+            kk = INT32_MAX;
+        if (kk > STACK) {
+            if (D != d_stack)
+                free(D);
+            if (I != i_stack)
+                free(I);
+            D = lk__malloc((size_t)kk * sizeof *D);
+            I = lk__malloc((size_t)kk * sizeof *I);
+            if (!D || !I) {
+                rs = LK_ERR_NOMEM;
+                break;
+            }
+        }
+        if ((rs = lk__index_search(st->ix, 1, embedding, (int)kk, D, I)) !=
+            LK_OK)
+            break;
+        filled = 0;
+        map_free(&seen_map);
+        for (int64_t j = 0; j < kk && filled < k; j++) {
+            if (I[j] < 0)
+                break;
+            int32_t pi = map_get(&st->tmpl, I[j]);
+            if (pi < 0)
+                continue;
+            int dup = 0;
+            if (k <= 16) {
+                for (int m = 0; m < filled && !dup; m++)
+                    dup = seen[m] == pi;
+            } else {
+                dup = map_get(&seen_map, pi) >= 0;
+                if (!dup && map_put(&seen_map, pi, 1) != 0) {
+                    rs = LK_ERR_NOMEM;
+                    break;
+                }
+            }
+            if (dup)
+                continue;
+            seen[filled] = pi;
+            out[filled] = (lk_match){ st->perfs[pi].id, st->perfs[pi].name,
+                                      I[j], D[j] };
+            filled++;
+        }
+        if (rs != LK_OK || filled == k || kk >= n || kk >= INT32_MAX)
+            break;
+        kk *= 4;
+    }
+    pthread_rwlock_unlock(&gal->rw);
+    if (D != d_stack)
+        free(D);
+    if (I != i_stack)
+        free(I);
+    if (seen != seen_stack)
+        free(seen);
+    map_free(&seen_map);
+    if (rs != LK_OK)
+        return rs;
+    *n_out = filled;
+    return LK_OK;
+}

@@ -28,6 +28,43 @@ lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
 int lk__gallery_has_source(lk_gallery *gal, const char *performer_id,
                            const char *source_sha256);
 
+/* The id of this performer's template from a file with this hash, or 0. */
+int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
+                                    const char *source_sha256);
+
+/* As lk__gallery_add_template(); with LK__TEMPLATE_ONCE and a source hash,
+ * a performer that already has a template from that source gets nothing
+ * new: *duplicate is set to 1 and *template_id to the existing template.
+ * The check and the insert are one transaction.  duplicate may be NULL. */
+enum { LK__TEMPLATE_ONCE = 1 << 0 };
+lk_status lk__gallery_add_template_ex(lk_gallery *gal,
+                                      const char *performer_id,
+                                      const float *embedding,
+                                      const char *source_sha256,
+                                      const char *source_path,
+                                      const lk_face *face, unsigned flags,
+                                      int64_t *template_id, int *duplicate);
+
+/* LK_OK when the performer is registered, LK_ERR_NOT_FOUND (with a message
+ * naming it and the gallery) when not, LK_ERR_DB. */
+lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id);
+
+/* The gallery's embedding dimension and directory; 1 when read-only. */
+int lk__gallery_dim(const lk_gallery *gal);
+const char *lk__gallery_dir(const lk_gallery *gal);
+int lk__gallery_readonly(const lk_gallery *gal);
+
+/* Bring the in-memory index up to date with the database when another
+ * process changed it (a long-running scanner may call this between
+ * files; it costs one small query when nothing changed).  LK_ERR_DB,
+ * LK_ERR_BACKEND, LK_ERR_NOMEM. */
+lk_status lk__gallery_refresh(lk_gallery *gal);
+
+/* Checks shared by the entry points: a performer id is non-empty UTF-8 of
+ * at most 256 bytes without control characters.  LK_ERR_MISUSE naming
+ * what is wrong. */
+lk_status lk__gallery_check_id(const char *id);
+
 /* Exact inner-product index with 64-bit ids (FAISS IndexIDMap2 over
  * IndexFlatIP, through the FAISS C API). */
 typedef struct lk__index lk__index;
@@ -44,5 +81,28 @@ lk_status lk__index_search(const lk__index *ix, int64_t nq, const float *q,
                            int k, float *D, int64_t *I);
 lk_status lk__index_write(const lk__index *ix, const char *path);
 lk_status lk__index_read(const char *path, int dim, lk__index **out);
+
+int lk__index_dim(const lk__index *ix);
+/* The ids in the index, in storage order; valid until the index changes. */
+void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n);
+
+/* The index file: a header (dimension, the database generation it was
+ * built from, a hash of a tag saying which gallery and model it belongs
+ * to, a sha256 of the payload) then FAISS's serialisation.  Written to
+ * path + LK__INDEX_TMP_INFIX + a unique suffix, synced, renamed over path.
+ * lk__index_write() is this with generation 0 and no tag. */
+#define LK__INDEX_TMP_INFIX ".tmp."
+lk_status lk__index_write_file(const lk__index *ix, const char *path,
+                               int64_t generation, const char *tag);
+/* Read an index file, refusing (LK_ERR_FORMAT, nothing allocated) one that
+ * is damaged, of another dimension, of another tag (tag NULL: any) or of
+ * another generation (want_generation -1: any).  The checksum is checked
+ * before FAISS parses the file.  *generation (may be NULL) receives the
+ * file's generation when the header is readable.  LK_ERR_NOT_FOUND when
+ * there is no file, LK_ERR_IO, LK_ERR_NOMEM.  lk__index_read() is this with
+ * no tag and any generation. */
+lk_status lk__index_read_file(const char *path, int dim, const char *tag,
+                              int64_t want_generation, int64_t *generation,
+                              lk__index **out);
 
 #endif

@@ -1,2 +1,418 @@
-/* placeholder until written */
-typedef int lk__placeholder_index;
+/*
+ * index.c — the gallery's vector index: an exact inner-product index with
+ * 64-bit ids (FAISS IndexIDMap2 over IndexFlatIP, through the FAISS C API
+ * only), and the file it is kept in beside gallery.db.
+ *
+ * The file is a fixed header followed by FAISS's own serialisation:
+ *
+ *   offset size
+ *        0    8  magic "LKINDEX\0"
+ *        8    4  format version (1)
+ *       12    4  dim
+ *       16    8  generation of the database the index was built from
+ *       24    8  vectors
+ *       32    8  payload bytes (FAISS's serialisation, after the header)
+ *       40   32  sha256 of the payload
+ *       72   32  sha256 of the tag (which gallery and model it belongs to)
+ *
+ * all integers little-endian.  The checksum is verified before FAISS parses
+ * a byte: FAISS trusts the sizes it reads, so a damaged file handed to it
+ * could make it allocate without bound.  Files are written to a temporary
+ * name in the same directory and renamed into place, so a reader sees the
+ * old file or the new one, never half of one.
+ */
+#include "gallery/gallery.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/MetaIndexes_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/impl/AuxIndexStructures_c.h>
+#include <faiss/c_api/index_io_c.h>
+
+#include <openssl/evp.h>
+
+#define HDR_BYTES 104
+#define FORMAT_VERSION 1
+static const char MAGIC[8] = { 'L', 'K', 'I', 'N', 'D', 'E', 'X', '\0' };
+
+struct lk__index {
+    FaissIndexIDMap2 *map;     /* owns its IndexFlatIP */
+    int dim;
+};
+
+static const char *faiss_msg(void)
+{
+    const char *m = faiss_get_last_error();
+    return m && *m ? m : "unknown error";
+}
+
+static lk_status faiss_fail(const char *what)
+{
+    return lk__error(LK_ERR_BACKEND, "faiss %s: %s", what, faiss_msg());
+}
+
+lk_status lk__index_new(int dim, lk__index **out)
+{
+    *out = NULL;
+    if (dim <= 0)
+        return lk__error(LK_ERR_MISUSE, "index dimension %d", dim);
+    lk__index *ix = lk__calloc(1, sizeof *ix);
+    if (!ix)
+        return LK_ERR_NOMEM;
+    FaissIndexFlatIP *flat = NULL;
+    if (faiss_IndexFlatIP_new_with(&flat, dim) != 0) {
+        free(ix);
+        return faiss_fail("IndexFlatIP");
+    }
+    if (faiss_IndexIDMap2_new(&ix->map, flat) != 0) {
+        faiss_Index_free(flat);
+        free(ix);
+        return faiss_fail("IndexIDMap2");
+    }
+    faiss_IndexIDMap2_set_own_fields(ix->map, 1);
+    ix->dim = dim;
+    *out = ix;
+    return LK_OK;
+}
+
+void lk__index_free(lk__index *ix)
+{
+    if (!ix)
+        return;
+    faiss_Index_free(ix->map);
+    free(ix);
+}
+
+int64_t lk__index_count(const lk__index *ix)
+{
+    return ix ? faiss_Index_ntotal(ix->map) : 0;
+}
+
+int lk__index_dim(const lk__index *ix) { return ix ? ix->dim : 0; }
+
+lk_status lk__index_add(lk__index *ix, int64_t n, const float *x,
+                        const int64_t *ids)
+{
+    if (n <= 0)
+        return LK_OK;
+    if (faiss_Index_add_with_ids(ix->map, n, x, ids) != 0)
+        return faiss_fail("add");
+    return LK_OK;
+}
+
+lk_status lk__index_remove(lk__index *ix, const int64_t *ids, size_t n)
+{
+    if (n == 0)
+        return LK_OK;
+    FaissIDSelectorBatch *sel = NULL;
+    if (faiss_IDSelectorBatch_new(&sel, n, ids) != 0)
+        return faiss_fail("IDSelectorBatch");
+    size_t removed = 0;
+    int rc = faiss_Index_remove_ids(ix->map, (FaissIDSelector *)sel, &removed);
+    faiss_IDSelector_free((FaissIDSelector *)sel);
+    if (rc != 0)
+        return faiss_fail("remove_ids");
+    return LK_OK;
+}
+
+lk_status lk__index_search(const lk__index *ix, int64_t nq, const float *q,
+                           int k, float *D, int64_t *I)
+{
+    if (k <= 0 || nq <= 0)
+        return lk__error(LK_ERR_MISUSE, "index search with k=%d nq=%lld", k,
+                         (long long)nq);
+    if (faiss_Index_search(ix->map, nq, q, k, D, I) != 0)
+        return faiss_fail("search");
+    return LK_OK;
+}
+
+void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n)
+{
+    idx_t *p = NULL;
+    size_t m = 0;
+    faiss_IndexIDMap2_id_map(ix->map, &p, &m);
+    *ids = p;
+    *n = m;
+}
+
+/* ---- the file --------------------------------------------------------- */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void tag_hash(const char *tag, uint8_t md[32])
+{
+    unsigned len = 0;
+    const char *t = tag ? tag : "";
+    EVP_Digest(t, strlen(t), md, &len, EVP_sha256(), NULL);
+}
+
+/* sha256 of n bytes of f from its current position.  -1 on a short read. */
+static int hash_stream(FILE *f, uint64_t n, uint8_t md[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -1;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    size_t cap = 1 << 20;
+    uint8_t *buf = malloc(cap);
+    int rc = buf ? 0 : -1;
+    while (rc == 0 && n > 0) {
+        size_t want = n < cap ? (size_t)n : cap;
+        size_t got = fread(buf, 1, want, f);
+        if (got != want)
+            rc = -1;
+        EVP_DigestUpdate(ctx, buf, got);
+        n -= got;
+    }
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    return rc;
+}
+
+static void fsync_parent(const char *path)
+{
+    char *dir = lk__strdup(path);
+    if (!dir)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+lk_status lk__index_write_file(const lk__index *ix, const char *path,
+                               int64_t generation, const char *tag)
+{
+    static atomic_uint counter;
+    size_t n = strlen(path) + 64;
+    char *tmp = lk__malloc(n);
+    if (!tmp)
+        return LK_ERR_NOMEM;
+    snprintf(tmp, n, "%s" LK__INDEX_TMP_INFIX "%ld.%u", path, (long)getpid(),
+             atomic_fetch_add(&counter, 1));
+
+    lk_status st = LK_OK;
+    FILE *f = fopen(tmp, "w+b");
+    if (!f) {
+        st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    uint8_t hdr[HDR_BYTES];
+    memset(hdr, 0, sizeof hdr);
+    if (fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr) {
+        st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (faiss_write_index(ix->map, f) != 0) {
+        st = lk__error(LK_ERR_IO, "%s: faiss write_index: %s", tmp,
+                       faiss_msg());
+        goto fail;
+    }
+    if (fflush(f) != 0) {
+        st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    off_t end = ftello(f);
+    if (end < HDR_BYTES) {
+        st = lk__error(LK_ERR_IO, "%s: cannot tell size", tmp);
+        goto fail;
+    }
+    uint64_t payload = (uint64_t)end - HDR_BYTES;
+    uint8_t md[32];
+    /* Hash what reached the file, read back, rather than trusting what we
+     * meant to write. */
+    if (fseeko(f, HDR_BYTES, SEEK_SET) != 0 || hash_stream(f, payload, md)) {
+        st = lk__error(LK_ERR_IO, "%s: cannot read back", tmp);
+        goto fail;
+    }
+    memcpy(hdr, MAGIC, 8);
+    put_u32(hdr + 8, FORMAT_VERSION);
+    put_u32(hdr + 12, (uint32_t)ix->dim);
+    put_u64(hdr + 16, (uint64_t)generation);
+    put_u64(hdr + 24, (uint64_t)lk__index_count(ix));
+    put_u64(hdr + 32, payload);
+    memcpy(hdr + 40, md, 32);
+    tag_hash(tag, hdr + 72);
+    if (fseeko(f, 0, SEEK_SET) != 0 ||
+        fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0) {
+        st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (fclose(f) != 0) {
+        f = NULL;
+        st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        st = lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    fsync_parent(path);
+    free(tmp);
+    return LK_OK;
+
+fail:
+    if (f)
+        fclose(f);
+    unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+lk_status lk__index_read_file(const char *path, int dim, const char *tag,
+                              int64_t want_generation, int64_t *generation,
+                              lk__index **out)
+{
+    *out = NULL;
+    if (generation)
+        *generation = -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return lk__error(LK_ERR_NOT_FOUND, "%s: no index file", path);
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    lk_status st = LK_OK;
+    FaissIndex *idx = NULL;
+    uint8_t hdr[HDR_BYTES], md[32];
+    struct stat sb;
+    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr ||
+        memcmp(hdr, MAGIC, 8) != 0) {
+        st = lk__error(LK_ERR_FORMAT, "%s: not an index file", path);
+        goto done;
+    }
+    if (get_u32(hdr + 8) != FORMAT_VERSION) {
+        st = lk__error(LK_ERR_FORMAT, "%s: index format %u, expected %d",
+                       path, get_u32(hdr + 8), FORMAT_VERSION);
+        goto done;
+    }
+    if ((int)get_u32(hdr + 12) != dim) {
+        st = lk__error(LK_ERR_FORMAT, "%s: index of dimension %u, expected %d",
+                       path, get_u32(hdr + 12), dim);
+        goto done;
+    }
+    int64_t gen = (int64_t)get_u64(hdr + 16);
+    if (generation)
+        *generation = gen;
+    if (want_generation >= 0 && gen != want_generation) {
+        st = lk__error(LK_ERR_FORMAT,
+                       "%s: index of generation %lld, database is at %lld",
+                       path, (long long)gen, (long long)want_generation);
+        goto done;
+    }
+    if (tag) {
+        tag_hash(tag, md);
+        if (memcmp(md, hdr + 72, 32) != 0) {
+            st = lk__error(LK_ERR_FORMAT, "%s: index of another gallery or "
+                           "model", path);
+            goto done;
+        }
+    }
+    uint64_t count = get_u64(hdr + 24), payload = get_u64(hdr + 32);
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < HDR_BYTES ||
+        (uint64_t)sb.st_size - HDR_BYTES != payload ||
+        count > payload / ((uint64_t)dim * sizeof(float) + sizeof(int64_t))) {
+        st = lk__error(LK_ERR_FORMAT, "%s: truncated or padded index file",
+                       path);
+        goto done;
+    }
+    if (hash_stream(f, payload, md) != 0 || memcmp(md, hdr + 40, 32) != 0) {
+        st = lk__error(LK_ERR_FORMAT, "%s: index checksum mismatch", path);
+        goto done;
+    }
+    if (fseeko(f, HDR_BYTES, SEEK_SET) != 0) {
+        st = lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (faiss_read_index(f, 0, &idx) != 0) {
+        st = lk__error(LK_ERR_FORMAT, "%s: faiss read_index: %s", path,
+                       faiss_msg());
+        goto done;
+    }
+    FaissIndexIDMap2 *map = faiss_IndexIDMap2_cast(idx);
+    FaissIndex *sub = map ? faiss_IndexIDMap2_sub_index(map) : NULL;
+    if (!map || !sub || !faiss_IndexFlat_cast(sub) ||
+        faiss_Index_metric_type(sub) != METRIC_INNER_PRODUCT ||
+        faiss_Index_d(idx) != dim ||
+        (uint64_t)faiss_Index_ntotal(idx) != count) {
+        st = lk__error(LK_ERR_FORMAT, "%s: not a flat inner-product index of "
+                       "%llu vectors", path, (unsigned long long)count);
+        goto done;
+    }
+    lk__index *ix = lk__calloc(1, sizeof *ix);
+    if (!ix) {
+        st = LK_ERR_NOMEM;
+        goto done;
+    }
+    faiss_IndexIDMap2_set_own_fields(map, 1);
+    ix->map = map;
+    ix->dim = dim;
+    idx = NULL;
+    *out = ix;
+
+done:
+    if (idx)
+        faiss_Index_free(idx);
+    fclose(f);
+    return st;
+}
+
+lk_status lk__index_write(const lk__index *ix, const char *path)
+{
+    return lk__index_write_file(ix, path, 0, NULL);
+}
+
+lk_status lk__index_read(const char *path, int dim, lk__index **out)
+{
+    return lk__index_read_file(path, dim, NULL, -1, NULL, out);
+}

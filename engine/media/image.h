@@ -19,9 +19,28 @@ lk_status lk__media_init(void);
  * The header is read first: images over max_pixels (w*h) are refused with
  * LK_ERR_TOO_LARGE before any pixel is decoded.  Errors name the file:
  * LK_ERR_IO (unreadable), LK_ERR_FORMAT (unknown, corrupt, truncated),
- * LK_ERR_TOO_LARGE, LK_ERR_NOMEM.  out is zeroed on failure. */
+ * LK_ERR_TOO_LARGE, LK_ERR_NOMEM.  out is zeroed on failure.
+ * max_pixels <= 0: no limit of our own.  Only regular files are read;
+ * other formats libvips knows (PDF, SVG, ImageMagick's) are refused with
+ * LK_ERR_FORMAT.  Thread-safe; initialises libvips on first use.  Release
+ * with lk__image_release(). */
 lk_status lk__image_load(const char *path, int64_t max_pixels, lk__image *out);
 
+/* Free img->data and zero *img; NULL or an already released image is fine. */
 void lk__image_release(lk__image *img);
+
+/* As lk__image_load(), reduced by shrink (1, 2, 4 or 8) in each direction,
+ * sizes rounded down (a smaller shrink is used for an image narrower or
+ * shorter than shrink).  JPEG uses libjpeg's DCT scaling (shrink on load: much
+ * less work); other formats are decoded in full and box-filtered.
+ * max_pixels applies to the full stored size.  For previews and quick
+ * passes only: small faces need full resolution.  LK_ERR_MISUSE for any
+ * other shrink. */
+lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
+                                int shrink, lk__image *out);
+
+/* 1 when this libvips can read format ("JPEG", "PNG", "WebP", "TIFF",
+ * "GIF", "HEIF"; case-insensitive), else 0. */
+int lk__image_format_supported(const char *format);
 
 #endif

@@ -1,2 +1,152 @@
-/* placeholder until written */
-typedef int lk__placeholder_json;
+/*
+ * json.c — JSON Lines records for scan results and per-file errors
+ * (jansson).  The schema is documented in README.md; fields are only ever
+ * added, never renamed, so that monitoring jobs parsing old output keep
+ * working.
+ */
+#include "core/core.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *lk_status_name(lk_status s)
+{
+    switch (s) {
+    case LK_OK: return "ok";
+    case LK_DONE: return "done";
+    case LK_ERR_IO: return "io";
+    case LK_ERR_FORMAT: return "format";
+    case LK_ERR_TOO_LARGE: return "too_large";
+    case LK_ERR_MODEL: return "model";
+    case LK_ERR_MODEL_MISMATCH: return "model_mismatch";
+    case LK_ERR_NOMEM: return "nomem";
+    case LK_ERR_BACKEND: return "backend";
+    case LK_ERR_DB: return "db";
+    case LK_ERR_MISUSE: return "misuse";
+    case LK_ERR_NOT_FOUND: return "not_found";
+    case LK_ERR_EXISTS: return "exists";
+    case LK_ERR_NO_FACE: return "no_face";
+    case LK_ERR_MANY_FACES: return "many_faces";
+    }
+    return "unknown";
+}
+
+/* Scores and coordinates to 4 decimals: more is noise, and stable text
+ * keeps diffs of reports readable. */
+static json_t *num(double v)
+{
+    if (!isfinite(v))
+        return json_null();
+    return json_real(round(v * 10000.0) / 10000.0);
+}
+
+/* File names on Linux are bytes, not UTF-8; JSON strings must be UTF-8.
+ * Invalid bytes become U+FFFD so a hostile name never drops a record. */
+static json_t *str(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t n = strlen(s);
+    char *fixed = malloc(n * 3 + 1);
+    if (!fixed)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+                   : (c >> 3) == 30 ? 4 : 0;
+        int ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++)
+            ok = ((unsigned char)s[i + k] >> 6) == 2;
+        if (ok && len > 1) {
+            /* round-trip through jansson's own validator for overlongs */
+            json_t *t = json_stringn(s + i, len);
+            ok = t != NULL;
+            json_decref(t);
+        }
+        if (ok) {
+            memcpy(fixed + o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += 1;
+        }
+    }
+    fixed[o] = '\0';
+    j = json_stringn(fixed, o);
+    free(fixed);
+    return j;
+}
+
+static json_t *box_json(const lk_face *f)
+{
+    return json_pack("[o,o,o,o]", num(f->x), num(f->y), num(f->w), num(f->h));
+}
+
+static char *dump(json_t *o)
+{
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+static int count_matches(const lk_scan_result *res)
+{
+    int n = 0;
+    for (int i = 0; i < res->n_findings; i++)
+        n += res->findings[i].decision == LK_MATCH;
+    return n;
+}
+
+char *lk_scan_result_json(const lk_scan_result *res)
+{
+    if (!res)
+        return NULL;
+    json_t *findings = json_array();
+    for (int i = 0; i < res->n_findings && findings; i++) {
+        const lk_finding *f = &res->findings[i];
+        json_t *lm = json_array();
+        for (int k = 0; k < 5; k++)
+            json_array_append_new(lm, json_pack("[o,o]",
+                                                num(f->face.landmarks[k][0]),
+                                                num(f->face.landmarks[k][1])));
+        json_t *o = json_pack(
+            "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
+            "decision", f->decision == LK_MATCH ? "match" : "no_match",
+            "face", f->face_index,
+            "box", box_json(&f->face),
+            "detector_score", num(f->face.score),
+            "landmarks", lm,
+            "performer", str(f->performer_id),
+            "name", str(f->performer_name),
+            "score", f->performer_id ? num(f->score) : json_null());
+        json_array_append_new(findings, o);
+    }
+    json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o}",
+                             "path", str(res->path ? res->path : ""),
+                             "type", "image",
+                             "width", res->width,
+                             "height", res->height,
+                             "faces", res->faces,
+                             "threshold", num(res->threshold),
+                             "matches", count_matches(res),
+                             "findings", findings);
+    return dump(root);
+}
+
+char *lk_error_json(const char *path, lk_status status, const char *message)
+{
+    return dump(json_pack("{s:o,s:{s:s,s:o}}", "path", str(path ? path : ""),
+                          "error", "status", lk_status_name(status),
+                          "message",
+                          str(message ? message : lk_status_str(status))));
+}

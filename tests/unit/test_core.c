@@ -1,14 +1,249 @@
-/* placeholder until written */
+/*
+ * test_core.c — status text, the last-error slot, hashing, the model
+ * manifest and the JSON Lines records.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-static void placeholder(void **state) { (void)state; skip(); }
+#include "core/core.h"
+#include "core/manifest.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[512];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    const char *base = getenv("LK_TEST_TMP");
+    if (!base)
+        base = "/tmp";
+    mkdir(base, 0755);
+    snprintf(tmpdir, sizeof tmpdir, "%s/core-XXXXXX", base);
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_status_strings(void **state)
+{
+    (void)state;
+    for (int s = 0; s <= LK_ERR_MANY_FACES; s++) {
+        assert_non_null(lk_status_str((lk_status)s));
+        assert_non_null(lk_status_name((lk_status)s));
+    }
+    assert_string_equal(lk_status_name(LK_ERR_FORMAT), "format");
+    assert_string_equal(lk_status_str((lk_status)9999), "unknown status");
+    assert_string_equal(lk_version(), LK_VERSION_STRING);
+}
+
+static void *other_thread(void *arg)
+{
+    (void)arg;
+    lk__error(LK_ERR_IO, "other thread's error");
+    return NULL;
+}
+
+static void test_last_error_is_thread_local(void **state)
+{
+    (void)state;
+    assert_int_equal(lk__error(LK_ERR_FORMAT, "%s: bad %d", "x.jpg", 7),
+                     LK_ERR_FORMAT);
+    pthread_t t;
+    pthread_create(&t, NULL, other_thread, NULL);
+    pthread_join(t, NULL);
+    assert_string_equal(lk_last_error(), "x.jpg: bad 7");
+    lk__error_clear();
+    assert_string_equal(lk_last_error(), "");
+}
+
+static void test_sha256(void **state)
+{
+    (void)state;
+    char hex[65], path[600];
+    lk__sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+    snprintf(path, sizeof path, "%s/abc.txt", tmpdir);
+    write_file(path, "abc");
+    assert_int_equal(lk__sha256_file(path, hex), LK_OK);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+    snprintf(path, sizeof path, "%s/missing", tmpdir);
+    assert_int_equal(lk__sha256_file(path, hex), LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "missing"));
+}
+
+static void test_read_file_limit(void **state)
+{
+    (void)state;
+    char path[600];
+    uint8_t *buf;
+    size_t n;
+    snprintf(path, sizeof path, "%s/ten.bin", tmpdir);
+    write_file(path, "0123456789");
+    assert_int_equal(lk__read_file(path, 10, &buf, &n), LK_OK);
+    assert_int_equal(n, 10);
+    assert_memory_equal(buf, "0123456789", 10);
+    free(buf);
+    assert_int_equal(lk__read_file(path, 9, &buf, &n), LK_ERR_TOO_LARGE);
+    assert_null(buf);
+}
+
+static const char good_manifest[] =
+    "{\"models\":["
+    "{\"id\":\"a@1\",\"role\":\"face_embed\",\"file\":\"weights/a.bin\","
+    "\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
+    "\"input\":{\"width\":112,\"height\":112,\"channels\":\"rgb\",\"mean\":127,"
+    "\"scale\":0.0078125},\"dim\":512,\"threshold\":0.3},"
+    "{\"id\":\"b@2\",\"role\":\"face_embed\",\"default\":true,\"file\":\"b.bin\","
+    "\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+    "\"input\":{\"width\":96,\"height\":128,\"channels\":\"bgr\",\"mean\":0},"
+    "\"dim\":128,\"threshold\":0.5}]}";
+
+static void test_manifest(void **state)
+{
+    (void)state;
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/models", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    write_file(path, good_manifest);
+    snprintf(path, sizeof path, "%s/weights", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/weights/a.bin", dir);
+    write_file(path, "abc");
+    snprintf(path, sizeof path, "%s/b.bin", dir);
+    write_file(path, "not what the manifest says");
+
+    lk__manifest mf;
+    assert_int_equal(lk__manifest_load(dir, &mf), LK_OK);
+    assert_int_equal(mf.n, 2);
+    lk__model *def = lk__manifest_find(&mf, "face_embed", NULL);
+    assert_non_null(def);
+    assert_string_equal(def->id, "b@2");    /* the one marked default */
+    assert_int_equal(def->channels, LK__CH_BGR);
+    assert_int_equal(def->input_w, 96);
+    assert_int_equal(def->input_h, 128);
+    assert_true(def->scale == 1.0f);
+    lk__model *a = lk__manifest_find(&mf, "face_embed", "a@1");
+    assert_non_null(a);
+    assert_int_equal(a->dim, 512);
+    assert_null(lk__manifest_find(&mf, "face_embed", "c@3"));
+    assert_null(lk__manifest_find(&mf, "face_detect", NULL));
+
+    assert_int_equal(lk__model_load_weights(a, 1), LK_OK);
+    assert_int_equal(a->n_weights, 3);
+    assert_int_equal(lk__model_load_weights(def, 1), LK_ERR_MODEL);
+    assert_non_null(strstr(lk_last_error(), "b.bin"));
+    assert_non_null(strstr(lk_last_error(), "sha256"));
+    lk__manifest_free(&mf);
+}
+
+static void test_manifest_bad(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "",
+        "{",
+        "{\"models\":[]}",
+        "{\"models\":[{\"id\":\"x\"}]}",
+        "{\"models\":[{\"id\":\"x\",\"role\":\"face_embed\",\"file\":\"f\","
+        "\"sha256\":\"00\",\"input\":{\"width\":1,\"height\":1}}]}",
+        "{\"models\":[{\"id\":\"x\",\"role\":\"face_embed\",\"file\":\"f\","
+        "\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+        "\"input\":{\"width\":112,\"height\":112},\"dim\":0}]}",
+        "{\"models\":[{\"id\":\"x\",\"role\":\"face_detect\",\"file\":\"f\","
+        "\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+        "\"input\":{\"width\":-5,\"height\":112}}]}",
+    };
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/badmodels", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(path, bad[i]);
+        lk__manifest mf;
+        assert_int_equal(lk__manifest_load(dir, &mf), LK_ERR_MODEL);
+        assert_null(mf.models);
+        assert_non_null(strstr(lk_last_error(), "manifest.json"));
+    }
+}
+
+static void test_scan_json(void **state)
+{
+    (void)state;
+    lk_finding f = {0};
+    f.face_index = 2;
+    f.face.x = 10.123456f;
+    f.face.y = 20;
+    f.face.w = 30;
+    f.face.h = 40;
+    f.face.score = 0.99f;
+    f.performer_id = "p\"1\n";
+    f.performer_name = "Zo\xc3\xab";
+    f.score = 0.7123f;
+    f.decision = LK_MATCH;
+    char path[] = "dir/bad\xff\xfename.jpg";
+    lk_scan_result r = {.path = path, .width = 640, .height = 480,
+                        .faces = 3, .threshold = 0.35f, .n_findings = 1,
+                        .findings = &f};
+    char *s = lk_scan_result_json(&r);
+    assert_non_null(s);
+    assert_null(strchr(s, '\n'));
+    json_error_t err;
+    json_t *j = json_loads(s, 0, &err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "path")),
+                        "dir/bad\xef\xbf\xbd\xef\xbf\xbdname.jpg");
+    assert_int_equal(json_integer_value(json_object_get(j, "matches")), 1);
+    json_t *f0 = json_array_get(json_object_get(j, "findings"), 0);
+    assert_string_equal(json_string_value(json_object_get(f0, "performer")),
+                        "p\"1\n");
+    assert_string_equal(json_string_value(json_object_get(f0, "decision")),
+                        "match");
+    assert_float_equal(json_real_value(json_object_get(f0, "score")), 0.7123,
+                       1e-6);
+    assert_float_equal(json_real_value(json_array_get(
+                           json_object_get(f0, "box"), 0)), 10.1235, 1e-6);
+    json_decref(j);
+    lk_free(s);
+
+    s = lk_error_json("x.jpg", LK_ERR_TOO_LARGE, "x.jpg: too big");
+    j = json_loads(s, 0, &err);
+    assert_non_null(j);
+    json_t *e = json_object_get(j, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "status")),
+                        "too_large");
+    json_decref(j);
+    lk_free(s);
+}
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_last_error_is_thread_local),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_read_file_limit),
+        cmocka_unit_test(test_manifest),
+        cmocka_unit_test(test_manifest_bad),
+        cmocka_unit_test(test_scan_json),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, NULL);
 }

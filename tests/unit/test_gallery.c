@@ -1,14 +1,1587 @@
-/* placeholder until written */
+/*
+ * test_gallery.c — the gallery: registry, index, erasure, threads.
+ *
+ * Embeddings are synthetic random unit vectors added through
+ * lk__gallery_open_model() and lk__gallery_add_template(), so no face
+ * model is needed; only the enrolment test needs models and photos and
+ * skips without them.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-static void placeholder(void **state) { (void)state; skip(); }
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "gallery/gallery.h"
+
+#define MODEL "test_model@1.0"
+#define DIM 128
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fail_msg("out of memory");
+        abort();
+    }
+    return p;
+}
+
+static char *scratch_dir(const char *what)
+{
+    const char *base = getenv("LK_TEST_TMP");
+    char root[4096];
+    snprintf(root, sizeof root, "%s", base && *base ? base : "/tmp");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", root);
+    assert_int_equal(system(cmd), 0);
+    char *tmpl = xmalloc(4200);
+    snprintf(tmpl, 4200, "%s/gallery-%s-XXXXXX", root, what);
+    assert_non_null(mkdtemp(tmpl));
+    return tmpl;
+}
+
+/* The gallery lives in a subdirectory that does not exist yet, so that
+ * CREATE making the directory is exercised too. */
+static char *gallery_dir(const char *what)
+{
+    char *d = scratch_dir(what);
+    char *g = xmalloc(strlen(d) + 16);
+    sprintf(g, "%s/gal", d);
+    free(d);
+    return g;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)!system(cmd);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    char *p = xmalloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static void rng_seed(uint64_t s) { rng_state = s ? s : 1; }
+
+static double rng_unit(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static double rng_gauss(void)
+{
+    double u = rng_unit(), v = rng_unit();
+    if (u < 1e-300)
+        u = 1e-300;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static void normalise(float *v, int dim)
+{
+    double ss = 0;
+    for (int i = 0; i < dim; i++)
+        ss += (double)v[i] * v[i];
+    float inv = (float)(1.0 / sqrt(ss));
+    for (int i = 0; i < dim; i++)
+        v[i] *= inv;
+}
+
+static void random_unit(float *v, int dim)
+{
+    for (int i = 0; i < dim; i++)
+        v[i] = (float)rng_gauss();
+    normalise(v, dim);
+}
+
+/* centre + noise of the given size, normalised: a template or a probe of
+ * the identity whose centre it is. */
+static void near(float *out, const float *centre, int dim, double noise)
+{
+    for (int i = 0; i < dim; i++)
+        out[i] = centre[i] + (float)(noise * rng_gauss() / sqrt(dim));
+    normalise(out, dim);
+}
+
+static lk_gallery *open_ok(const char *dir, unsigned flags)
+{
+    lk_gallery *g = NULL;
+    lk_status s = lk__gallery_open_model(dir, MODEL, DIM, flags, &g);
+    if (s != LK_OK)
+        fail_msg("open %s: %s: %s", dir, lk_status_str(s), lk_last_error());
+    assert_non_null(g);
+    return g;
+}
+
+static void add_ok(lk_gallery *g, const char *id, const float *e,
+                   int64_t *tid)
+{
+    lk_status s = lk__gallery_add_template(g, id, e, NULL, NULL, NULL, tid);
+    if (s != LK_OK)
+        fail_msg("add template for %s: %s: %s", id, lk_status_str(s),
+                 lk_last_error());
+}
+
+static lk_gallery_stats stats_of(lk_gallery *g)
+{
+    lk_gallery_stats st;
+    assert_int_equal(lk_gallery_stats_get(g, &st), LK_OK);
+    return st;
+}
+
+static const char *top1(lk_gallery *g, const float *q, float *score)
+{
+    lk_match m[1];
+    int n = -1;
+    assert_int_equal(lk_gallery_search(g, q, 1, m, &n), LK_OK);
+    if (n == 0)
+        return NULL;
+    if (score)
+        *score = m[0].score;
+    return m[0].performer_id;
+}
+
+typedef struct blob {
+    uint8_t *data;
+    size_t n;
+} blob;
+
+static blob read_all(const char *path)
+{
+    blob b = { NULL, 0 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return b;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b.data = xmalloc(n > 0 ? (size_t)n : 1);
+    b.n = fread(b.data, 1, n > 0 ? (size_t)n : 0, f);
+    fclose(f);
+    return b;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* Which files of dir (every regular file) hold the bytes; "" when none. */
+static void files_holding(const char *dir, const void *needle, size_t n,
+                          char *which, size_t cap)
+{
+    which[0] = '\0';
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *p = join(dir, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            blob b = read_all(p);
+            if (b.n >= n && memmem(b.data, b.n, needle, n)) {
+                strncat(which, e->d_name, cap - strlen(which) - 2);
+                strncat(which, " ", cap - strlen(which) - 1);
+            }
+            free(b.data);
+        }
+        free(p);
+    }
+    closedir(d);
+}
+
+static int64_t db_int(const char *dir, const char *sql)
+{
+    char *path = join(dir, "gallery.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    int rc = sqlite3_step(s);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    free(path);
+    return v;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- create, open, model ---------------------------------------------------- */
+
+static void test_create_open_reopen(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("create");
+    lk_gallery *g = NULL;
+
+    /* No gallery and no CREATE: not found, and nothing made. */
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, DIM, 0, &g),
+                     LK_ERR_NOT_FOUND);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), dir));
+    assert_false(file_exists(dir));
+
+    g = open_ok(dir, LK_GALLERY_CREATE);
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.performers, 0);
+    assert_int_equal(st.templates, 0);
+    assert_int_equal(st.generation, 0);
+    assert_string_equal(st.face_model, MODEL);
+    assert_int_equal(st.face_dim, DIM);
+    assert_true(st.db_bytes > 0);
+
+    float e[DIM];
+    rng_seed(1);
+    random_unit(e, DIM);
+    assert_int_equal(lk_gallery_add_performer(g, "p1", "Performer One"), LK_OK);
+    int64_t tid = 0;
+    add_ok(g, "p1", e, &tid);
+    assert_true(tid > 0);
+    lk_gallery_close(g);
+
+    char *db = join(dir, "gallery.db"), *ix = join(dir, "face.faiss");
+    assert_true(file_exists(db));
+    assert_true(file_exists(ix));
+
+    /* Reopen without CREATE: the template is there, the index came from
+     * the file. */
+    g = open_ok(dir, 0);
+    st = stats_of(g);
+    assert_int_equal(st.performers, 1);
+    assert_int_equal(st.templates, 1);
+    assert_int_equal(st.generation, 1);
+    assert_int_equal(st.index_rebuilt, 0);
+    float score = 0;
+    assert_string_equal(top1(g, e, &score), "p1");
+    assert_float_equal(score, 1.0f, 1e-4);
+    lk_gallery_close(g);
+
+    /* CREATE on an existing gallery opens it. */
+    g = open_ok(dir, LK_GALLERY_CREATE);
+    assert_int_equal(stats_of(g).templates, 1);
+    lk_gallery_close(g);
+
+    /* A database that is not a gallery is refused. */
+    char *other = scratch_dir("notgallery");
+    char *odb = join(other, "gallery.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(odb, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "CREATE TABLE x(y)", 0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    g = NULL;
+    assert_int_equal(lk__gallery_open_model(other, MODEL, DIM,
+                                            LK_GALLERY_CREATE, &g),
+                     LK_ERR_DB);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), "not a Likeness gallery"));
+
+    lk_gallery_close(NULL);   /* does nothing */
+    remove_tree(other);
+    free(odb);
+    free(other);
+    free(db);
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_model_mismatch(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("model");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    lk_gallery_close(g);
+
+    g = (lk_gallery *)1;
+    assert_int_equal(lk__gallery_open_model(dir, "other_model@2", DIM, 0, &g),
+                     LK_ERR_MODEL_MISMATCH);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), MODEL));
+    assert_non_null(strstr(lk_last_error(), "other_model@2"));
+
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, DIM * 2, 0, &g),
+                     LK_ERR_MODEL_MISMATCH);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), "256"));
+
+    /* Refusal changed nothing: the right model still opens it. */
+    g = open_ok(dir, 0);
+    assert_string_equal(stats_of(g).face_model, MODEL);
+    lk_gallery_close(g);
+
+    assert_int_equal(lk__gallery_open_model(dir, "", DIM, 0, &g),
+                     LK_ERR_MISUSE);
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, 0, 0, &g),
+                     LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_open(dir, NULL, 0, &g), LK_ERR_MISUSE);
+    assert_null(g);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- search ------------------------------------------------------------------- */
+
+static void test_search_grouping(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("search");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    enum { NP = 20, NT = 5 };
+    static float centre[NP][DIM];
+    int64_t tids[NP][NT];
+    rng_seed(42);
+    char id[32];
+    for (int p = 0; p < NP; p++) {
+        random_unit(centre[p], DIM);
+        snprintf(id, sizeof id, "perf-%02d", p);
+        assert_int_equal(lk_gallery_add_performer(g, id, NULL), LK_OK);
+    }
+    /* Templates interleaved across performers, as enrolment would. */
+    for (int t = 0; t < NT; t++)
+        for (int p = 0; p < NP; p++) {
+            float e[DIM];
+            near(e, centre[p], DIM, 0.6);
+            snprintf(id, sizeof id, "perf-%02d", p);
+            add_ok(g, id, e, &tids[p][t]);
+        }
+
+    for (int p = 0; p < NP; p++) {
+        float q[DIM];
+        near(q, centre[p], DIM, 0.6);
+        lk_match m[5];
+        int n = 0;
+        assert_int_equal(lk_gallery_search(g, q, 5, m, &n), LK_OK);
+        assert_int_equal(n, 5);
+        snprintf(id, sizeof id, "perf-%02d", p);
+        assert_string_equal(m[0].performer_id, id);
+        /* The reported template is one of that performer's. */
+        int own = 0;
+        for (int t = 0; t < NT; t++)
+            own |= m[0].template_id == tids[p][t];
+        assert_true(own);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++)
+                assert_string_not_equal(m[i].performer_id, m[j].performer_id);
+            if (i)
+                assert_true(m[i].score <= m[i - 1].score);
+            assert_string_equal(m[i].performer_name, "");
+        }
+    }
+
+    /* k above the number of performers: one entry each, no more. */
+    lk_match all[64];
+    int n = 0;
+    assert_int_equal(lk_gallery_search(g, centre[3], 64, all, &n), LK_OK);
+    assert_int_equal(n, NP);
+
+    /* One performer with many templates near the probe must not crowd the
+     * others out: the search widens until it has k performers. */
+    assert_int_equal(lk_gallery_add_performer(g, "crowd", "Crowd"), LK_OK);
+    float probe[DIM];
+    random_unit(probe, DIM);
+    for (int t = 0; t < 200; t++) {
+        float e[DIM];
+        near(e, probe, DIM, 0.05);
+        add_ok(g, "crowd", e, NULL);
+    }
+    assert_int_equal(lk_gallery_search(g, probe, 3, all, &n), LK_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(all[0].performer_id, "crowd");
+    assert_string_equal(all[0].performer_name, "Crowd");
+    assert_string_not_equal(all[1].performer_id, "crowd");
+    assert_string_not_equal(all[2].performer_id, "crowd");
+    assert_string_not_equal(all[1].performer_id, all[2].performer_id);
+
+    /* Misuse. */
+    assert_int_equal(lk_gallery_search(g, probe, 0, all, &n), LK_ERR_MISUSE);
+    assert_int_equal(n, 0);
+    float bad[DIM];
+    memcpy(bad, probe, sizeof bad);
+    bad[7] = NAN;
+    assert_int_equal(lk_gallery_search(g, bad, 1, all, &n), LK_ERR_MISUSE);
+    for (int i = 0; i < DIM; i++)
+        bad[i] = probe[i] * 3;
+    assert_int_equal(lk_gallery_search(g, bad, 1, all, &n), LK_ERR_MISUSE);
+    assert_non_null(strstr(lk_last_error(), "normalised"));
+    lk_gallery_close(g);
+
+    /* An empty gallery finds no one. */
+    char *empty = gallery_dir("search-empty");
+    g = open_ok(empty, LK_GALLERY_CREATE);
+    n = -1;
+    assert_int_equal(lk_gallery_search(g, probe, 3, all, &n), LK_OK);
+    assert_int_equal(n, 0);
+    lk_gallery_close(g);
+    remove_tree(empty);
+    free(empty);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- the index file ------------------------------------------------------------- */
+
+/* A gallery of 3 performers; returns their probes. */
+static void small_gallery(const char *dir, float probes[3][DIM])
+{
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    rng_seed(7);
+    const char *ids[3] = { "a", "b", "c" };
+    for (int p = 0; p < 3; p++) {
+        assert_int_equal(lk_gallery_add_performer(g, ids[p], NULL), LK_OK);
+        random_unit(probes[p], DIM);
+        for (int t = 0; t < 4; t++) {
+            float e[DIM];
+            near(e, probes[p], DIM, 0.5);
+            add_ok(g, ids[p], e, NULL);
+        }
+    }
+    lk_gallery_close(g);
+}
+
+static void expect_answers(lk_gallery *g, float probes[3][DIM])
+{
+    assert_string_equal(top1(g, probes[0], NULL), "a");
+    assert_string_equal(top1(g, probes[1], NULL), "b");
+    assert_string_equal(top1(g, probes[2], NULL), "c");
+}
+
+static void test_index_rebuilt_when_missing(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("missing");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    char *ix = join(dir, "face.faiss");
+
+    lk_gallery *g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+
+    assert_int_equal(unlink(ix), 0);
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 1);
+    assert_int_equal(stats_of(g).templates, 12);
+    expect_answers(g, probes);
+    assert_true(file_exists(ix));          /* written back */
+    lk_gallery_close(g);
+
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_index_rebuilt_when_stale(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("stale");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    char *ix = join(dir, "face.faiss");
+    blob old = read_all(ix);
+    assert_true(old.n > 0);
+
+    /* A change made by a process that died before writing its index:
+     * the file on disk is one generation behind. */
+    lk_gallery *g = open_ok(dir, 0);
+    assert_int_equal(lk_gallery_add_performer(g, "d", NULL), LK_OK);
+    float pd[DIM];
+    rng_seed(99);
+    random_unit(pd, DIM);
+    add_ok(g, "d", pd, NULL);
+    lk_gallery_close(g);
+    write_file(ix, old.data, old.n);
+
+    g = open_ok(dir, 0);
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.index_rebuilt, 1);
+    assert_int_equal(st.templates, 13);
+    assert_string_equal(top1(g, pd, NULL), "d");
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+
+    /* The generation moved on in the database alone. */
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    lk_gallery_close(g);
+    db_int(dir, "UPDATE meta SET value = value + 1 WHERE key = 'generation'");
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 1);
+    assert_string_equal(top1(g, pd, NULL), "d");
+    lk_gallery_close(g);
+
+    /* An index of the right generation that does not hold the database's
+     * templates (a row deleted behind the library's back) is rebuilt. */
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    lk_gallery_close(g);
+    db_int(dir, "PRAGMA foreign_keys = ON");
+    db_int(dir, "DELETE FROM templates WHERE id = (SELECT max(id) FROM "
+                "templates)");
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 1);
+    assert_int_equal(stats_of(g).templates, 12);
+    const char *w = top1(g, pd, NULL);
+    assert_true(w == NULL || strcmp(w, "d") != 0);
+    lk_gallery_close(g);
+
+    free(old.data);
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_index_rebuilt_when_corrupt(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("corrupt");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    char *ix = join(dir, "face.faiss");
+    blob good = read_all(ix);
+    assert_true(good.n > 200);
+
+    enum { TRUNC_HALF, TRUNC_HEADER, EMPTY, FLIP_PAYLOAD, FLIP_HEADER,
+           GARBAGE, PADDED, N_CASES };
+    for (int c = 0; c < N_CASES; c++) {
+        blob b = { xmalloc(good.n + 64), good.n };
+        memcpy(b.data, good.data, good.n);
+        switch (c) {
+        case TRUNC_HALF: b.n = good.n / 2; break;
+        case TRUNC_HEADER: b.n = 50; break;
+        case EMPTY: b.n = 0; break;
+        case FLIP_PAYLOAD: b.data[good.n - 1000] ^= 0x40; break;
+        case FLIP_HEADER: b.data[13] ^= 0x01; break;    /* the dimension */
+        case GARBAGE:
+            for (size_t i = 0; i < b.n; i++)
+                b.data[i] = (uint8_t)(i * 131 + 7);
+            break;
+        case PADDED:
+            memset(b.data + good.n, 0xab, 64);
+            b.n = good.n + 64;
+            break;
+        }
+        write_file(ix, b.data, b.n);
+        free(b.data);
+        lk_gallery *g = open_ok(dir, 0);
+        if (stats_of(g).index_rebuilt != 1)
+            fail_msg("case %d: damaged index was not rebuilt", c);
+        expect_answers(g, probes);
+        lk_gallery_close(g);
+        /* ... and written back whole. */
+        blob now = read_all(ix);
+        assert_int_equal(now.n, good.n);
+        free(now.data);
+    }
+    /* The private reader refuses the damaged file outright. */
+    write_file(ix, good.data, good.n / 3);
+    lk__index *x = (lk__index *)1;
+    assert_int_equal(lk__index_read(ix, DIM, &x), LK_ERR_FORMAT);
+    assert_null(x);
+    free(good.data);
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_index_wrapper(void **state)
+{
+    (void)state;
+    lk__index *ix = NULL;
+    assert_int_equal(lk__index_new(8, &ix), LK_OK);
+    float x[3 * 8] = { 0 };
+    x[0] = 1;           /* id 10: e0 */
+    x[8 + 1] = 1;       /* id 20: e1 */
+    x[16 + 0] = 0.6f;   /* id 30: 0.6 e0 + 0.8 e1 */
+    x[16 + 1] = 0.8f;
+    int64_t ids[3] = { 10, 20, 30 };
+    assert_int_equal(lk__index_add(ix, 3, x, ids), LK_OK);
+    assert_int_equal(lk__index_count(ix), 3);
+    float q[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+    float D[4];
+    int64_t I[4];
+    assert_int_equal(lk__index_search(ix, 1, q, 4, D, I), LK_OK);
+    assert_int_equal(I[0], 10);
+    assert_int_equal(I[1], 30);
+    assert_int_equal(I[2], 20);
+    assert_int_equal(I[3], -1);
+    assert_float_equal(D[1], 0.6f, 1e-6);
+    int64_t rm = 10;
+    assert_int_equal(lk__index_remove(ix, &rm, 1), LK_OK);
+    assert_int_equal(lk__index_count(ix), 2);
+    assert_int_equal(lk__index_search(ix, 1, q, 1, D, I), LK_OK);
+    assert_int_equal(I[0], 30);
+
+    char *d = scratch_dir("wrapper");
+    char *path = join(d, "x.faiss");
+    assert_int_equal(lk__index_write(ix, path), LK_OK);
+    lk__index *back = NULL;
+    assert_int_equal(lk__index_read(path, 8, &back), LK_OK);
+    assert_int_equal(lk__index_count(back), 2);
+    assert_int_equal(lk__index_search(back, 1, q, 1, D, I), LK_OK);
+    assert_int_equal(I[0], 30);
+    lk__index *wrong = (lk__index *)1;
+    assert_int_equal(lk__index_read(path, 16, &wrong), LK_ERR_FORMAT);
+    assert_null(wrong);
+    assert_int_equal(lk__index_read_file(path, 8, "another tag", -1, NULL,
+                                         &wrong), LK_ERR_FORMAT);
+    char *none = join(d, "none.faiss");
+    assert_int_equal(lk__index_read(none, 8, &wrong), LK_ERR_NOT_FOUND);
+    lk__index_free(back);
+    lk__index_free(ix);
+    lk__index_free(NULL);
+    free(none);
+    free(path);
+    remove_tree(d);
+    free(d);
+}
+
+/* ---- erasure ------------------------------------------------------------------------ */
+
+enum { SD_NP = 12, SD_NT = 6 };
+
+/* Three 64-byte windows of an embedding as stored (float32 LE). */
+static void windows_of(const float *e, int dim, const uint8_t *w[3])
+{
+    const uint8_t *b = (const uint8_t *)e;
+    w[0] = b;
+    w[1] = b + (size_t)(dim / 2) * 4;
+    w[2] = b + (size_t)(dim - 16) * 4;
+}
+
+static void assert_absent(const char *dir, const float *e, int dim,
+                          const char *what)
+{
+    const uint8_t *w[3];
+    windows_of(e, dim, w);
+    char which[512];
+    for (int i = 0; i < 3; i++) {
+        files_holding(dir, w[i], 64, which, sizeof which);
+        if (which[0])
+            fail_msg("%s: embedding bytes survive in %s", what, which);
+    }
+}
+
+static void assert_present(const char *dir, const float *e, int dim,
+                           const char *file, const char *what)
+{
+    const uint8_t *w[3];
+    windows_of(e, dim, w);
+    char which[512];
+    for (int i = 0; i < 3; i++) {
+        files_holding(dir, w[i], 64, which, sizeof which);
+        if (!strstr(which, file))
+            fail_msg("%s: embedding bytes not found in %s (found in: %s)",
+                     what, file, which);
+    }
+}
+
+static void secure_delete_proof(int dim)
+{
+    char *dir = gallery_dir("erase");
+    lk_gallery *g = NULL;
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, dim,
+                                            LK_GALLERY_CREATE, &g), LK_OK);
+    float *emb = xmalloc(sizeof(float) * SD_NP * SD_NT * (size_t)dim);
+    rng_seed(2024 + (uint64_t)dim);
+    char id[32], name[64], src[64], sha[65];
+    for (int p = 0; p < SD_NP; p++) {
+        snprintf(id, sizeof id, "p%02d", p);
+        snprintf(name, sizeof name, "Secret Name %02d", p);
+        assert_int_equal(lk_gallery_add_performer(g, id, name), LK_OK);
+    }
+    /* Round robin, so that pages hold rows of several performers, and
+     * erasures move the survivors' rows between pages. */
+    for (int t = 0; t < SD_NT; t++)
+        for (int p = 0; p < SD_NP; p++) {
+            float *e = emb + ((size_t)p * SD_NT + t) * dim;
+            random_unit(e, dim);
+            snprintf(id, sizeof id, "p%02d", p);
+            snprintf(src, sizeof src, "/photos/secret-source-%02d-%d.jpg", p,
+                     t);
+            lk__sha256_hex(src, strlen(src), sha);
+            assert_int_equal(lk__gallery_add_template(g, id, e, sha, src, NULL,
+                                                      NULL), LK_OK);
+        }
+    lk_gallery_close(g);
+
+    /* The test can see what it looks for: every embedding is in the
+     * database and in the index before any erasure. */
+    for (int p = 0; p < SD_NP; p++)
+        for (int t = 0; t < SD_NT; t++) {
+            const float *e = emb + ((size_t)p * SD_NT + t) * dim;
+            assert_present(dir, e, dim, "gallery.db", "before erasure");
+            assert_present(dir, e, dim, "face.faiss", "before erasure");
+        }
+
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, dim, 0, &g), LK_OK);
+    /* Left behind by a writer that died: a temporary index file holding
+     * the performers about to be erased. */
+    char *tmp = join(dir, "face.faiss.tmp.999999.0");
+    char *ix = join(dir, "face.faiss");
+    blob idx = read_all(ix);
+    write_file(tmp, idx.data, idx.n);
+    free(idx.data);
+
+    /* Enrolled and erased within one session: its bytes are only ever in
+     * the write-ahead log (and the memory). */
+    float *fresh = xmalloc(sizeof(float) * 3 * (size_t)dim);
+    assert_int_equal(lk_gallery_add_performer(g, "fresh", "Fresh Secret"),
+                     LK_OK);
+    for (int t = 0; t < 3; t++) {
+        random_unit(fresh + (size_t)t * dim, dim);
+        assert_int_equal(lk__gallery_add_template(g, "fresh",
+                                                  fresh + (size_t)t * dim,
+                                                  NULL, NULL, NULL, NULL),
+                         LK_OK);
+        assert_present(dir, fresh + (size_t)t * dim, dim, "gallery.db-wal",
+                       "fresh, before erasure");
+    }
+    assert_int_equal(lk_gallery_remove_performer(g, "fresh"), LK_OK);
+    for (int t = 0; t < 3; t++)
+        assert_absent(dir, fresh + (size_t)t * dim, dim, "fresh erased");
+    free(fresh);
+
+    const int erase[] = { 3, 4, 7, 0, 11 };
+    int erased[SD_NP] = { 0 };
+    for (size_t k = 0; k < sizeof erase / sizeof *erase; k++) {
+        int p = erase[k];
+        snprintf(id, sizeof id, "p%02d", p);
+        assert_int_equal(lk_gallery_remove_performer(g, id), LK_OK);
+        erased[p] = 1;
+        assert_int_equal(lk_gallery_remove_performer(g, id), LK_ERR_NOT_FOUND);
+        /* While the gallery is still open. */
+        for (int q = 0; q < SD_NP; q++) {
+            if (!erased[q])
+                continue;
+            char what[64];
+            snprintf(what, sizeof what, "p%02d erased (open, after %zu)", q,
+                     k + 1);
+            for (int t = 0; t < SD_NT; t++)
+                assert_absent(dir, emb + ((size_t)q * SD_NT + t) * dim, dim,
+                              what);
+            snprintf(name, sizeof name, "Secret Name %02d", q);
+            char which[256];
+            files_holding(dir, name, strlen(name), which, sizeof which);
+            if (which[0])
+                fail_msg("%s: name survives in %s", what, which);
+            snprintf(src, sizeof src, "/photos/secret-source-%02d-", q);
+            files_holding(dir, src, strlen(src), which, sizeof which);
+            if (which[0])
+                fail_msg("%s: source path survives in %s", what, which);
+        }
+        assert_false(file_exists(tmp));
+        /* Search no longer finds the erased performer. */
+        const char *who = top1(g, emb + (size_t)p * SD_NT * dim, NULL);
+        assert_non_null(who);
+        assert_string_not_equal(who, id);
+    }
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.performers, SD_NP - 5);
+    assert_int_equal(st.templates, (SD_NP - 5) * SD_NT);
+    lk_gallery_close(g);
+
+    /* After close: erased ones gone, kept ones still there. */
+    for (int p = 0; p < SD_NP; p++)
+        for (int t = 0; t < SD_NT; t++) {
+            const float *e = emb + ((size_t)p * SD_NT + t) * dim;
+            if (erased[p]) {
+                assert_absent(dir, e, dim, "erased (closed)");
+            } else {
+                assert_present(dir, e, dim, "gallery.db", "kept");
+                assert_present(dir, e, dim, "face.faiss", "kept");
+            }
+        }
+    /* The audit keeps the id and the time of the erasure, nothing more. */
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE "
+                                 "action = 'remove' AND performer = 'p03' "
+                                 "AND detail IS NULL AND time > 0"), 1);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates t JOIN "
+                                 "performers p ON p.id = t.performer WHERE "
+                                 "p.ext_id = 'p03'"), 0);
+    free(tmp);
+    free(ix);
+    free(emb);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_remove_secure_delete(void **state)
+{
+    (void)state;
+    secure_delete_proof(512);
+}
+
+/* 1024 floats are 4096 bytes: each embedding spills onto overflow pages. */
+static void test_remove_secure_delete_overflow(void **state)
+{
+    (void)state;
+    secure_delete_proof(1024);
+}
+
+/* Two handles on one gallery, as two processes would have: one holding an
+ * index from before an erasure must not write it back. */
+static void test_two_handles(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("two");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    lk_gallery *h1 = open_ok(dir, 0), *h2 = open_ok(dir, 0);
+
+    /* h1 changes something: its memory is ahead of the index file. */
+    float pe[DIM];
+    rng_seed(5);
+    random_unit(pe, DIM);
+    assert_int_equal(lk_gallery_add_performer(h1, "e", NULL), LK_OK);
+    add_ok(h1, "e", pe, NULL);
+
+    /* h2 has not seen it, catches up when it writes, and erases "a". */
+    assert_int_equal(lk_gallery_add_performer(h2, "f", NULL), LK_OK);
+    float pf[DIM];
+    random_unit(pf, DIM);
+    add_ok(h2, "f", pf, NULL);
+    assert_string_equal(top1(h2, pe, NULL), "e");
+    assert_int_equal(lk_gallery_remove_performer(h2, "a"), LK_OK);
+
+    /* h1 still holds "a" in memory until it refreshes. */
+    assert_string_equal(top1(h1, probes[0], NULL), "a");
+    assert_int_equal(lk__gallery_refresh(h1), LK_OK);
+    const char *who = top1(h1, probes[0], NULL);
+    assert_true(who == NULL || strcmp(who, "a") != 0);
+    assert_string_equal(top1(h1, pf, NULL), "f");
+
+    lk_gallery_close(h2);
+    lk_gallery_close(h1);
+    lk_gallery *g = open_ok(dir, 0);
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.templates, 8 + 2);
+    assert_int_equal(st.index_rebuilt, 0);
+    who = top1(g, probes[0], NULL);
+    assert_true(who == NULL || strcmp(who, "a") != 0);
+    assert_string_equal(top1(g, pe, NULL), "e");
+    lk_gallery_close(g);
+
+    /* Stale h1 closing after h2's erasure: no write-back of "a". */
+    small_gallery(dir, probes);          /* "a" again, new vectors */
+    h1 = open_ok(dir, 0);
+    h2 = open_ok(dir, 0);
+    add_ok(h1, "b", probes[1], NULL);    /* h1 dirty, still holds "a" */
+    assert_int_equal(lk_gallery_remove_performer(h2, "a"), LK_OK);
+    lk_gallery_close(h2);
+    lk_gallery_close(h1);
+    g = open_ok(dir, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    who = top1(g, probes[0], NULL);
+    assert_true(who == NULL || strcmp(who, "a") != 0);
+    lk_gallery_close(g);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- audit, stats, listing ----------------------------------------------------------- */
+
+static void test_audit_rows(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("audit");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM];
+    rng_seed(3);
+    random_unit(e, DIM);
+    assert_int_equal(lk_gallery_add_performer(g, "p1", "One"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "p1", "Renamed"), LK_OK);
+    int64_t tid = 0;
+    add_ok(g, "p1", e, &tid);
+    assert_int_equal(lk_gallery_audit(g, "scan", "p1", "upload.jpg 0.71"),
+                     LK_OK);
+    assert_int_equal(lk_gallery_audit(g, "export", NULL, NULL), LK_OK);
+    assert_int_equal(lk_gallery_remove_performer(g, "p1"), LK_OK);
+
+    assert_int_equal(lk_gallery_audit(g, "", NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, NULL, NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, "sc\nan", NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, "scan", "", NULL), LK_ERR_MISUSE);
+    lk_gallery_close(g);
+
+    char *db = join(dir, "gallery.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(raw, "SELECT action, performer, "
+                                        "detail, time FROM audit ORDER BY id",
+                                        -1, &s, NULL), SQLITE_OK);
+    const char *want[][3] = {
+        { "add", "p1", NULL },
+        { "enrol", "p1", "template" },
+        { "scan", "p1", "upload.jpg 0.71" },
+        { "export", NULL, NULL },
+        { "remove", "p1", NULL },
+    };
+    int64_t t0 = (int64_t)time(NULL);
+    size_t i = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        assert_true(i < sizeof want / sizeof *want);
+        assert_string_equal(sqlite3_column_text(s, 0), want[i][0]);
+        const char *perf = (const char *)sqlite3_column_text(s, 1);
+        const char *detail = (const char *)sqlite3_column_text(s, 2);
+        if (want[i][1])
+            assert_string_equal(perf, want[i][1]);
+        else
+            assert_null(perf);
+        if (want[i][2])
+            assert_non_null(strstr(detail, want[i][2]));
+        else
+            assert_null(detail);
+        int64_t t = sqlite3_column_int64(s, 3);
+        assert_true(t <= t0 && t > t0 - 600);
+        i++;
+    }
+    assert_int_equal(i, sizeof want / sizeof *want);
+    sqlite3_finalize(s);
+    sqlite3_close(raw);
+    free(db);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_stats(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("stats");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM];
+    rng_seed(11);
+    assert_int_equal(lk_gallery_add_performer(g, "x", NULL), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "y", NULL), LK_OK);
+    assert_int_equal(stats_of(g).generation, 0);   /* no template change */
+    for (int i = 0; i < 3; i++) {
+        random_unit(e, DIM);
+        add_ok(g, i < 2 ? "x" : "y", e, NULL);
+    }
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.performers, 2);
+    assert_int_equal(st.templates, 3);
+    assert_int_equal(st.generation, 3);
+    char *db = join(dir, "gallery.db");
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), 0);
+    assert_int_equal(st.db_bytes, (int64_t)sb.st_size);
+    assert_int_equal(lk_gallery_remove_performer(g, "x"), LK_OK);
+    st = stats_of(g);
+    assert_int_equal(st.performers, 1);
+    assert_int_equal(st.templates, 1);
+    assert_int_equal(st.generation, 4);
+    assert_int_equal(lk_gallery_stats_get(NULL, &st), LK_ERR_MISUSE);
+    assert_int_equal(st.performers, 0);
+    lk_gallery_close(g);
+    free(db);
+    remove_tree(dir);
+    free(dir);
+}
+
+typedef struct listed {
+    char ids[8][32], names[8][32];
+    int templates[8];
+    int n, stop_after;
+    lk_gallery *g;
+} listed;
+
+static int collect(const lk_performer_info *p, void *user)
+{
+    listed *l = user;
+    snprintf(l->ids[l->n], 32, "%s", p->id);
+    snprintf(l->names[l->n], 32, "%s", p->name);
+    l->templates[l->n] = p->face_templates;
+    assert_true(p->created > 0);
+    /* Calling back into the gallery from the callback does not deadlock. */
+    lk_gallery_stats st;
+    assert_int_equal(lk_gallery_stats_get(l->g, &st), LK_OK);
+    return ++l->n == l->stop_after;
+}
+
+static void test_performers_list(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("list");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    assert_int_equal(lk_gallery_add_performer(g, "zed", "Zed"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "amy", NULL), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "bob", "Bob"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "bob", NULL), LK_OK);
+    float e[DIM];
+    rng_seed(8);
+    for (int i = 0; i < 3; i++) {
+        random_unit(e, DIM);
+        add_ok(g, "zed", e, NULL);
+    }
+    random_unit(e, DIM);
+    add_ok(g, "bob", e, NULL);
+    /* A rename shows at once in matches. */
+    assert_int_equal(lk_gallery_add_performer(g, "bob", "Robert"), LK_OK);
+    lk_match m;
+    int n;
+    assert_int_equal(lk_gallery_search(g, e, 1, &m, &n), LK_OK);
+    assert_string_equal(m.performer_name, "Robert");
+
+    listed l = { .stop_after = -1, .g = g };
+    assert_int_equal(lk_gallery_performers(g, collect, &l), LK_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.ids[0], "amy");
+    assert_string_equal(l.names[0], "");
+    assert_int_equal(l.templates[0], 0);
+    assert_string_equal(l.ids[1], "bob");
+    assert_string_equal(l.names[1], "Robert");
+    assert_int_equal(l.templates[1], 1);
+    assert_string_equal(l.ids[2], "zed");
+    assert_string_equal(l.names[2], "Zed");
+    assert_int_equal(l.templates[2], 3);
+
+    listed s = { .stop_after = 2, .g = g };
+    assert_int_equal(lk_gallery_performers(g, collect, &s), LK_DONE);
+    assert_int_equal(s.n, 2);
+    lk_gallery_close(g);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- read-only, ids, duplicates -------------------------------------------------------- */
+
+static void test_readonly(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("readonly");
+    lk_gallery *g = NULL;
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, DIM,
+                                            LK_GALLERY_READONLY, &g),
+                     LK_ERR_NOT_FOUND);
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, DIM,
+                                            LK_GALLERY_READONLY |
+                                            LK_GALLERY_CREATE, &g),
+                     LK_ERR_MISUSE);
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    char *ix = join(dir, "face.faiss");
+
+    g = open_ok(dir, LK_GALLERY_READONLY);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    expect_answers(g, probes);
+    int64_t gen = stats_of(g).generation;
+    assert_int_equal(lk_gallery_add_performer(g, "new", NULL), LK_ERR_MISUSE);
+    assert_non_null(strstr(lk_last_error(), "read-only"));
+    assert_int_equal(lk__gallery_add_template(g, "a", probes[0], NULL, NULL,
+                                              NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_remove_performer(g, "a"), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, "scan", NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(stats_of(g).generation, gen);
+    assert_int_equal(stats_of(g).templates, 12);
+    lk_gallery_close(g);
+
+    /* Stale index, read-only: rebuilt in memory, the file left alone. */
+    assert_int_equal(unlink(ix), 0);
+    g = open_ok(dir, LK_GALLERY_READONLY);
+    assert_int_equal(stats_of(g).index_rebuilt, 1);
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+    assert_false(file_exists(ix));
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_bad_ids(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("ids");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    char long_id[300];
+    memset(long_id, 'x', sizeof long_id);
+    long_id[257] = '\0';
+    const char *bad[] = { "", long_id, "a\nb", "tab\there", "del\x7f",
+                          "\xff\xfe", "c1\xc2\x85", "\xc0\xaf", "half\xe2\x82",
+                          "surrogate\xed\xa0\x80" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (lk_gallery_add_performer(g, bad[i], NULL) != LK_ERR_MISUSE)
+            fail_msg("bad id %zu accepted", i);
+        assert_non_null(strstr(lk_last_error(), "performer id"));
+    }
+    assert_int_equal(lk_gallery_add_performer(g, NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_add_performer(NULL, "p", NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_add_performer(g, "ok", "bad\nname"),
+                     LK_ERR_MISUSE);
+    assert_int_equal(stats_of(g).performers, 0);
+
+    long_id[256] = '\0';                        /* exactly 256 bytes */
+    assert_int_equal(lk_gallery_add_performer(g, long_id, NULL), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "演员-01 é", "Zoë"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "with space", NULL), LK_OK);
+    assert_int_equal(stats_of(g).performers, 3);
+
+    float e[DIM];
+    rng_seed(13);
+    random_unit(e, DIM);
+    assert_int_equal(lk__gallery_add_template(g, "nobody", e, NULL, NULL, NULL,
+                                              NULL), LK_ERR_NOT_FOUND);
+    assert_non_null(strstr(lk_last_error(), "nobody"));
+    assert_int_equal(lk_gallery_remove_performer(g, "nobody"),
+                     LK_ERR_NOT_FOUND);
+    add_ok(g, "演员-01 é", e, NULL);
+    assert_string_equal(top1(g, e, NULL), "演员-01 é");
+    float un[DIM];
+    for (int i = 0; i < DIM; i++)
+        un[i] = e[i] * 2;
+    assert_int_equal(lk__gallery_add_template(g, "with space", un, NULL, NULL,
+                                              NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk__gallery_add_template(g, "with space", e, "nothex",
+                                              NULL, NULL, NULL),
+                     LK_ERR_MISUSE);
+    assert_int_equal(stats_of(g).templates, 1);
+    lk_gallery_close(g);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_duplicate_source(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("dup");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    assert_int_equal(lk_gallery_add_performer(g, "p", NULL), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "q", NULL), LK_OK);
+    char sha[65];
+    lk__sha256_hex("photo", 5, sha);
+    float e[DIM];
+    rng_seed(17);
+    random_unit(e, DIM);
+    assert_false(lk__gallery_has_source(g, "p", sha));
+    int64_t t1 = 0, t2 = 0;
+    int dup = -1;
+    lk_face face = { 10, 20, 30, 40, 0.9f, { { 0 } } };
+    assert_int_equal(lk__gallery_add_template_ex(g, "p", e, sha, "photo.jpg",
+                                                 &face, LK__TEMPLATE_ONCE, &t1,
+                                                 &dup), LK_OK);
+    assert_int_equal(dup, 0);
+    assert_true(lk__gallery_has_source(g, "p", sha));
+    assert_int_equal(lk__gallery_source_template(g, "p", sha), t1);
+    assert_false(lk__gallery_has_source(g, "q", sha));
+    assert_int_equal(lk__gallery_add_template_ex(g, "p", e, sha, "photo.jpg",
+                                                 &face, LK__TEMPLATE_ONCE, &t2,
+                                                 &dup), LK_OK);
+    assert_int_equal(dup, 1);
+    assert_int_equal(t2, t1);
+    assert_int_equal(stats_of(g).templates, 1);
+    assert_int_equal(stats_of(g).generation, 1);
+    /* Another performer may hold the same photo. */
+    assert_int_equal(lk__gallery_add_template_ex(g, "q", e, sha, "photo.jpg",
+                                                 &face, LK__TEMPLATE_ONCE, &t2,
+                                                 &dup), LK_OK);
+    assert_int_equal(dup, 0);
+    assert_true(t2 != t1);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates WHERE "
+                                 "face_x = 10 AND face_w = 30 AND "
+                                 "source_path = 'photo.jpg' AND dim = 128 "
+                                 "AND model_id = 'test_model@1.0'"), 2);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- threads ----------------------------------------------------------------------------- */
+
+enum { TH_NP = 10, TH_THREADS = 8, TH_ITERS = 400 };
+
+typedef struct th_ctx {
+    lk_gallery *g;
+    float (*centre)[DIM];
+    int wrong, searched;
+    uint64_t seed;
+} th_ctx;
+
+static void *searcher(void *arg)
+{
+    th_ctx *c = arg;
+    uint64_t s = c->seed;
+    for (int it = 0; it < TH_ITERS; it++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        int p = (int)(s % TH_NP);
+        lk_match m[3];
+        int n = 0;
+        if (lk_gallery_search(c->g, c->centre[p], 3, m, &n) != LK_OK || n < 1) {
+            c->wrong++;
+            continue;
+        }
+        char want[16];
+        snprintf(want, sizeof want, "t%d", p);
+        if (strcmp(m[0].performer_id, want) != 0)
+            c->wrong++;
+        /* Touch every string: ASan catches a freed one. */
+        for (int i = 0; i < n; i++)
+            c->searched += (int)(strlen(m[i].performer_id) +
+                                 strlen(m[i].performer_name) > 0);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("threads");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    static float centre[TH_NP][DIM];
+    rng_seed(77);
+    char id[32];
+    for (int p = 0; p < TH_NP; p++) {
+        random_unit(centre[p], DIM);
+        snprintf(id, sizeof id, "t%d", p);
+        assert_int_equal(lk_gallery_add_performer(g, id, "name"), LK_OK);
+        for (int t = 0; t < 3; t++) {
+            float e[DIM];
+            near(e, centre[p], DIM, 0.4);
+            add_ok(g, id, e, NULL);
+        }
+    }
+    pthread_t th[TH_THREADS];
+    th_ctx ctx[TH_THREADS];
+    for (int i = 0; i < TH_THREADS; i++) {
+        ctx[i] = (th_ctx){ g, centre, 0, 0, 0x1234567ULL * (i + 1) };
+        assert_int_equal(pthread_create(&th[i], NULL, searcher, &ctx[i]), 0);
+    }
+    /* Meanwhile: performers come and go, names change. */
+    for (int j = 0; j < 40; j++) {
+        snprintf(id, sizeof id, "temp-%d", j);
+        assert_int_equal(lk_gallery_add_performer(g, id, "Temp"), LK_OK);
+        float e[DIM];
+        random_unit(e, DIM);
+        add_ok(g, id, e, NULL);
+        char nm[32];
+        snprintf(nm, sizeof nm, "name %d", j);
+        snprintf(id, sizeof id, "t%d", j % TH_NP);
+        assert_int_equal(lk_gallery_add_performer(g, id, nm), LK_OK);
+        if (j % 2) {
+            snprintf(id, sizeof id, "temp-%d", j - 1);
+            assert_int_equal(lk_gallery_remove_performer(g, id), LK_OK);
+        }
+    }
+    int wrong = 0, searched = 0;
+    for (int i = 0; i < TH_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        wrong += ctx[i].wrong;
+        searched += ctx[i].searched;
+    }
+    assert_int_equal(wrong, 0);
+    assert_true(searched >= TH_THREADS * TH_ITERS);
+    assert_int_equal(stats_of(g).performers, TH_NP + 20);
+    lk_gallery_close(g);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- scale -------------------------------------------------------------------------------- */
+
+/* Rebuild and reload of a larger gallery (LK_GALLERY_SCALE templates of
+ * dimension 512, default 20000), timed; correctness checked on a sample. */
+static void test_scale_rebuild(void **state)
+{
+    (void)state;
+    const char *env = getenv("LK_GALLERY_SCALE");
+    int n = env && atoi(env) > 0 ? atoi(env) : 20000;
+    enum { D = 512, PER = 4 };
+    char *dir = gallery_dir("scale");
+    lk_gallery *g = NULL;
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, D, LK_GALLERY_CREATE,
+                                            &g), LK_OK);
+    rng_seed(31337);
+    float e[D];
+    enum { SAMPLE = 16 };
+    static float sample[SAMPLE][D];
+    int sample_p[SAMPLE];
+    char id[32];
+    double t0 = now_ms();
+    for (int i = 0; i < n; i++) {
+        int p = i / PER;
+        snprintf(id, sizeof id, "s%07d", p);
+        if (i % PER == 0)
+            assert_int_equal(lk_gallery_add_performer(g, id, NULL), LK_OK);
+        random_unit(e, D);
+        add_ok(g, id, e, NULL);
+        int slot = i / (n / SAMPLE > 0 ? n / SAMPLE : 1);
+        if (i % (n / SAMPLE > 0 ? n / SAMPLE : 1) == 0 && slot < SAMPLE) {
+            memcpy(sample[slot], e, sizeof e);
+            sample_p[slot] = p;
+        }
+    }
+    double t_add = now_ms() - t0;
+    t0 = now_ms();
+    lk_gallery_close(g);
+    double t_close = now_ms() - t0;
+
+    char *ix = join(dir, "face.faiss");
+    t0 = now_ms();
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, D, 0, &g), LK_OK);
+    double t_load = now_ms() - t0;
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    lk_gallery_close(g);
+
+    assert_int_equal(unlink(ix), 0);
+    t0 = now_ms();
+    assert_int_equal(lk__gallery_open_model(dir, MODEL, D, LK_GALLERY_READONLY,
+                                            &g), LK_OK);
+    double t_rebuild = now_ms() - t0;
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.index_rebuilt, 1);
+    assert_int_equal(st.templates, n);
+    int checked = 0;
+    double t_search = 0;
+    for (int s = 0; s < SAMPLE && s * (n / SAMPLE) < n; s++) {
+        snprintf(id, sizeof id, "s%07d", sample_p[s]);
+        float score = 0;
+        t0 = now_ms();
+        const char *who = top1(g, sample[s], &score);
+        t_search += now_ms() - t0;
+        assert_string_equal(who, id);
+        assert_float_equal(score, 1.0f, 1e-4);
+        checked++;
+    }
+    assert_true(checked > 0);
+    lk_gallery_close(g);
+    print_message("scale: %d templates of %d floats, %.1f MB db: add %.0f ms "
+                  "(%.1f us each), close+write index %.0f ms, open from file "
+                  "%.0f ms, rebuild from db %.0f ms, search %.2f ms\n",
+                  n, D, st.db_bytes / 1e6, t_add, t_add * 1e3 / n, t_close,
+                  t_load, t_rebuild, t_search / checked);
+    free(ix);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- enrolment (needs models and photos) ---------------------------------------------------- */
+
+static uint32_t crc32_png(const uint8_t *p, size_t n, uint32_t c)
+{
+    c = ~c;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void png_chunk(FILE *f, const char *type, const uint8_t *data,
+                      uint32_t n)
+{
+    uint8_t b[8];
+    put_be32(b, n);
+    memcpy(b + 4, type, 4);
+    fwrite(b, 1, 8, f);
+    if (n)
+        fwrite(data, 1, n, f);
+    uint32_t c = crc32_png(b + 4, 4, 0);
+    c = crc32_png(data, n, c);
+    put_be32(b, c);
+    fwrite(b, 1, 4, f);
+}
+
+/* A flat grey w x h PNG (stored, uncompressed deflate): no face in it. */
+static void write_flat_png(const char *path, int w, int h)
+{
+    size_t row = (size_t)w + 1, raw_n = row * (size_t)h;
+    uint8_t *raw = xmalloc(raw_n);
+    for (int y = 0; y < h; y++) {
+        raw[y * row] = 0;                        /* filter: none */
+        memset(raw + y * row + 1, 128, (size_t)w);
+    }
+    size_t nblocks = (raw_n + 65534) / 65535;
+    uint8_t *z = xmalloc(2 + raw_n + 5 * nblocks + 4);
+    size_t zn = 0;
+    z[zn++] = 0x78;
+    z[zn++] = 0x01;
+    for (size_t off = 0; off < raw_n; off += 65535) {
+        size_t len = raw_n - off < 65535 ? raw_n - off : 65535;
+        z[zn++] = off + len == raw_n;
+        z[zn++] = (uint8_t)len;
+        z[zn++] = (uint8_t)(len >> 8);
+        z[zn++] = (uint8_t)~len;
+        z[zn++] = (uint8_t)(~len >> 8);
+        memcpy(z + zn, raw + off, len);
+        zn += len;
+    }
+    uint32_t a = 1, b = 0;
+    for (size_t i = 0; i < raw_n; i++) {
+        a = (a + raw[i]) % 65521;
+        b = (b + a) % 65521;
+    }
+    put_be32(z + zn, (b << 16) | a);
+    zn += 4;
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+    uint8_t ihdr[13];
+    put_be32(ihdr, (uint32_t)w);
+    put_be32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = 8;           /* bit depth */
+    ihdr[9] = 0;           /* greyscale */
+    ihdr[10] = ihdr[11] = ihdr[12] = 0;
+    png_chunk(f, "IHDR", ihdr, 13);
+    png_chunk(f, "IDAT", z, (uint32_t)zn);
+    png_chunk(f, "IEND", NULL, 0);
+    fclose(f);
+    free(z);
+    free(raw);
+}
+
+static void test_enroll_file(void **state)
+{
+    (void)state;
+    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    if (!eval)
+        skip();
+    char one[4096], two[4096];
+    snprintf(one, sizeof one, "%s/faces_face_recognition/obama/obama.jpg",
+             eval);
+    snprintf(two, sizeof two,
+             "%s/faces_face_recognition/_group/obama_and_biden.jpg", eval);
+    if (!file_exists(one) || !file_exists(two))
+        skip();
+    lk_engine_params ep = lk_engine_default_params();
+    lk_engine *eng = NULL;
+    if (lk_engine_open(&ep, &eng) != LK_OK)
+        skip();                                    /* models not fetched */
+    lk_session *ses = NULL;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    char *dir = gallery_dir("enroll");
+    char *scratch = scratch_dir("enroll-img");
+    char *none = join(scratch, "flat.png");
+    write_flat_png(none, 160, 120);
+    lk_gallery *g = NULL;
+    assert_int_equal(lk_gallery_open(dir, eng, LK_GALLERY_CREATE, &g), LK_OK);
+    assert_string_equal(stats_of(g).face_model, lk_engine_face_model_id(eng));
+
+    lk_enroll_result r;
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+                     LK_ERR_NOT_FOUND);
+    assert_int_equal(lk_gallery_add_performer(g, "obama", "Barack Obama"),
+                     LK_OK);
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+                     LK_OK);
+    assert_int_equal(r.faces_found, 1);
+    assert_int_equal(r.duplicate, 0);
+    assert_true(r.template_id > 0);
+    assert_true(r.face.w > 20 && r.face.h > 20);
+    int64_t first = r.template_id;
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+                     LK_OK);
+    assert_int_equal(r.duplicate, 1);
+    assert_int_equal(r.template_id, first);
+    assert_int_equal(stats_of(g).templates, 1);
+
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", two, 0, &r),
+                     LK_ERR_MANY_FACES);
+    assert_non_null(strstr(lk_last_error(), "obama_and_biden.jpg"));
+    const char *many = strstr(lk_last_error(), ": ");
+    int nf = 0;
+    assert_non_null(many);
+    assert_int_equal(sscanf(many, ": %d faces found", &nf), 1);
+    assert_true(nf >= 2);
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", none, 0, &r),
+                     LK_ERR_NO_FACE);
+    assert_non_null(strstr(lk_last_error(), "flat.png"));
+    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", two,
+                                            LK_ENROLL_LARGEST, &r), LK_OK);
+    assert_int_equal(r.faces_found, nf);
+    assert_int_equal(stats_of(g).templates, 2);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE "
+                                 "action = 'enrol'"), 2);
+    lk_session_free(ses);
+    lk_engine_free(eng);
+    remove_tree(scratch);
+    free(scratch);
+    free(none);
+    remove_tree(dir);
+    free(dir);
+}
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_open_reopen),
+        cmocka_unit_test(test_model_mismatch),
+        cmocka_unit_test(test_search_grouping),
+        cmocka_unit_test(test_index_wrapper),
+        cmocka_unit_test(test_index_rebuilt_when_missing),
+        cmocka_unit_test(test_index_rebuilt_when_stale),
+        cmocka_unit_test(test_index_rebuilt_when_corrupt),
+        cmocka_unit_test(test_remove_secure_delete),
+        cmocka_unit_test(test_remove_secure_delete_overflow),
+        cmocka_unit_test(test_two_handles),
+        cmocka_unit_test(test_audit_rows),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_performers_list),
+        cmocka_unit_test(test_readonly),
+        cmocka_unit_test(test_bad_ids),
+        cmocka_unit_test(test_duplicate_source),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_scale_rebuild),
+        cmocka_unit_test(test_enroll_file),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The quick-start demo: set up and build, make the demo media from photos that
+# Debian packages ship (examples/demo/README.md), enrol a performer in a fresh
+# gallery, and scan images for her.
+#
+# Usage: scripts/demo.sh [OUTDIR]     (default: $BUILD_DIR/demo, i.e. build/demo)
+# Environment: BUILD_DIR=build (as for scripts/setup.sh)
+#
+# `likeness scan` exits 0 when it finds nothing, 1 when it finds the
+# performer, 2 on an error (as clamscan does).  The demo checks each command's
+# exit code against what the media should give and exits 1 on any surprise.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export BUILD_DIR=${BUILD_DIR:-build}
+OUT=${1:-$BUILD_DIR/demo}
+LIKENESS=$BUILD_DIR/engine/cli/likeness
+
+log() { printf 'demo.sh: %s\n' "$*" >&2; }
+
+scripts/setup.sh
+[[ -x $LIKENESS ]] || { log "ERROR: $LIKENESS was not built"; exit 1; }
+
+examples/demo/make_media.sh "$OUT"
+# ENROL_A, SCAN_DIR, OTHER, OTHER_PROFILE, NOFACE: see examples/demo/README.md
+# shellcheck source=/dev/null
+. "$OUT/media.env"
+GALLERY=$OUT/gallery
+rm -rf "$GALLERY"
+mkdir -p "$GALLERY"
+
+surprises=0
+# expect CODE COMMAND...: show and run the command, and compare its exit code.
+expect() {
+    local want=$1 rc=0
+    shift
+    printf '\n$'
+    printf ' %q' "$@"
+    printf '\n'
+    "$@" || rc=$?
+    if ((rc != want)); then
+        log "expected exit $want, got $rc from: $*"
+        surprises=$((surprises + 1))
+    fi
+}
+
+# shellcheck disable=SC2086  # the lists in media.env are meant to split
+expect 0 "$LIKENESS" enroll --gallery "$GALLERY" --performer collins \
+    --name "$PERFORMER_NAME" $ENROL_A
+# Finds her in closeup_bright.jpg, launch_scene.jpg (beside another person)
+# and small_grey.png; nothing in the other three.
+expect 1 "$LIKENESS" scan --gallery "$GALLERY" "$SCAN_DIR"
+expect 1 "$LIKENESS" scan --gallery "$GALLERY" --json "$SCAN_DIR"
+# Other people and no face at all: nothing found.
+expect 0 "$LIKENESS" scan --gallery "$GALLERY" "$OTHER" "$OTHER_PROFILE" "$NOFACE"
+expect 0 "$LIKENESS" list --gallery "$GALLERY"
+expect 0 "$LIKENESS" info --gallery "$GALLERY"
+
+echo
+if ((surprises)); then
+    log "$surprises command(s) did not exit as expected"
+    exit 1
+fi
+log "demo finished as expected; media and gallery in $OUT"
