@@ -35,6 +35,16 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU time of the whole process, all threads: less disturbed than the wall
+ * clock when other programs share the cores, though spinning worker threads
+ * count in it. */
+static inline double bench_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* ---- median and spread ------------------------------------------------ */
 
 typedef struct bench_stat {

@@ -169,7 +169,9 @@ int main(int argc, char **argv)
     dp.pyramid = pyramid;
 
     double *stage = calloc((size_t)reps * N_ST, sizeof *stage); /* ms/image */
+    double *cpu = calloc((size_t)reps * N_ST, sizeof *cpu);     /* CPU ms/image */
     double *ips = calloc((size_t)reps, sizeof *ips);
+    double *cpu_img = calloc((size_t)reps, sizeof *cpu_img);    /* CPU ms/image */
     checksum ref;
     memset(&ref, 0, sizeof ref);
     int max_n = 0;
@@ -177,7 +179,7 @@ int main(int argc, char **argv)
     int64_t *I = NULL;
 
     for (int rep = 0; rep <= reps; rep++) { /* rep 0 warms up, untimed */
-        double t[N_ST] = {0};
+        double t[N_ST] = {0}, u[N_ST] = {0}; /* wall, CPU */
         checksum cs;
         memset(&cs, 0, sizeof cs);
         cs.images = n_img;
@@ -188,10 +190,11 @@ int main(int argc, char **argv)
             lk__image img;
             lk_face *faces = NULL, *copy = NULL;
             int n = 0;
-            const double t0 = bench_now();
+            const double t0 = bench_now(), u0 = bench_cpu();
             s = lk__image_load(images[i].path, dp.max_pixels, &img);
-            const double t1 = bench_now();
+            const double t1 = bench_now(), u1 = bench_cpu();
             t[ST_DECODE] += t1 - t0;
+            u[ST_DECODE] += u1 - u0;
             if (s != LK_OK) {
                 if (rep == 0)
                     fprintf(stderr, "bench_face: %s\n", lk_last_error());
@@ -200,7 +203,7 @@ int main(int argc, char **argv)
             }
             s = lk__face_detect(nets, img.data, img.w, img.h, img.stride, &dp,
                                 &faces, &n);
-            const double t2 = bench_now();
+            const double t2 = bench_now(), u2 = bench_cpu();
             if (s != LK_OK) {
                 fprintf(stderr, "bench_face: %s: detect: %s\n", images[i].name,
                         lk_last_error());
@@ -217,24 +220,28 @@ int main(int argc, char **argv)
                     return 2;
             }
             double t_lm = 0, t_emb = 0, t_search = 0;
+            double u_lm = 0, u_emb = 0, u_search = 0;
             if (n > 0) {
                 copy = malloc((size_t)n * sizeof *copy);
                 if (!copy)
                     return 2;
                 memcpy(copy, faces, (size_t)n * sizeof *copy);
-                const double a = bench_now();
+                const double a = bench_now(), ua = bench_cpu();
                 s = lk__face_landmarks(nets, img.data, img.w, img.h, img.stride,
                                        copy, n);
-                const double b = bench_now();
+                const double b = bench_now(), ub = bench_cpu();
                 t_lm = b - a;
+                u_lm = ub - ua;
                 if (s == LK_OK)
                     s = lk__face_embed(nets, img.data, img.w, img.h, img.stride,
                                        faces, n, emb);
-                const double c2 = bench_now();
+                const double c2 = bench_now(), uc = bench_cpu();
                 t_emb = c2 - b;
+                u_emb = uc - ub;
                 if (s == LK_OK)
                     s = lk__index_search(ix, n, emb, BENCH_PIPELINE_K, D, I);
                 t_search = bench_now() - c2;
+                u_search = bench_cpu() - uc;
                 free(copy);
                 if (s != LK_OK) {
                     fprintf(stderr, "bench_face: %s: %s\n", images[i].name,
@@ -246,6 +253,10 @@ int main(int argc, char **argv)
             t[ST_LANDMARKS] += t_lm;
             t[ST_EMBED] += t_emb;
             t[ST_SEARCH] += t_search;
+            u[ST_DETECT] += (u2 - u1) - u_lm;
+            u[ST_LANDMARKS] += u_lm;
+            u[ST_EMBED] += u_emb;
+            u[ST_SEARCH] += u_search;
             cs.faces += n;
             for (int f = 0; f < n; f++) {
                 cs.box_sum += (double)faces[f].x + faces[f].y +
@@ -283,12 +294,15 @@ int main(int argc, char **argv)
             fputc('\n', stderr);
             return 1;
         }
-        double total = 0;
+        double total = 0, utotal = 0;
         for (int k = 0; k < N_ST; k++) {
             stage[k * reps + rep - 1] = 1e3 * t[k] / n_img;
+            cpu[k * reps + rep - 1] = 1e3 * u[k] / n_img;
             total += t[k];
+            utotal += u[k];
         }
         ips[rep - 1] = n_img / total;
+        cpu_img[rep - 1] = 1e3 * utotal / n_img;
     }
 
     printf("C library (likeness %s), %d images, %d thread(s), pyramid %s, "
@@ -303,6 +317,9 @@ int main(int argc, char **argv)
     bench_stat st = bench_stats(ips, reps);
     printf("  end to end %8.2f images/s  [%.2f .. %.2f]\n", st.median, st.min,
            st.max);
+    st = bench_stats(cpu_img, reps);
+    printf("  CPU time   %8.2f ms/image  [%.2f .. %.2f]  (all threads)\n",
+           st.median, st.min, st.max);
     printf("  checksum   ");
     checksum_print(stdout, &ref, 0);
     putchar('\n');
@@ -322,14 +339,23 @@ int main(int argc, char **argv)
             fprintf(f, "%s\"%s\":", k ? "," : "", stage_names[k]);
             bench_json_stat(f, stage + k * reps, reps);
         }
+        fputs("},\"stage_cpu_ms\":{", f);
+        for (int k = 0; k < N_ST; k++) {
+            fprintf(f, "%s\"%s\":", k ? "," : "", stage_names[k]);
+            bench_json_stat(f, cpu + k * reps, reps);
+        }
         fputs("},\"images_per_s\":", f);
         bench_json_stat(f, ips, reps);
+        fputs(",\"cpu_ms_per_image\":", f);
+        bench_json_stat(f, cpu_img, reps);
         fputs("}\n", f);
         fclose(f);
     }
 
     free(stage);
+    free(cpu);
     free(ips);
+    free(cpu_img);
     free(emb);
     free(D);
     free(I);

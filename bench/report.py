@@ -87,6 +87,20 @@ def pipeline(rs, ok):
     if cp:
         row += f" {fmt(pool(cp, lambda r: r['images_per_s']))} |"
     print(row)
+    if all("stage_cpu_ms" in r for r in c + py):
+        print("\nCPU time per image, all threads of the process, ms (less "
+              "disturbed than the wall clock by other programs on the "
+              "machine; spinning worker threads count in it):\n")
+        print("| stage | C | Python | Python/C |")
+        print("|---|---:|---:|---:|")
+        for s in STAGES:
+            cs = pool(c, lambda r: r["stage_cpu_ms"][s])
+            ps = pool(py, lambda r: r["stage_cpu_ms"][s])
+            print(f"| {s} | {fmt(cs)} | {fmt(ps)} | {med(ps) / med(cs):.2f} |")
+        cs = pool(c, lambda r: r["cpu_ms_per_image"])
+        ps = pool(py, lambda r: r["cpu_ms_per_image"])
+        print(f"| **all stages** | **{fmt(cs)}** | **{fmt(ps)}** | "
+              f"**{med(ps) / med(cs):.2f}** |")
     # ratio per round: the two sides of a round ran back to back
     per_round = [med(a["images_per_s"]["samples"]) / med(b["images_per_s"]["samples"])
                  for a, b in zip(c, py)]

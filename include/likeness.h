@@ -185,7 +185,7 @@ typedef struct lk_detect_params {
     int pyramid;             /* 1: also search tiles of large images for
                                 small faces (costs a detector call a tile) */
     int64_t max_pixels;      /* refuse images with more pixels, before
-                                decoding them; 100000000 */
+                                decoding them; 100000000; 0: no limit */
 } lk_detect_params;
 
 LK_API lk_detect_params lk_detect_default_params(void);
@@ -261,8 +261,9 @@ enum {
 };
 
 typedef struct lk_enroll_result {
-    int64_t template_id;       /* row id of the new template */
-    int faces_found;           /* faces the image held */
+    int64_t template_id;       /* row id of the new template (of the
+                                  existing one when duplicate) */
+    int faces_found;           /* faces the image held; 0 when duplicate */
     lk_face face;              /* the face enrolled */
     int duplicate;             /* 1: this file was already enrolled for the
                                   performer; nothing was added */
@@ -271,7 +272,8 @@ typedef struct lk_enroll_result {
 /**
  * Add a face template to a registered performer from an image file.
  * The image must hold exactly one face, or with LK_ENROLL_LARGEST at least
- * one.  Returns LK_OK, LK_ERR_NOT_FOUND (no such performer), LK_ERR_NO_FACE,
+ * one.  Faces are found in one detector pass over the whole image (no
+ * tiles): a headshot's face is large.  Returns LK_OK, LK_ERR_NOT_FOUND (no such performer), LK_ERR_NO_FACE,
  * LK_ERR_MANY_FACES, the codes of lk_faces_from_file(), LK_ERR_DB.
  * out may be NULL.
  */
@@ -328,7 +330,7 @@ LK_API lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                                   const char *detail);
 
 typedef struct lk_match {
-    const char *performer_id;  /* valid until the gallery changes or closes */
+    const char *performer_id;  /* valid until the gallery is closed */
     const char *performer_name;
     int64_t template_id;       /* the best template of this performer */
     float score;               /* cosine similarity, -1..1 */
@@ -338,7 +340,9 @@ typedef struct lk_match {
  * The k best performers for one L2-normalised embedding of the gallery's
  * dimension, best first, one entry per performer (its best template).
  * *n_out receives how many were filled (0..k).  Returns LK_OK,
- * LK_ERR_MISUSE, LK_ERR_BACKEND.
+ * LK_ERR_MISUSE (NULL argument, k < 1, an embedding not finite or not
+ * of unit length),
+ * LK_ERR_BACKEND.
  */
 LK_API lk_status lk_gallery_search(lk_gallery *gal, const float *embedding,
                                    int k, lk_match *out, int *n_out);

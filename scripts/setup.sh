@@ -188,7 +188,7 @@ configure_and_build() {
             meson setup --reconfigure "$BUILD_DIR" "${MESON_ARGS[@]}" >&2
         fi
     else
-        log "meson: setting up $BUILD_DIR ${MESON_ARGS[*]}"
+        log "meson: setting up $BUILD_DIR${MESON_ARGS[*]:+ with ${MESON_ARGS[*]}}"
         meson setup "$BUILD_DIR" "${MESON_ARGS[@]}" >&2
     fi
     printf '%s' "$want" > "$stamp"

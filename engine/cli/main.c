@@ -165,7 +165,8 @@ static int default_jobs(void)
 static void print_json(json_t *j)
 {
     if (j) {
-        char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                   JSON_REAL_PRECISION(6));
         if (line) {
             puts(line);
             free(line);

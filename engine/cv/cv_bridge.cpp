@@ -211,7 +211,8 @@ extern "C" lk_status lk__cv_warp_to_blob(const lk__cv_image *src,
             x0 = std::min(x0, x); x1 = std::max(x1, x);
             y0 = std::min(y0, y); y1 = std::max(y1, y);
         }
-        const double lin = std::sqrt(std::fabs(det)); /* output px per source px */
+        /* output pixels per source pixel, along each axis on average */
+        const double lin = std::sqrt(std::fabs(det));
         const double pad = 2.0 + 1.0 / lin;
         double rx0 = std::max(0.0, std::floor(x0 - pad));
         double ry0 = std::max(0.0, std::floor(y0 - pad));

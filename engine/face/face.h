@@ -11,21 +11,32 @@
 
 typedef struct lk__face_nets lk__face_nets;
 
-/* Make one session's networks from the engine's loaded models. threads is
- * lk_engine_params.threads.  LK_ERR_MODEL, LK_ERR_BACKEND, LK_ERR_NOMEM. */
+/* Make one session's networks from the engine's loaded models (weights in
+ * memory; the models must outlive the networks).  Thread count is not
+ * per network: OpenCV's pool is process-wide, set by lk__cv_set_threads().
+ * LK_ERR_MODEL (weights missing or unparsable, unusable input size, unknown
+ * alignment template), LK_ERR_BACKEND, LK_ERR_NOMEM. */
 lk_status lk__face_nets_new(const lk__model *detect, const lk__model *landmark,
                             const lk__model *embed, lk__face_nets **out);
 void lk__face_nets_free(lk__face_nets *nets);
 
 /* Detect faces in RGB pixels and locate their 5 landmarks.  *faces is
  * malloc'd (NULL when *n is 0), sorted largest first, at most
- * params->max_faces. */
+ * params->max_faces.  Boxes are clipped to the image; a face's size for
+ * min_face is its box's longer side.  With params->pyramid, images over
+ * 800 pixels a side are also searched in tiles at finer scales (up to 16
+ * more detector calls, and one per 12 boxes the tiles find).  LK_ERR_MISUSE (NULL or bad sizes or params),
+ * LK_ERR_TOO_LARGE (over params->max_pixels), LK_ERR_BACKEND,
+ * LK_ERR_NOMEM. */
 lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
                           int h, int stride, const lk_detect_params *params,
                           lk_face **faces, int *n);
 
 /* Align and embed n faces (batched); out holds n * dim floats, each row
- * L2-normalised. */
+ * L2-normalised.  Faces are aligned by their landmarks, or by their box
+ * when the landmarks cannot be fitted (never filled, all equal).
+ * LK_ERR_MISUSE (a face with neither), LK_ERR_MODEL (output size is not
+ * the manifest's dim), LK_ERR_BACKEND, LK_ERR_NOMEM. */
 lk_status lk__face_embed(lk__face_nets *nets, const uint8_t *rgb, int w, int h,
                          int stride, const lk_face *faces, int n, float *out);
 

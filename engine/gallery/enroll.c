@@ -40,7 +40,11 @@ lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
         return LK_OK;
     }
 
+    /* A headshot's face is large: the single detector pass finds it, and
+     * the tiled search would only add chances of counting a small
+     * background face (or a false one) as a second face. */
     lk_detect_params dp = lk_detect_default_params();
+    dp.pyramid = 0;
     lk_faces *faces = NULL;
     if ((rs = lk_faces_from_file(ses, path, &dp, &faces)) != LK_OK)
         return rs;

@@ -1280,6 +1280,7 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
         goto out;
     int64_t row;
     int existed = find_perf(gal, id, &row, NULL) == LK_OK;
+    lk__error_clear();     /* "no performer" is the normal case here */
     sqlite3_stmt *s = q(gal, Q_PERF_UPSERT);
     if (!s) {
         rs = LK_ERR_DB;
@@ -1581,7 +1582,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
     /* Old page images live on in the write-ahead log until a checkpoint
      * copies the zeroed pages home; TRUNCATE then empties the log. */
     int nlog = 0, nckpt = 0;
-    rc = sqlite3_wal_checkpoint_v2(gal->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+    rc = sqlite3_wal_checkpoint_v2(gal->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                    &nlog, &nckpt);
     if (rc != SQLITE_OK)
         rs = lk__error(LK_ERR_DB, "%s: performer \"%s\" removed, but the "

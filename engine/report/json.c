@@ -94,7 +94,8 @@ static char *dump(json_t *o)
 {
     if (!o)
         return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                JSON_REAL_PRECISION(10));
     json_decref(o);
     return s;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_cli.sh — runs the real `likeness` binary on real files and checks
 # output and exit codes.  Usage: test_cli.sh PATH/TO/likeness
-# Media: the demo's redistributable photos (examples/demo/make_media.sh)
+# Media: the demo's redistributable photos (examples/demo/make_media.py)
 # and bad files made here.  Prints "N passed, N failed".
 set -u
 LK=$1
@@ -97,11 +97,11 @@ has "missing file named" "$T/err" "does-not-exist.jpg"
 
 # ---- enrol and scan real faces ------------------------------------------------------
 M="$T/media"
-if ! sh "$ROOT/examples/demo/make_media.sh" "$M" >"$T/media.log" 2>&1; then
+if ! /usr/bin/python3 "$ROOT/examples/demo/make_media.py" "$M" >"$T/media.log" 2>&1; then
     ko "demo media generated"; sed 's/^/    | /' "$T/media.log" | tail -5
 else
     ok "demo media generated"
-    . "$M/media.env"      # ENROL_A, PROBE_A (files), OTHER, NOFACE, MULTI
+    . "$M/media.env"      # ENROL_A, PROBE_A, OTHER, NOFACE, MULTI, ...
     G="$T/g1"
     check "enroll A" 0 "$LK" enroll --gallery "$G" --performer perf-a --name "Performer A" $ENROL_A
     has "enroll A reports template" "$T/out" "enrolled for perf-a"
@@ -138,8 +138,11 @@ EOF
     check "remove A again" 2 "$LK" remove --gallery "$G" --performer perf-a
     check "A no longer found" 0 "$LK" scan --gallery "$G" $PROBE_A
     hasnt "A absent after removal" "$T/out" "perf-a"
+    ls "$G"/*.faiss >/dev/null 2>&1 && ok "index file beside the database" || ko "index file beside the database"
     rm -f "$G"/*.faiss*
-    check "scan after index deleted (rebuilt)" 0 "$LK" scan --gallery "$G" "$OTHER"
+    check "scan after index deleted (rebuilt)" 1 "$LK" scan --gallery "$G" "$OTHER"
+    has "B still found from the rebuilt index" "$T/out" "MATCH perf-b"
+    ls "$G"/*.faiss >/dev/null 2>&1 && ok "index file rewritten" || ko "index file rewritten"
     mkdir -p "$T/altmodels"
     ln -s "$ROOT/models/weights" "$T/altmodels/weights"
     sed 's/"fr_feature@0.0.1"/"fr_feature-alt@9"/' "$ROOT/models/manifest.json" >"$T/altmodels/manifest.json"

@@ -910,13 +910,21 @@ static void test_two_handles(void **state)
     lk_gallery_close(g);
 
     /* Stale h1 closing after h2's erasure: no write-back of "a". */
-    small_gallery(dir, probes);          /* "a" again, new vectors */
+    small_gallery(dir, probes);          /* "a" again */
+    float secret[DIM];
+    random_unit(secret, DIM);
+    g = open_ok(dir, 0);
+    add_ok(g, "a", secret, NULL);
+    lk_gallery_close(g);
+    assert_present(dir, secret, DIM, "face.faiss", "a, before erasure");
     h1 = open_ok(dir, 0);
     h2 = open_ok(dir, 0);
     add_ok(h1, "b", probes[1], NULL);    /* h1 dirty, still holds "a" */
     assert_int_equal(lk_gallery_remove_performer(h2, "a"), LK_OK);
+    assert_absent(dir, secret, DIM, "a erased by h2");
     lk_gallery_close(h2);
     lk_gallery_close(h1);
+    assert_absent(dir, secret, DIM, "a erased, stale h1 closed");
     g = open_ok(dir, 0);
     assert_int_equal(stats_of(g).index_rebuilt, 0);
     who = top1(g, probes[0], NULL);
