@@ -11,7 +11,7 @@ FAISS's Python module, glued with numpy.  Run with Debian's interpreter
                                [--dump OUT]
     bench_baseline.py search   [--sizes 100000,1000000] [--reps 5]
                                [--threads 2] [--json OUT]
-    bench_baseline.py scan     [--procs 2] [--json OUT]   (process pool)
+    bench_baseline.py scan     [--procs 2] [--gallery 40] [--json OUT]
     bench_baseline.py compare  C_DUMP PY_DUMP      (face-by-face agreement)
 
 The inputs (eval image list, synthetic gallery and queries) are generated
@@ -212,10 +212,10 @@ class Pipeline:
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
 
-def pipeline_index():
+def pipeline_index(n=PIPELINE_GALLERY):
     ix = faiss.IndexIDMap2(faiss.IndexFlatIP(DIM))
-    xb = unit_vectors(SEED_PIPELINE_GALLERY, 0, PIPELINE_GALLERY)
-    ix.add_with_ids(xb, np.arange(1, PIPELINE_GALLERY + 1, dtype=np.int64))
+    xb = unit_vectors(SEED_PIPELINE_GALLERY, 0, n)
+    ix.add_with_ids(xb, np.arange(1, n + 1, dtype=np.int64))
     return ix
 
 
@@ -239,11 +239,18 @@ def run_pipeline(args):
     per_rep = {s: [] for s in stages}
     per_rep_cpu = {s: [] for s in stages}
     totals, cpu_totals, sums = [], [], None
-    dump = None
+    ftype = {name: {"jpg": "jpeg", "jpeg": "jpeg", "png": "png",
+                    "webp": "webp"}.get(name.rsplit(".", 1)[-1].lower(), "other")
+             for name, _ in images}
+    n_type = {}
+    for v in ftype.values():
+        n_type[v] = n_type.get(v, 0) + 1
+    dec_type = {k: [] for k in n_type}
     for rep in range(args.reps + 1):          # rep 0 warms up, untimed
         todo = images[:args.warmup] if rep == 0 and args.warmup >= 0 else images
         t = dict.fromkeys(stages, 0)
         u = dict.fromkeys(stages, 0)          # CPU time, all threads
+        tf = dict.fromkeys(n_type, 0)
         nfaces, errors, emb_sum, box_sum, top1_sum, id_sum = 0, 0, 0.0, 0.0, 0.0, 0
         lines = [] if (rep == 1 and args.dump) else None
         for name, path in todo:
@@ -252,6 +259,7 @@ def run_pipeline(args):
             c1, p1 = time.perf_counter_ns(), time.process_time_ns()
             t["decode"] += c1 - c0
             u["decode"] += p1 - p0
+            tf[ftype[name]] += c1 - c0
             if img is None:
                 errors += 1
                 continue
@@ -304,6 +312,8 @@ def run_pipeline(args):
             per_rep[s].append(t[s] / 1e6 / len(images))
             per_rep_cpu[s].append(u[s] / 1e6 / len(images))
         cpu_totals.append(sum(u.values()) / 1e6 / len(images))
+        for k in n_type:
+            dec_type[k].append(tf[k] / 1e6 / n_type[k])
         # as bench_face.c: the stages' sum (the loop's own bookkeeping and
         # the dump are not the pipeline)
         totals.append(sum(t.values()) / 1e9)
@@ -314,7 +324,8 @@ def run_pipeline(args):
            "stage_ms": {s: stats(per_rep[s]) for s in stages},
            "stage_cpu_ms": {s: stats(per_rep_cpu[s]) for s in stages},
            "images_per_s": stats([n / w for w in totals]),
-           "cpu_ms_per_image": stats(cpu_totals)}
+           "cpu_ms_per_image": stats(cpu_totals),
+           "decode_ms_by_type": {k: stats(v) for k, v in sorted(dec_type.items())}}
     print(f"python baseline (OpenCV {cv2.__version__}, FAISS "
           f"{getattr(faiss, '__version__', '?')}), {n} images, "
           f"{args.threads} thread(s), {args.reps} repetitions")
@@ -328,6 +339,9 @@ def run_pipeline(args):
     cp = res["cpu_ms_per_image"]
     print(f"  CPU time   {cp['median']:8.2f} ms/image  "
           f"[{cp['min']:.2f} .. {cp['max']:.2f}]  (all threads)")
+    print("  decode by type:" + "".join(
+        f" {k} {res['decode_ms_by_type'][k]['median']:.2f} ms ({n_type[k]} files)"
+        for k in sorted(n_type)))
     print("  checksum   " + " ".join(f"{k}={v}" for k, v in sums.items()))
     if args.json:
         with open(args.json, "a", encoding="utf-8") as f:
@@ -342,11 +356,11 @@ def run_pipeline(args):
 _worker = None
 
 
-def _scan_init(models):
+def _scan_init(models, gallery):
     global _worker
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
-    _worker = (Pipeline(models), pipeline_index())
+    _worker = (Pipeline(models), pipeline_index(max(1, gallery)))
 
 
 def _scan_one(path):
@@ -364,7 +378,10 @@ def _scan_one(path):
 def run_scan(args):
     """Wall time of one whole scan of the eval photos by a pool of --procs
     single-threaded workers, start-up and model loading included (as
-    `likeness scan --jobs N` includes them)."""
+    `likeness scan --jobs N` includes them; with --since, the interpreter's
+    start and the imports too).  Faces are searched in
+    --gallery synthetic templates (run.sh passes the number the CLI's
+    gallery holds)."""
     import multiprocessing as mp
     root = eval_dir(args.eval)
     if not root or not os.path.isdir(root):
@@ -373,14 +390,20 @@ def run_scan(args):
     paths = [p for _, p in eval_images(root)]
     t0 = time.perf_counter()
     with mp.get_context("fork").Pool(args.procs, _scan_init,
-                                     (model_dir(args.models),)) as pool:
+                                     (model_dir(args.models),
+                                      args.gallery)) as pool:
         res = pool.map(_scan_one, paths, chunksize=1)
     wall = time.perf_counter() - t0
+    inproc = wall
+    if args.since is not None:      # from before the interpreter started
+        wall = time.time() - args.since
     faces = sum(n for n, _ in res if n > 0)
     errors = sum(1 for n, _ in res if n < 0)
     out = {"bench": "scan", "side": "python", "procs": args.procs,
+           "gallery": args.gallery,
            "images": len(paths), "faces": faces, "errors": errors,
-           "wall_s": wall}
+           "wall_s": wall, "wall_in_process_s": inproc,
+           "includes_start_up": args.since is not None}
     print(f"python pool of {args.procs}: {len(paths)} images in {wall:.2f} s "
           f"({len(paths) / wall:.2f} images/s), faces={faces} errors={errors}")
     if args.json:
@@ -542,6 +565,12 @@ def main():
     p.add_argument("--eval")
     p.add_argument("--models")
     p.add_argument("--procs", type=int, default=2)
+    p.add_argument("--gallery", type=int, default=40,
+                   help="synthetic templates to search (default 40)")
+    p.add_argument("--since", type=float,
+                   help="epoch seconds the caller started the clock at, so "
+                   "that interpreter start-up and imports count, as the C "
+                   "CLI's process start does")
     p.add_argument("--json")
     c = sub.add_parser("compare", help="face-by-face agreement of two dumps")
     c.add_argument("c_dump")

@@ -33,6 +33,27 @@
 #include <getopt.h>
 
 enum { ST_DECODE, ST_DETECT, ST_LANDMARKS, ST_EMBED, ST_SEARCH, N_ST };
+
+/* Decode time is also kept per file type: decoders differ by format. */
+enum { FMT_JPEG, FMT_PNG, FMT_WEBP, FMT_OTHER, N_FMT };
+static const char *const fmt_names[N_FMT] = {"jpeg", "png", "webp", "other"};
+
+static int fmt_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return FMT_OTHER;
+    char e[8] = {0};
+    for (int i = 0; i < 7 && dot[1 + i]; i++)
+        e[i] = (char)(dot[1 + i] | 0x20);
+    if (!strcmp(e, "jpg") || !strcmp(e, "jpeg"))
+        return FMT_JPEG;
+    if (!strcmp(e, "png"))
+        return FMT_PNG;
+    if (!strcmp(e, "webp"))
+        return FMT_WEBP;
+    return FMT_OTHER;
+}
 static const char *const stage_names[N_ST] = {"decode", "detect", "landmarks",
                                               "embed", "search"};
 
@@ -172,6 +193,10 @@ int main(int argc, char **argv)
     double *cpu = calloc((size_t)reps * N_ST, sizeof *cpu);     /* CPU ms/image */
     double *ips = calloc((size_t)reps, sizeof *ips);
     double *cpu_img = calloc((size_t)reps, sizeof *cpu_img);    /* CPU ms/image */
+    double *dec_fmt = calloc((size_t)reps * N_FMT, sizeof *dec_fmt); /* ms/file */
+    int n_fmt[N_FMT] = {0};
+    for (int i = 0; i < n_img; i++)
+        n_fmt[fmt_of(images[i].path)]++;
     checksum ref;
     memset(&ref, 0, sizeof ref);
     int max_n = 0;
@@ -180,6 +205,7 @@ int main(int argc, char **argv)
 
     for (int rep = 0; rep <= reps; rep++) { /* rep 0 warms up, untimed */
         double t[N_ST] = {0}, u[N_ST] = {0}; /* wall, CPU */
+        double tf[N_FMT] = {0};
         checksum cs;
         memset(&cs, 0, sizeof cs);
         cs.images = n_img;
@@ -195,6 +221,7 @@ int main(int argc, char **argv)
             const double t1 = bench_now(), u1 = bench_cpu();
             t[ST_DECODE] += t1 - t0;
             u[ST_DECODE] += u1 - u0;
+            tf[fmt_of(images[i].path)] += t1 - t0;
             if (s != LK_OK) {
                 if (rep == 0)
                     fprintf(stderr, "bench_face: %s\n", lk_last_error());
@@ -302,6 +329,8 @@ int main(int argc, char **argv)
             utotal += u[k];
         }
         ips[rep - 1] = n_img / total;
+        for (int k = 0; k < N_FMT; k++)
+            dec_fmt[k * reps + rep - 1] = n_fmt[k] ? 1e3 * tf[k] / n_fmt[k] : 0;
         cpu_img[rep - 1] = 1e3 * utotal / n_img;
     }
 
@@ -320,6 +349,12 @@ int main(int argc, char **argv)
     st = bench_stats(cpu_img, reps);
     printf("  CPU time   %8.2f ms/image  [%.2f .. %.2f]  (all threads)\n",
            st.median, st.min, st.max);
+    printf("  decode by type:");
+    for (int k = 0; k < N_FMT; k++)
+        if (n_fmt[k])
+            printf(" %s %.2f ms (%d files)", fmt_names[k],
+                   bench_stats(dec_fmt + k * reps, reps).median, n_fmt[k]);
+    putchar('\n');
     printf("  checksum   ");
     checksum_print(stdout, &ref, 0);
     putchar('\n');
@@ -348,6 +383,14 @@ int main(int argc, char **argv)
         bench_json_stat(f, ips, reps);
         fputs(",\"cpu_ms_per_image\":", f);
         bench_json_stat(f, cpu_img, reps);
+        fputs(",\"decode_ms_by_type\":{", f);
+        for (int k = 0, first = 1; k < N_FMT; k++)
+            if (n_fmt[k]) {
+                fprintf(f, "%s\"%s\":", first ? "" : ",", fmt_names[k]);
+                bench_json_stat(f, dec_fmt + k * reps, reps);
+                first = 0;
+            }
+        fputc('}', f);
         fputs("}\n", f);
         fclose(f);
     }
@@ -356,6 +399,7 @@ int main(int argc, char **argv)
     free(cpu);
     free(ips);
     free(cpu_img);
+    free(dec_fmt);
     free(emb);
     free(D);
     free(I);

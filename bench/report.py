@@ -101,11 +101,22 @@ def pipeline(rs, ok):
         ps = pool(py, lambda r: r["cpu_ms_per_image"])
         print(f"| **all stages** | **{fmt(cs)}** | **{fmt(ps)}** | "
               f"**{med(ps) / med(cs):.2f}** |")
+    if all("decode_ms_by_type" in r for r in c + py) and c and py:
+        types = sorted(c[0]["decode_ms_by_type"])
+        print("\nDecode by file type, ms per file (libvips vs cv2.imread):\n")
+        print("| type | C | Python | Python/C |")
+        print("|---|---:|---:|---:|")
+        for t in types:
+            cs = pool(c, lambda r: r["decode_ms_by_type"][t])
+            ps = pool(py, lambda r: r["decode_ms_by_type"].get(
+                t, {"samples": []}))
+            print(f"| {t} | {fmt(cs)} | {fmt(ps)} | "
+                  f"{med(ps) / med(cs) if ps else float('nan'):.2f} |")
     # ratio per round: the two sides of a round ran back to back
     per_round = [med(a["images_per_s"]["samples"]) / med(b["images_per_s"]["samples"])
                  for a, b in zip(c, py)]
     if len(per_round) > 1:
-        print(f"\nC/Python images/s per round: "
+        print("\nC/Python images/s per round: "
               + ", ".join(f"{x:.2f}" for x in per_round))
     print("\nChecksums (each side identical in every pass):\n")
     keys = ["images", "errors", "faces", "box_sum", "emb_sum", "top1_sum",
@@ -133,8 +144,10 @@ def scan(rs, ok):
     sc = [r for r in rs if r["bench"] == "scan"]
     if not sc:
         return ok
+    gal = [r["gallery"] for r in sc if r["side"] == "python" and "gallery" in r]
     print("\n### Parallel scan of the eval photos (whole process: start-up, "
-          "model load, every file)\n")
+          "model load, every file"
+          + (f"; gallery of {gal[0]} templates" if gal else "") + ")\n")
     print("| run | wall s | images/s | faces | errors |")
     print("|---|---:|---:|---:|---:|")
     groups = {}

@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     pipeline|scan|search) parts="$parts $1"; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -78,6 +78,9 @@ fi
 OMP_NUM_THREADS=$threads
 OPENBLAS_NUM_THREADS=$threads
 export LIKENESS_MODEL_DIR LIKENESS_EVAL_DIR OMP_NUM_THREADS OPENBLAS_NUM_THREADS
+# libgomp's default spin-then-sleep, as users get it; the search part adds
+# a PASSIVE run of its own.
+unset OMP_WAIT_POLICY
 
 have_eval=0
 if [ -n "${LIKENESS_EVAL_DIR:-}" ] && ls "$LIKENESS_EVAL_DIR"/faces_*/MANIFEST.tsv \
@@ -87,6 +90,7 @@ fi
 
 mkdir -p "$out"
 # A part run on its own (as meson's benchmarks do) keeps its own files.
+# shellcheck disable=SC2086  # word splitting drops the leading blank
 tag=$(echo $parts | tr ' ' '-')
 [ "$tag" = "pipeline-scan-search" ] && tag="" || tag="-$tag"
 results="$out/results$tag.jsonl"
@@ -95,12 +99,12 @@ results="$out/results$tag.jsonl"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/likeness-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-{
-    echo "{\"bench\":\"machine\",\"cpus\":$(nproc),\"threads\":$threads,"\
-"\"rounds\":$rounds,\"reps\":$reps,\"scan_runs\":$scan_runs,\"search_reps\":$search_reps,\"load_before\":\"$(cut -d' ' -f1-3 /proc/loadavg)\","\
-"\"cpu\":\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)\","\
-"\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\"}"
-} >>"$results"
+printf '{"bench":"machine","cpus":%s,"threads":%s,"rounds":%s,"reps":%s,'\
+'"scan_runs":%s,"search_reps":%s,"load_before":"%s","cpu":"%s","date":"%s"}\n' \
+    "$(nproc)" "$threads" "$rounds" "$reps" "$scan_runs" "$search_reps" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+    "$(date -u +%Y-%m-%dT%H:%MZ)" >>"$results"
 
 skipped=0
 ran=0
@@ -186,16 +190,21 @@ run_scan() {
             '$2 ~ /^[a-z][a-z0-9_]*$/ && $2 !~ /^(group|unlabelled|no_human_face)/ \
              && !seen[$2]++ { print $2 "\t" d "/" $1 }'
     done >"$tmp/enrol"
+    enrolled=0
     while IFS="$(printf '\t')" read -r id file; do
-        "$lk" enroll --gallery "$gal" --performer "$id" --largest "$file" \
-            >/dev/null 2>&1 || true
+        if "$lk" enroll --gallery "$gal" --performer "$id" --largest "$file" \
+            >/dev/null 2>&1; then
+            enrolled=$((enrolled + 1))
+        fi
     done <"$tmp/enrol"
+    echo "gallery: $enrolled performers enrolled, one template each"
     i=1
     while [ "$i" -le "$scan_runs" ]; do
         # shellcheck disable=SC2046
         time_scan "likeness scan --jobs 2 --no-pyramid" "$lk" scan --gallery \
             "$gal" --json --jobs 2 --no-pyramid $(cat "$tmp/files")
-        "$py" "$baseline" scan --procs 2 --json "$results"
+        "$py" "$baseline" scan --procs 2 --gallery "$enrolled" \
+            --since "$(date +%s.%N)" --json "$results"
         i=$((i + 1))
     done
     # The CLI's default detection (pyramid of tiles), C alone: once.

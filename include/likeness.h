@@ -25,6 +25,11 @@
  * by any number of threads (searches run concurrently, changes are
  * serialised inside it).
  *
+ * Process-wide settings the library makes, because it parallelises across
+ * files rather than inside one call: libvips' operation cache off and its
+ * concurrency 1, OpenBLAS at one thread, OpenCV's own logging silenced.
+ * A host program that also uses those libraries shares these settings.
+ *
  * Conventions (as in SQLite): functions return an lk_status; outputs come
  * last and are set to NULL (or zeroed) on failure; every _open/_new has one
  * _close/_free and freeing NULL does nothing; lk_last_error() names the file

@@ -223,6 +223,26 @@ extern "C" lk_status lk__cv_warp_to_blob(const lk__cv_image *src,
             return LK_OK;
         }
         cv::Rect roi((int)rx0, (int)ry0, (int)(rx1 - rx0), (int)(ry1 - ry0));
+        /* Strong reductions are box-filtered by whole factors first (per
+         * axis: kx source columns, ky rows to one pixel), which OpenCV does
+         * in one fast pass when the part's size is a multiple of them (a
+         * fractional INTER_AREA costs ~30x more).  Grow the part to a
+         * multiple inside the image, or trim it by less than a factor. */
+        const double sx = std::hypot(m[0], m[3]), sy = std::hypot(m[1], m[4]);
+        const int kx = sx < 0.5 ? (int)std::min(std::floor(1.0 / sx), 1e6) : 1;
+        const int ky = sy < 0.5 ? (int)std::min(std::floor(1.0 / sy), 1e6) : 1;
+        if (kx > 1 || ky > 1) {
+            int wk = (roi.width + kx - 1) / kx * kx;
+            int hk = (roi.height + ky - 1) / ky * ky;
+            if (roi.x + wk > src->w)
+                wk = roi.width / kx * kx;
+            if (roi.y + hk > src->h)
+                hk = roi.height / ky * ky;
+            if (wk > 0)
+                roi.width = wk;
+            if (hk > 0)
+                roi.height = hk;
+        }
         const int type = CV_8UC(src->channels);
         cv::Mat whole(src->h, src->w, type, const_cast<uint8_t *>(src->data),
                       (size_t)src->stride);
@@ -233,17 +253,18 @@ extern "C" lk_status lk__cv_warp_to_blob(const lk__cv_image *src,
                         m[3], m[4], m[5] + m[3] * roi.x + m[4] * roi.y};
 
         /* Bilinear sampling of a strong reduction reads only a few source
-         * pixels per output pixel and aliases; area-average the part down
-         * to about the output's scale first and warp what is left. */
+         * pixels per output pixel and aliases; box-filter the part down by
+         * the whole factors and warp what is left (a reduction under 2x,
+         * which bilinear sampling handles). */
         cv::Mat small;
-        if (lin < 0.5) {
-            int sw = std::max(1, (int)std::lround(part.cols * lin));
-            int sh = std::max(1, (int)std::lround(part.rows * lin));
-            cv::resize(part, small, cv::Size(sw, sh), 0, 0, cv::INTER_AREA);
-            const double fx = (double)sw / part.cols;
-            const double fy = (double)sh / part.rows;
-            mm[0] /= fx; mm[3] /= fx;
-            mm[1] /= fy; mm[4] /= fy;
+        const int bx = part.cols % kx == 0 ? kx : 1;
+        const int by = part.rows % ky == 0 ? ky : 1;
+        if (bx > 1 || by > 1) {
+            cv::resize(part, small, cv::Size(part.cols / bx, part.rows / by),
+                       0, 0, cv::INTER_AREA);
+            /* small's pixel (i, j) is part's [i*bx, (i+1)*bx) x [j*by, ..) */
+            mm[0] *= bx; mm[3] *= bx;
+            mm[1] *= by; mm[4] *= by;
             part = small;
         }
         /* OpenCV puts pixel centres on integers, we put them at +0.5 */
