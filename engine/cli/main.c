@@ -82,15 +82,27 @@ static int cmp_str(const void *a, const void *b)
 
 /* Walk a directory in name order.  Symbolic links to directories are not
  * followed (no loops); links to files are scanned as the files. */
+/* errors gets "DIR: cause" for each directory that cannot be walked. */
+static void walk_error(strvec *errors, const char *dir, const char *cause)
+{
+    size_t n = strlen(dir) + strlen(cause) + 3;
+    char *m = malloc(n);
+    if (m) {
+        snprintf(m, n, "%s: %s", dir, cause);
+        strvec_push(errors, m);
+        free(m);
+    }
+}
+
 static void walk(const char *dir, strvec *files, strvec *errors, int depth)
 {
     if (depth > 64) {
-        strvec_push(errors, dir);
+        walk_error(errors, dir, "directories nested too deep (over 64)");
         return;
     }
     DIR *d = opendir(dir);
     if (!d) {
-        strvec_push(errors, dir);
+        walk_error(errors, dir, strerror(errno));
         return;
     }
     strvec names = {0};
@@ -255,7 +267,7 @@ static int cmd_enroll(int argc, char **argv)
     collect(argv + optind, argc - optind, &files, &bad);
     int errors = (int)bad.n, added = 0;
     for (size_t i = 0; i < bad.n; i++)
-        fail("%s: cannot read directory: %s", bad.v[i], strerror(errno));
+        fail("%s", bad.v[i]);
     for (size_t i = 0; i < files.n; i++) {
         lk_enroll_result r;
         s = lk_gallery_enroll_file(gal, ses, performer, files.v[i], flags, &r);
@@ -501,7 +513,7 @@ static int cmd_scan(int argc, char **argv)
             print_json_line(lk_error_json(bad.v[i], LK_ERR_IO,
                                           "cannot read directory"));
         else
-            fail("%s: cannot read directory", bad.v[i]);
+            fail("%s", bad.v[i]);
     }
 
     scan_job job = {.eng = eng, .gal = gal, .sp = &sp, .files = &files,
