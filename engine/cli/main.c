@@ -82,13 +82,15 @@ static int cmp_str(const void *a, const void *b)
 
 /* Walk a directory in name order.  Symbolic links to directories are not
  * followed (no loops); links to files are scanned as the files. */
-/* errors gets "DIR: cause" for each directory that cannot be walked. */
+/* A directory that cannot be walked: its path, then "path: cause", as the
+ * next two entries of errors. */
 static void walk_error(strvec *errors, const char *dir, const char *cause)
 {
     size_t n = strlen(dir) + strlen(cause) + 3;
     char *m = malloc(n);
     if (m) {
         snprintf(m, n, "%s: %s", dir, cause);
+        strvec_push(errors, dir);
         strvec_push(errors, m);
         free(m);
     }
@@ -265,8 +267,8 @@ static int cmd_enroll(int argc, char **argv)
 
     strvec files = {0}, bad = {0};
     collect(argv + optind, argc - optind, &files, &bad);
-    int errors = (int)bad.n, added = 0;
-    for (size_t i = 0; i < bad.n; i++)
+    int errors = (int)bad.n / 2, added = 0;
+    for (size_t i = 1; i < bad.n; i += 2)
         fail("%s", bad.v[i]);
     for (size_t i = 0; i < files.n; i++) {
         lk_enroll_result r;
@@ -507,13 +509,12 @@ static int cmd_scan(int argc, char **argv)
     }
 
     int errors = 0, found = 0, faces = 0, matched_files = 0;
-    for (size_t i = 0; i < bad.n; i++) {
+    for (size_t i = 0; i + 1 < bad.n; i += 2) {
         errors++;
         if (o.json)
-            print_json_line(lk_error_json(bad.v[i], LK_ERR_IO,
-                                          "cannot read directory"));
+            print_json_line(lk_error_json(bad.v[i], LK_ERR_IO, bad.v[i + 1]));
         else
-            fail("%s", bad.v[i]);
+            fail("%s", bad.v[i + 1]);
     }
 
     scan_job job = {.eng = eng, .gal = gal, .sp = &sp, .files = &files,
