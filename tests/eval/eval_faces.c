@@ -17,6 +17,8 @@
  * Prints true-accept rate at 1% and 0.1% false-accept rate, rank-1
  * accuracy, the rates at the recogniser's calibrated threshold and the
  * threshold each FAR implies.  Fails when TAR@1%FAR < 97%.
+ * LK_EVAL_VERBOSE=1 also prints every genuine score and every impostor
+ * score above 0.3, with the photo and the identity.
  * Exit 77 (skip) when the data or the models are absent.
  */
 #include "likeness.h"
