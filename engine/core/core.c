@@ -48,10 +48,14 @@ void lk__error_clear(void) { last_error[0] = '\0'; }
 
 lk_status lk__error(lk_status s, const char *fmt, ...)
 {
+    /* Formatted aside first: callers may pass lk_last_error() itself as an
+     * argument, to add context to a lower layer's message. */
+    char buf[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(last_error, buf, sizeof buf);
     lk__log(LK_LOG_DEBUG, "%s (%s)", last_error, lk_status_str(s));
     return s;
 }
@@ -100,6 +104,17 @@ void *lk__realloc(void *p, size_t n)
     if (!q)
         lk__error(LK_ERR_NOMEM, "out of memory allocating %zu bytes", n);
     return q;
+}
+
+char *lk__path_join(const char *dir, const char *name)
+{
+    if (name[0] == '/')
+        return lk__strdup(name);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = lk__malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
 }
 
 char *lk__strdup(const char *s)

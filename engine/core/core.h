@@ -18,7 +18,8 @@
 #endif
 
 /* Record a failure for lk_last_error() and return s, so that a caller can
- * write `return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));`. */
+ * write `return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));`.
+ * lk_last_error() may be among the arguments (to add context). */
 lk_status lk__error(lk_status s, const char *fmt, ...) LK__PRINTF(2, 3);
 void lk__error_clear(void);
 
@@ -29,6 +30,9 @@ void *lk__malloc(size_t n);
 void *lk__calloc(size_t n, size_t size);
 void *lk__realloc(void *p, size_t n);
 char *lk__strdup(const char *s);
+/* dir/name, or name alone when it is absolute; malloc'd, NULL (recorded)
+ * when out of memory. */
+char *lk__path_join(const char *dir, const char *name);
 
 /* Lower-case hex sha256 of a file (65 bytes with the NUL).  LK_ERR_IO. */
 lk_status lk__sha256_file(const char *path, char hex[65]);

@@ -247,10 +247,7 @@ lk_status lk_faces_from_file(lk_session *ses, const char *path,
         return s;
     s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride, params, out);
     lk__image_release(&img);
-    if (s != LK_OK && !strstr(lk_last_error(), path)) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", lk_last_error());
-        lk__error(s, "%s: %s", path, msg);
-    }
+    if (s != LK_OK && !strstr(lk_last_error(), path))
+        lk__error(s, "%s: %s", path, lk_last_error());
     return s;
 }

@@ -15,17 +15,6 @@
 
 static char *dup_or_null(const char *s) { return s ? lk__strdup(s) : NULL; }
 
-static char *join_path(const char *dir, const char *file)
-{
-    if (file[0] == '/')
-        return lk__strdup(file);
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = lk__malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
-
 static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
                              lk__model *m)
 {
@@ -44,7 +33,7 @@ static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
 
     m->id = lk__strdup(id);
     m->role = lk__strdup(role);
-    m->path = join_path(dir, file);
+    m->path = lk__path_join(dir, file);
     m->sha256 = lk__strdup(sha);
     m->package = dup_or_null(json_string_value(json_object_get(jm, "package")));
     m->align = dup_or_null(json_string_value(json_object_get(jm, "align")));
@@ -81,7 +70,7 @@ static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
 lk_status lk__manifest_load(const char *dir, lk__manifest *out)
 {
     memset(out, 0, sizeof *out);
-    char *mpath = join_path(dir, "manifest.json");
+    char *mpath = lk__path_join(dir, "manifest.json");
     if (!mpath)
         return LK_ERR_NOMEM;
     json_error_t jerr;

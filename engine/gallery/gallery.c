@@ -316,15 +316,6 @@ struct lk_gallery {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = lk__malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
 /* Length of the UTF-8 sequence at s, or 0 when malformed.  Rejects
@@ -380,7 +371,9 @@ static const char *check_text(const char *s, size_t max, int allow_controls)
     return NULL;
 }
 
-lk_status lk__gallery_check_id(const char *id)
+/* A performer id is non-empty UTF-8 of at most 256 bytes without control
+ * characters.  LK_ERR_MISUSE naming what is wrong. */
+static lk_status check_id(const char *id)
 {
     if (!id)
         return lk__error(LK_ERR_MISUSE, "performer id is NULL");
@@ -886,7 +879,7 @@ static void sweep_temp_files(lk_gallery *gal)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, prefix, np) != 0)
             continue;
-        char *p = path_join(gal->dir, e->d_name);
+        char *p = lk__path_join(gal->dir, e->d_name);
         if (p) {
             unlink(p);
             free(p);
@@ -1126,8 +1119,8 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
     gal->st.gen = -1;
     gal->dir = lk__strdup(dir);
     gal->model_id = lk__strdup(model_id);
-    gal->db_path = path_join(dir, DB_NAME);
-    gal->index_path = path_join(dir, INDEX_NAME);
+    gal->db_path = lk__path_join(dir, DB_NAME);
+    gal->index_path = lk__path_join(dir, INDEX_NAME);
     lk_status rs = LK_ERR_NOMEM;
     if (!gal->dir || !gal->model_id || !gal->db_path || !gal->index_path)
         goto fail;
@@ -1267,7 +1260,7 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
 {
     lk_status rs;
     if ((rs = check_writable(gal, "add performer")) != LK_OK ||
-        (rs = lk__gallery_check_id(id)) != LK_OK)
+        (rs = check_id(id)) != LK_OK)
         return rs;
     if (name && *name) {
         const char *why = check_text(name, MAX_NAME_BYTES, 0);
@@ -1322,7 +1315,7 @@ out:
 
 lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
 {
-    lk_status rs = lk__gallery_check_id(performer_id);
+    lk_status rs = check_id(performer_id);
     if (rs != LK_OK)
         return rs;
     if (!gal)
@@ -1350,7 +1343,7 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         *duplicate = 0;
     lk_status rs;
     if ((rs = check_writable(gal, "add template")) != LK_OK ||
-        (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+        (rs = check_id(performer_id)) != LK_OK)
         return rs;
     if (!embedding)
         return lk__error(LK_ERR_MISUSE, "%s: embedding is NULL", gal->dir);
@@ -1497,12 +1490,6 @@ int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
     return tid;
 }
 
-int lk__gallery_has_source(lk_gallery *gal, const char *performer_id,
-                           const char *source_sha256)
-{
-    return lk__gallery_source_template(gal, performer_id, source_sha256) > 0;
-}
-
 /* ---- erasure ------------------------------------------------------------------- */
 
 lk_status lk_gallery_remove_performer(lk_gallery *gal,
@@ -1510,7 +1497,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
 {
     lk_status rs;
     if ((rs = check_writable(gal, "remove performer")) != LK_OK ||
-        (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+        (rs = check_id(performer_id)) != LK_OK)
         return rs;
     int64_t row, *tids = NULL;
     size_t n = 0, cap = 0;
@@ -1724,7 +1711,7 @@ lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                              : "missing";
     if (why)
         return lk__error(LK_ERR_MISUSE, "audit action %s", why);
-    if (performer_id && (rs = lk__gallery_check_id(performer_id)) != LK_OK)
+    if (performer_id && (rs = check_id(performer_id)) != LK_OK)
         return rs;
     if (detail && *detail && (why = check_text(detail, MAX_DETAIL_BYTES, 1)))
         return lk__error(LK_ERR_MISUSE, "audit detail %s", why);

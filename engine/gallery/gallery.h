@@ -24,10 +24,6 @@ lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
                                    const char *source_path,
                                    const lk_face *face, int64_t *template_id);
 
-/* 1 when this performer already has a template from a file with this hash. */
-int lk__gallery_has_source(lk_gallery *gal, const char *performer_id,
-                           const char *source_sha256);
-
 /* The id of this performer's template from a file with this hash, or 0. */
 int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
                                     const char *source_sha256);
@@ -60,11 +56,6 @@ int lk__gallery_readonly(const lk_gallery *gal);
  * LK_ERR_BACKEND, LK_ERR_NOMEM. */
 lk_status lk__gallery_refresh(lk_gallery *gal);
 
-/* Checks shared by the entry points: a performer id is non-empty UTF-8 of
- * at most 256 bytes without control characters.  LK_ERR_MISUSE naming
- * what is wrong. */
-lk_status lk__gallery_check_id(const char *id);
-
 /* Exact inner-product index with 64-bit ids (FAISS IndexIDMap2 over
  * IndexFlatIP, through the FAISS C API). */
 typedef struct lk__index lk__index;
@@ -79,10 +70,6 @@ lk_status lk__index_remove(lk__index *ix, const int64_t *ids, size_t n);
  * missing neighbours have id -1.  Safe from several threads at once. */
 lk_status lk__index_search(const lk__index *ix, int64_t nq, const float *q,
                            int k, float *D, int64_t *I);
-lk_status lk__index_write(const lk__index *ix, const char *path);
-lk_status lk__index_read(const char *path, int dim, lk__index **out);
-
-int lk__index_dim(const lk__index *ix);
 /* The ids in the index, in storage order; valid until the index changes. */
 void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n);
 
@@ -90,7 +77,7 @@ void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n);
  * built from, a hash of a tag saying which gallery and model it belongs
  * to, a sha256 of the payload) then FAISS's serialisation.  Written to
  * path + LK__INDEX_TMP_INFIX + a unique suffix, synced, renamed over path.
- * lk__index_write() is this with generation 0 and no tag. */
+ * Generation 0 and a NULL tag make a file for any gallery. */
 #define LK__INDEX_TMP_INFIX ".tmp."
 lk_status lk__index_write_file(const lk__index *ix, const char *path,
                                int64_t generation, const char *tag);
@@ -99,8 +86,7 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
  * another generation (want_generation -1: any).  The checksum is checked
  * before FAISS parses the file.  *generation (may be NULL) receives the
  * file's generation when the header is readable.  LK_ERR_NOT_FOUND when
- * there is no file, LK_ERR_IO, LK_ERR_NOMEM.  lk__index_read() is this with
- * no tag and any generation. */
+ * there is no file, LK_ERR_IO, LK_ERR_NOMEM. */
 lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                               int64_t want_generation, int64_t *generation,
                               lk__index **out);

@@ -102,8 +102,6 @@ int64_t lk__index_count(const lk__index *ix)
     return ix ? faiss_Index_ntotal(ix->map) : 0;
 }
 
-int lk__index_dim(const lk__index *ix) { return ix ? ix->dim : 0; }
-
 lk_status lk__index_add(lk__index *ix, int64_t n, const float *x,
                         const int64_t *ids)
 {
@@ -434,14 +432,4 @@ done:
         faiss_Index_free(idx);
     fclose(f);
     return st;
-}
-
-lk_status lk__index_write(const lk__index *ix, const char *path)
-{
-    return lk__index_write_file(ix, path, 0, NULL);
-}
-
-lk_status lk__index_read(const char *path, int dim, lk__index **out)
-{
-    return lk__index_read_file(path, dim, NULL, -1, NULL, out);
 }

@@ -68,6 +68,9 @@ static void test_last_error_is_thread_local(void **state)
     pthread_create(&t, NULL, other_thread, NULL);
     pthread_join(t, NULL);
     assert_string_equal(lk_last_error(), "x.jpg: bad 7");
+    /* context added around a lower layer's message, which is the buffer */
+    lk__error(LK_ERR_MODEL, "model m: %s (fetch it)", lk_last_error());
+    assert_string_equal(lk_last_error(), "model m: x.jpg: bad 7 (fetch it)");
     lk__error_clear();
     assert_string_equal(lk_last_error(), "");
 }
