@@ -361,39 +361,121 @@ typedef enum lk_decision {
     LK_MATCH = 1
 } lk_decision;
 
+/* How frames of a video are chosen for face search.  Costs and misses,
+ * for a typical 25-30 fps H.264 stream:
+ *  - LK_SAMPLE_SCENE: the rate samples below plus the first frame of every
+ *    new shot (a cut is seen on each decoded frame's 64x36 grey thumbnail).
+ *    Decodes what the rate policy decodes; a cut found costs one more
+ *    detector call.  Misses only faces on screen for less than 1/fps s
+ *    within a shot.  The default.
+ *  - LK_SAMPLE_RATE: a frame every 1/fps seconds; non-reference frames
+ *    before the next sample are dropped by the decoder unread (about half
+ *    of an H.264 stream's frames).  Misses faces on screen for less than
+ *    1/fps s, and a short shot between two samples.
+ *  - LK_SAMPLE_KEYFRAMES: keyframes only, every other packet is left
+ *    undecoded (5-20x less decoding): fast triage.  Misses whatever lies
+ *    between keyframes, often seconds apart (x264's default: up to 10 s). */
+typedef enum lk_sampling {
+    LK_SAMPLE_SCENE = 0,
+    LK_SAMPLE_RATE = 1,
+    LK_SAMPLE_KEYFRAMES = 2
+} lk_sampling;
+
+typedef struct lk_video_params {
+    lk_sampling sampling;      /* LK_SAMPLE_SCENE */
+    double fps;                /* rate samples per second; 4 */
+    float scene_threshold;     /* shot-change score (0..1) that is a cut;
+                                  0.35 */
+    int max_side;              /* frames that faces are embedded from are
+                                  scaled so their longer side is at most
+                                  this; 1280; 0: full size */
+    int embeds_per_track;      /* a face track is embedded at most twice
+                                  this often, keeping this many best-quality
+                                  frames; 4 */
+    double merge_gap;          /* seconds: findings of one performer closer
+                                  than this are one appearance; 2 */
+    int threads;               /* decoder threads; 0: 2 */
+} lk_video_params;
+
+LK_API lk_video_params lk_video_default_params(void);
+
 typedef struct lk_scan_params {
     float threshold;           /* cosine at or above which a face matches;
                                   < -1: the recogniser's calibrated value */
     int report_all;            /* 1: also report faces that match no one */
-    lk_detect_params detect;
+    lk_detect_params detect;   /* for video, pyramid is not used: frames are
+                                  searched at the detector's input size */
+    lk_video_params video;
 } lk_scan_params;
 
 LK_API lk_scan_params lk_scan_default_params(void);
 
+typedef enum lk_media_kind {
+    LK_MEDIA_IMAGE = 0,
+    LK_MEDIA_VIDEO = 1
+} lk_media_kind;
+
 typedef struct lk_finding {
-    int face_index;            /* index of the face in the image */
-    lk_face face;
+    int face_index;            /* image: index of the face; video: the
+                                  finding's first face track */
+    lk_face face;              /* video: the face in the best frame */
     const char *performer_id;  /* NULL when nothing is enrolled */
     const char *performer_name;
-    float score;               /* cosine to the performer's best template */
+    float score;               /* image: cosine to the performer's best
+                                  template; video: the mean of that over
+                                  the embedded frames of the appearance */
     lk_decision decision;
+    /* Video only (0 for images): one appearance of the performer. */
+    double start, end;         /* seconds: first and last frame seen */
+    double best_time;          /* seconds: the frame scoring peak_score */
+    int frames;                /* sampled frames the face was seen in */
+    int embedded;              /* of them, frames embedded and searched */
+    float peak_score;          /* the best single frame's cosine */
 } lk_finding;
 
 typedef struct lk_scan_result {
     char *path;
-    int width, height;         /* upright image size */
-    int faces;                 /* faces detected */
+    int width, height;         /* upright image (display) size */
+    int faces;                 /* image: faces detected; video: face tracks */
     float threshold;           /* the threshold the decisions used */
     int n_findings;
-    lk_finding *findings;      /* matches, best first; with report_all also
-                                  the faces that matched no one */
+    lk_finding *findings;      /* image: matches, best first; video:
+                                  appearances by start time; with report_all
+                                  also the faces (tracks) matching no one */
+    lk_media_kind kind;
+    /* Video only: */
+    double duration;           /* seconds (the container's, else the last
+                                  frame's time) */
+    int64_t frames_decoded;
+    int64_t frames_sampled;
+    int64_t cuts;              /* shot changes seen (scene sampling) */
+    int n_warnings;            /* problems decoding went past (corrupt
+                                  packets, truncation) */
+    char **warnings;           /* the first few of them (at most 16),
+                                  NULL-terminated, each naming the file and
+                                  the time; NULL when none */
 } lk_scan_result;
 
 /**
- * Find registered performers in an image file.  Every detected face is
- * searched in the gallery; a face whose best score reaches the threshold
- * is a finding with decision LK_MATCH.  Returns LK_OK (with or without
- * findings), the codes of lk_faces_from_file(), LK_ERR_BACKEND.
+ * Find registered performers in an image or video file (the type is told
+ * from the file's contents, not its name).
+ *
+ * Image: every detected face is searched in the gallery; a face whose best
+ * score reaches the threshold is a finding with decision LK_MATCH.
+ *
+ * Video: frames are sampled as params->video says and decoded on a second
+ * thread while this one detects faces.  Faces are followed across samples
+ * (box overlap with motion, then embedding similarity after a cut or an
+ * occlusion) into tracks; each track is embedded at a bounded number of its
+ * best-quality frames and decided once, on the mean of its frames' scores.
+ * A performer's tracks less than merge_gap apart are one appearance: one
+ * finding with start, end, best frame and peak score.  Memory does not grow
+ * with the video's length (only with its number of appearances).  A corrupt
+ * packet or a truncated file is a warning in the result, not a failure.
+ *
+ * Returns LK_OK (with or without findings), the codes of
+ * lk_faces_from_file(), LK_ERR_FORMAT (neither an image nor a video with a
+ * decodable video stream), LK_ERR_BACKEND.
  * Free *out with lk_scan_result_free(); it holds copies of all strings.
  */
 LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,

@@ -400,9 +400,9 @@ static lk_status check_params(const lk_detect_params *p)
     return LK_OK;
 }
 
-lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
-                          int h, int stride, const lk_detect_params *params,
-                          lk_face **faces, int *n)
+static lk_status detect(lk__face_nets *nets, const uint8_t *rgb, int w, int h,
+                        int stride, const lk_detect_params *params,
+                        int landmarks, lk_face **faces, int *n)
 {
     if (faces)
         *faces = NULL;
@@ -465,8 +465,9 @@ lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
 
     /* Landmarks from the whole box, clipping only what is reported: a face
      * cut by the image edge still has its centre where the detector saw it. */
-    if ((st = lk__face_landmarks(nets, rgb, w, h, stride, out, count)) !=
-        LK_OK) {
+    if (landmarks &&
+        (st = lk__face_landmarks(nets, rgb, w, h, stride, out, count)) !=
+            LK_OK) {
         free(out);
         return st;
     }
@@ -484,4 +485,19 @@ lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
     *faces = out;
     *n = count;
     return LK_OK;
+}
+
+lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
+                          int h, int stride, const lk_detect_params *params,
+                          lk_face **faces, int *n)
+{
+    return detect(nets, rgb, w, h, stride, params, 1, faces, n);
+}
+
+lk_status lk__face_detect_boxes(lk__face_nets *nets, const uint8_t *rgb, int w,
+                                int h, int stride,
+                                const lk_detect_params *params,
+                                lk_face **faces, int *n)
+{
+    return detect(nets, rgb, w, h, stride, params, 0, faces, n);
 }

@@ -32,6 +32,13 @@ lk_status lk__face_detect(lk__face_nets *nets, const uint8_t *rgb, int w,
                           int h, int stride, const lk_detect_params *params,
                           lk_face **faces, int *n);
 
+/* As lk__face_detect() without the landmarks (left zero): for video, where
+ * only the faces chosen for embedding need them (lk__face_landmarks()). */
+lk_status lk__face_detect_boxes(lk__face_nets *nets, const uint8_t *rgb, int w,
+                                int h, int stride,
+                                const lk_detect_params *params,
+                                lk_face **faces, int *n);
+
 /* Align and embed n faces (batched); out holds n * dim floats, each row
  * L2-normalised.  Faces are aligned by their landmarks, or by their box
  * when the landmarks cannot be fitted (never filled, all equal).

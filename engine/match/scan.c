@@ -1,11 +1,29 @@
 /*
- * scan.c — scanning an image: every detected face is searched in the
- * gallery and decided against the recogniser's calibrated threshold.
+ * scan.c — scanning a file: told image or video by its contents; images
+ * here (every detected face is searched in the gallery and decided against
+ * the recogniser's calibrated threshold), videos in scan_video.c.
  */
-#include "core/engine.h"
+#include "match/scan_internal.h"
+#include "media/image.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+lk_video_params lk_video_default_params(void)
+{
+    lk_video_params p;
+    memset(&p, 0, sizeof p);
+    p.sampling = LK_SAMPLE_SCENE;
+    p.fps = 4.0;
+    p.scene_threshold = 0.35f;
+    p.max_side = 1280;
+    p.embeds_per_track = 4;
+    p.merge_gap = 2.0;
+    p.threads = 0;
+    return p;
+}
 
 lk_scan_params lk_scan_default_params(void)
 {
@@ -14,6 +32,7 @@ lk_scan_params lk_scan_default_params(void)
     p.threshold = -2.0f;
     p.report_all = 0;
     p.detect = lk_detect_default_params();
+    p.video = lk_video_default_params();
     return p;
 }
 
@@ -26,6 +45,9 @@ void lk_scan_result_free(lk_scan_result *res)
         free((char *)res->findings[i].performer_name);
     }
     free(res->findings);
+    for (char **w = res->warnings; w && *w; w++)
+        free(*w);
+    free(res->warnings);
     free(res->path);
     free(res);
 }
@@ -40,6 +62,23 @@ static int by_score_desc(const void *a, const void *b)
     return x->face_index - y->face_index;
 }
 
+/* A video (or anything else libav may read) rather than a photo: told by
+ * the magic bytes, not the name.  A file that cannot be read goes the image
+ * way, whose errors say why. */
+static int is_video(const char *path)
+{
+    uint8_t head[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    return n > 0 && !lk__image_sniff(head, (size_t)n);
+}
+
+static lk_status scan_image(lk_gallery *gal, lk_session *ses, const char *path,
+                            const lk_scan_params *params, lk_scan_result **out);
+
 lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
                        const lk_scan_params *params, lk_scan_result **out)
 {
@@ -51,7 +90,28 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
         return lk__error(LK_ERR_MISUSE, "lk_scan_file: NULL argument");
     if (!params)
         params = &defaults;
+    if (!is_video(path))
+        return scan_image(gal, ses, path, params, out);
 
+    lk_scan_result *res = lk__calloc(1, sizeof *res);
+    if (!res || !(res->path = lk__strdup(path))) {
+        free(res);
+        return LK_ERR_NOMEM;
+    }
+    res->threshold = params->threshold < -1.0f ? ses->eng->embed->threshold
+                                               : params->threshold;
+    lk_status s = lk__scan_video(gal, ses, path, params, res);
+    if (s != LK_OK) {
+        lk_scan_result_free(res);
+        return s;
+    }
+    *out = res;
+    return LK_OK;
+}
+
+static lk_status scan_image(lk_gallery *gal, lk_session *ses, const char *path,
+                            const lk_scan_params *params, lk_scan_result **out)
+{
     lk_faces *faces = NULL;
     lk_status s = lk_faces_from_file(ses, path, &params->detect, &faces);
     if (s != LK_OK)
@@ -64,6 +124,7 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
         lk_faces_free(faces);
         return LK_ERR_NOMEM;
     }
+    res->kind = LK_MEDIA_IMAGE;
     res->width = faces->width;
     res->height = faces->height;
     res->faces = faces->count;

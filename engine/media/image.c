@@ -164,6 +164,31 @@ static void loader_short_name(const char *loader, char *buf, size_t n)
     buf[len] = '\0';
 }
 
+int lk__image_sniff(const uint8_t *h, size_t n)
+{
+    if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF)
+        return 1;                                         /* JPEG */
+    if (n >= 8 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8))
+        return 1;
+    if (n >= 4 && !memcmp(h, "GIF8", 4))
+        return 1;
+    if (n >= 12 && !memcmp(h, "RIFF", 4) && !memcmp(h + 8, "WEBP", 4))
+        return 1;
+    if (n >= 4 && (!memcmp(h, "II*\0", 4) || !memcmp(h, "MM\0*", 4)))
+        return 1;                                         /* TIFF */
+    if (n >= 12 && !memcmp(h + 4, "ftyp", 4)) {
+        /* ISO base media: HEIF and AVIF stills, unlike MP4 and MOV, name
+         * an image brand first. */
+        static const char brands[][5] = {"heic", "heix", "heim", "heis",
+                                         "hevc", "hevx", "mif1", "msf1",
+                                         "avif", "avis"};
+        for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++)
+            if (!memcmp(h + 8, brands[i], 4))
+                return 1;
+    }
+    return 0;
+}
+
 int lk__image_format_supported(const char *format)
 {
     if (!format || lk__media_init() != LK_OK)

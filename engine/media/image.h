@@ -39,6 +39,11 @@ void lk__image_release(lk__image *img);
 lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
                                 int shrink, lk__image *out);
 
+/* 1 when the n bytes at head (a file's first 16 or more) start a photo
+ * format read here (JPEG, PNG, GIF, WebP, TIFF, HEIF/AVIF), by their magic
+ * bytes; 0 otherwise (video, audio, anything else). */
+int lk__image_sniff(const uint8_t *head, size_t n);
+
 /* 1 when this libvips can read format ("JPEG", "PNG", "WebP", "TIFF",
  * "GIF", "HEIF"; case-insensitive), else 0. */
 int lk__image_format_supported(const char *format);

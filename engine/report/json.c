@@ -120,28 +120,57 @@ char *lk_scan_result_json(const lk_scan_result *res)
             json_array_append_new(lm, json_pack("[o,o]",
                                                 num(f->face.landmarks[k][0]),
                                                 num(f->face.landmarks[k][1])));
+        const int video = res->kind == LK_MEDIA_VIDEO;
         json_t *o = json_pack(
             "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
             "decision", f->decision == LK_MATCH ? "match" : "no_match",
-            "face", f->face_index,
+            video ? "track" : "face", f->face_index,
             "box", box_json(&f->face),
             "detector_score", num(f->face.score),
             "landmarks", lm,
             "performer", str(f->performer_id),
             "name", str(f->performer_name),
             "score", f->performer_id ? num(f->score) : json_null());
+        if (o && video)
+            json_object_update_new(o, json_pack(
+                "{s:o,s:o,s:o,s:o,s:i,s:i}",
+                "peak_score", f->performer_id ? num(f->peak_score) : json_null(),
+                "start", num(f->start),
+                "end", num(f->end),
+                "best_time", num(f->best_time),
+                "frames", f->frames,
+                "embedded", f->embedded));
         json_array_append_new(findings, o);
     }
-    json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o}",
-                             "path", str(res->path ? res->path : ""),
-                             "type", "image",
-                             "width", res->width,
-                             "height", res->height,
-                             "faces", res->faces,
-                             "threshold", num(res->threshold),
-                             "matches", count_matches(res),
-                             "findings", findings);
-    return dump(root);
+    if (res->kind != LK_MEDIA_VIDEO)
+        return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o}",
+                              "path", str(res->path ? res->path : ""),
+                              "type", "image",
+                              "width", res->width,
+                              "height", res->height,
+                              "faces", res->faces,
+                              "threshold", num(res->threshold),
+                              "matches", count_matches(res),
+                              "findings", findings));
+    json_t *warnings = json_array();
+    for (char **w = res->warnings; w && *w && warnings; w++)
+        json_array_append_new(warnings, str(*w));
+    return dump(json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
+                          "s:i,s:o}",
+                          "path", str(res->path ? res->path : ""),
+                          "type", "video",
+                          "width", res->width,
+                          "height", res->height,
+                          "duration", num(res->duration),
+                          "frames_decoded", (json_int_t)res->frames_decoded,
+                          "frames_sampled", (json_int_t)res->frames_sampled,
+                          "cuts", (json_int_t)res->cuts,
+                          "tracks", res->faces,
+                          "threshold", num(res->threshold),
+                          "matches", count_matches(res),
+                          "findings", findings,
+                          "warning_count", res->n_warnings,
+                          "warnings", warnings));
 }
 
 char *lk_error_json(const char *path, lk_status status, const char *message)

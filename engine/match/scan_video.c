@@ -1,0 +1,433 @@
+/*
+ * scan_video.c — finding registered performers in a video: sampled frames
+ * (media/video.c) → faces at the detector's input size → tracks
+ * (match/track.c) → one decision per track → appearances per performer.
+ *
+ * Landmarks and embeddings are the expensive part and are computed only for
+ * the faces the tracker asks for (new faces, re-identification, and a
+ * bounded number of better frames per track), on a full-resolution copy of
+ * just those frames.
+ */
+#include "match/scan_internal.h"
+#include "match/track.h"
+#include "media/video.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Performers compared per embedding when a track is decided.  A performer
+ * outside one frame's top K counts 0 (an unrelated face's cosine) for that
+ * frame. */
+enum { TOP_K = 10 };
+
+/* A decided track: what a finding is made of. */
+typedef struct decided {
+    int64_t track;
+    double start, end, best_time;
+    int frames, embedded;
+    float mean, peak;
+    lk_face face;            /* at best_time, display pixels */
+    const char *performer_id, *performer_name;   /* the gallery's */
+    int match;
+} decided;
+
+typedef struct video_scan {
+    lk_gallery *gal;
+    lk_session *ses;
+    const lk_scan_params *params;
+    float threshold;
+    int dim;
+    decided *d;
+    int n, cap;
+    int64_t tracks;
+    float *emb;              /* scratch: embeddings of one frame */
+    size_t emb_cap;          /* rows */
+} video_scan;
+
+static lk_status decide(video_scan *vs, const lk__track *tk)
+{
+    if (tk->n_emb == 0)
+        return LK_OK;
+    struct cand {
+        const char *id, *name;
+        float sum, peak;
+        int peak_at;
+    } c[TOP_K * 8];
+    int nc = 0;
+    lk_match m[TOP_K];
+    for (int e = 0; e < tk->n_emb; e++) {
+        int n = 0;
+        lk_status s = lk_gallery_search(vs->gal, tk->emb + (size_t)e * vs->dim,
+                                        TOP_K, m, &n);
+        if (s != LK_OK)
+            return s;
+        for (int r = 0; r < n; r++) {
+            int j = 0;
+            while (j < nc && strcmp(c[j].id, m[r].performer_id) != 0)
+                j++;
+            if (j == nc) {
+                if (nc == (int)(sizeof c / sizeof c[0]))
+                    continue;      /* only with > 8 frames' distinct top-10s */
+                c[nc++] = (struct cand){m[r].performer_id, m[r].performer_name,
+                                        0.0f, -INFINITY, 0};
+            }
+            c[j].sum += m[r].score;
+            if (m[r].score > c[j].peak) {
+                c[j].peak = m[r].score;
+                c[j].peak_at = e;
+            }
+        }
+    }
+    if (vs->n == vs->cap) {
+        int cap = vs->cap ? vs->cap * 2 : 32;
+        decided *d = lk__realloc(vs->d, (size_t)cap * sizeof *d);
+        if (!d)
+            return LK_ERR_NOMEM;
+        vs->d = d;
+        vs->cap = cap;
+    }
+    decided *out = &vs->d[vs->n++];
+    memset(out, 0, sizeof *out);
+    out->track = tk->id;
+    out->start = tk->t_first;
+    out->end = tk->t_last;
+    out->frames = tk->frames;
+    out->embedded = tk->embeds_done;
+    int best = -1;
+    for (int j = 0; j < nc; j++)
+        if (best < 0 || c[j].sum > c[best].sum)
+            best = j;
+    int at = 0;
+    if (best >= 0) {
+        out->mean = c[best].sum / (float)tk->n_emb;
+        out->peak = c[best].peak;
+        at = c[best].peak_at;
+        out->performer_id = c[best].id;
+        out->performer_name = c[best].name;
+        out->match = out->mean >= vs->threshold;
+    } else {
+        /* nothing enrolled: the best-quality frame */
+        for (int e = 1; e < tk->n_emb; e++)
+            if (tk->emb_q[e] > tk->emb_q[at])
+                at = e;
+        out->mean = out->peak = NAN;
+    }
+    out->best_time = tk->emb_t[at];
+    out->face = tk->emb_face[at];
+    return LK_OK;
+}
+
+static lk_status decide_finished(video_scan *vs, lk__tracker *tr, double t,
+                                 int flush)
+{
+    lk__track **done;
+    int n;
+    lk_status s = lk__tracker_finished(tr, t, flush, &done, &n);
+    for (int i = 0; i < n; i++) {
+        if (s == LK_OK)
+            s = decide(vs, done[i]);
+        lk__track_free(done[i]);
+    }
+    vs->tracks += n;
+    free(done);
+    return s;
+}
+
+/* How good a sighting is for recognition: confident, large, and not cut by
+ * the frame's edge. */
+static float face_quality(const lk_face *f, int dw, int dh)
+{
+    float q = f->score * fminf(1.0f, fminf(f->w, f->h) / 112.0f);
+    if (f->x <= 1 || f->y <= 1 || f->x + f->w >= dw - 1 || f->y + f->h >= dh - 1)
+        q *= 0.7f;
+    return q;
+}
+
+/* Landmarks and embeddings of the planned faces of frame f, in detection
+ * order, into vs->emb; their landmarks (display pixels) into faces. */
+static lk_status embed_frame(video_scan *vs, lk__video *v, lk__vframe *f,
+                             lk_face *faces, int n, const int *want)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        m += want[i] != 0;
+    if (m == 0)
+        return LK_OK;
+    const uint8_t *rgb;
+    int w, h, stride;
+    float scale;
+    lk_status s = lk__video_rgb(v, f, vs->params->video.max_side, &rgb, &w, &h,
+                                &stride, &scale);
+    if (s != LK_OK)
+        return s;
+    lk_face *sub = lk__malloc((size_t)m * sizeof *sub);
+    if (!sub)
+        return LK_ERR_NOMEM;
+    if ((size_t)m > vs->emb_cap) {
+        float *e = lk__realloc(vs->emb, (size_t)m * vs->dim * sizeof *e);
+        if (!e) {
+            free(sub);
+            return LK_ERR_NOMEM;
+        }
+        vs->emb = e;
+        vs->emb_cap = (size_t)m;
+    }
+    for (int i = 0, k = 0; i < n; i++) {
+        if (!want[i])
+            continue;
+        sub[k] = faces[i];
+        sub[k].x /= scale;
+        sub[k].y /= scale;
+        sub[k].w /= scale;
+        sub[k].h /= scale;
+        k++;
+    }
+    s = lk__face_landmarks(vs->ses->face, rgb, w, h, stride, sub, m);
+    if (s == LK_OK)
+        s = lk__face_embed(vs->ses->face, rgb, w, h, stride, sub, m, vs->emb);
+    for (int i = 0, k = 0; s == LK_OK && i < n; i++) {
+        if (!want[i])
+            continue;
+        for (int p = 0; p < 5; p++) {
+            faces[i].landmarks[p][0] = sub[k].landmarks[p][0] * scale;
+            faces[i].landmarks[p][1] = sub[k].landmarks[p][1] * scale;
+        }
+        k++;
+    }
+    free(sub);
+    return s;
+}
+
+/* One sampled frame through detection, tracking and embedding. */
+static lk_status scan_frame(video_scan *vs, lk__video *v, lk__tracker *tr,
+                            lk__vframe *f)
+{
+    const float sx = (float)f->dw / (float)f->sw;
+    const float sy = (float)f->dh / (float)f->sh;
+    lk_detect_params dp = vs->params->detect;
+    dp.pyramid = 0;
+    dp.max_pixels = 0;
+    /* min_face is in display pixels; the detector sees the small frame */
+    dp.min_face = (int)floorf((float)dp.min_face / sx);
+    lk_face *faces = NULL;
+    int n = 0;
+    lk_status s = lk__face_detect_boxes(vs->ses->face, f->small, f->sw, f->sh,
+                                        f->sstride, &dp, &faces, &n);
+    if (s != LK_OK)
+        return s;
+    float *q = NULL;
+    int *assign = NULL, *want = NULL;
+    if (n > 0) {
+        q = lk__malloc((size_t)n * sizeof *q);
+        assign = lk__malloc((size_t)n * sizeof *assign);
+        want = lk__malloc((size_t)n * sizeof *want);
+        if (!q || !assign || !want) {
+            s = LK_ERR_NOMEM;
+            goto done;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        faces[i].x *= sx;
+        faces[i].y *= sy;
+        faces[i].w *= sx;
+        faces[i].h *= sy;
+        q[i] = face_quality(&faces[i], f->dw, f->dh);
+    }
+    if ((s = lk__tracker_plan(tr, f->t, f->cut, faces, q, n, assign, want)) !=
+            LK_OK ||
+        (s = embed_frame(vs, v, f, faces, n, want)) != LK_OK ||
+        (s = lk__tracker_update(tr, f->t, faces, q, n, assign, want,
+                                vs->emb)) != LK_OK)
+        goto done;
+    s = decide_finished(vs, tr, f->t, 0);
+done:
+    free(faces);
+    free(q);
+    free(assign);
+    free(want);
+    return s;
+}
+
+static int by_performer_start(const void *a, const void *b)
+{
+    const decided *x = a, *y = b;
+    if (x->match != y->match)
+        return x->match ? -1 : 1;
+    if (x->match) {
+        int c = strcmp(x->performer_id, y->performer_id);
+        if (c)
+            return c;
+    }
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->track > y->track) - (x->track < y->track);
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const lk_finding *x = a, *y = b;
+    if (x->decision != y->decision)
+        return x->decision == LK_MATCH ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->face_index - y->face_index;
+}
+
+static lk_status to_finding(const decided *d, int decision, lk_finding *f)
+{
+    memset(f, 0, sizeof *f);
+    f->face_index = (int)d->track;
+    f->face = d->face;
+    f->score = d->mean;
+    f->peak_score = d->peak;
+    f->decision = decision;
+    f->start = d->start;
+    f->end = d->end;
+    f->best_time = d->best_time;
+    f->frames = d->frames;
+    f->embedded = d->embedded;
+    if (d->performer_id) {
+        f->performer_id = lk__strdup(d->performer_id);
+        f->performer_name = lk__strdup(d->performer_name ? d->performer_name
+                                                         : "");
+        if (!f->performer_id || !f->performer_name)
+            return LK_ERR_NOMEM;
+    }
+    return LK_OK;
+}
+
+/* Matched tracks of one performer less than merge_gap apart become one
+ * appearance; the score is the mean over all its embedded frames. */
+static lk_status make_findings(video_scan *vs, lk_scan_result *res)
+{
+    if (vs->n > 1)
+        qsort(vs->d, (size_t)vs->n, sizeof *vs->d, by_performer_start);
+    res->findings = vs->n ? lk__calloc((size_t)vs->n, sizeof(lk_finding)) : NULL;
+    if (vs->n && !res->findings)
+        return LK_ERR_NOMEM;
+    const double gap = vs->params->video.merge_gap;
+    for (int i = 0; i < vs->n;) {
+        decided a = vs->d[i];
+        int j = i + 1;
+        if (a.match) {
+            double weight = a.embedded > 0 ? a.embedded : 1;
+            double sum = a.mean * weight;
+            while (j < vs->n && vs->d[j].match &&
+                   strcmp(vs->d[j].performer_id, a.performer_id) == 0 &&
+                   vs->d[j].start - a.end <= gap) {
+                const decided *b = &vs->d[j];
+                const double w = b->embedded > 0 ? b->embedded : 1;
+                sum += b->mean * w;
+                weight += w;
+                a.end = fmax(a.end, b->end);
+                a.frames += b->frames;
+                a.embedded += b->embedded;
+                if (b->peak > a.peak) {
+                    a.peak = b->peak;
+                    a.best_time = b->best_time;
+                    a.face = b->face;
+                }
+                j++;
+            }
+            a.mean = (float)(sum / weight);
+        } else if (!vs->params->report_all) {
+            i = j;
+            continue;
+        }
+        lk_status s = to_finding(&a, a.match ? LK_MATCH : LK_NO_MATCH,
+                                 &res->findings[res->n_findings++]);
+        if (s != LK_OK)
+            return s;
+        i = j;
+    }
+    if (res->n_findings > 1)
+        qsort(res->findings, (size_t)res->n_findings, sizeof *res->findings,
+              by_start);
+    return LK_OK;
+}
+
+lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
+                         const lk_scan_params *params, lk_scan_result *res)
+{
+    const lk_video_params *vp = &params->video;
+    const lk__model *det = ses->eng->detect;
+    lk__video_opts o = {
+        .sampling = vp->sampling,
+        .fps = vp->fps,
+        .scene_threshold = vp->scene_threshold,
+        .small_w = det->input_w,
+        .small_h = det->input_h,
+        .threads = vp->threads,
+        .max_pixels = params->detect.max_pixels,
+    };
+    if (vp->sampling != LK_SAMPLE_SCENE && vp->sampling != LK_SAMPLE_RATE &&
+        vp->sampling != LK_SAMPLE_KEYFRAMES)
+        return lk__error(LK_ERR_MISUSE, "scan: unknown sampling policy %d",
+                         (int)vp->sampling);
+    if (!(vp->fps > 0 && vp->fps <= 1000) || vp->max_side < 0 ||
+        vp->embeds_per_track < 1 || vp->embeds_per_track > 64 ||
+        !(vp->merge_gap >= 0))
+        return lk__error(LK_ERR_MISUSE, "scan: video parameters out of range "
+                         "(fps %g, max_side %d, embeds_per_track %d, "
+                         "merge_gap %g)", vp->fps, vp->max_side,
+                         vp->embeds_per_track, vp->merge_gap);
+
+    video_scan vs = {.gal = gal, .ses = ses, .params = params,
+                     .threshold = res->threshold, .dim = ses->eng->embed->dim};
+    /* Keyframes come seconds apart: time-based windows scale with them. */
+    const double interval = vp->sampling == LK_SAMPLE_KEYFRAMES
+                                ? 2.0 : 1.0 / vp->fps;
+    lk__track_params tp = lk__track_default_params(vs.dim,
+                                                   vp->embeds_per_track,
+                                                   interval);
+    lk__tracker *tr = NULL;
+    lk__video *v = NULL;
+    lk_status s = lk__tracker_new(&tp, &tr);
+    if (s == LK_OK)
+        s = lk__video_open(path, &o, &v);
+    double last_t = 0.0;
+    while (s == LK_OK) {
+        lk__vframe *f;
+        s = lk__video_next(v, &f);
+        if (s != LK_OK)
+            break;
+        last_t = f->t;
+        s = scan_frame(&vs, v, tr, f);
+        lk__video_release(v, f);
+    }
+    if (s == LK_DONE)
+        s = decide_finished(&vs, tr, INFINITY, 1);
+    if (s == LK_OK)
+        s = make_findings(&vs, res);
+    if (s == LK_OK) {
+        lk__video_info info;
+        lk__video_get_info(v, &info);
+        res->kind = LK_MEDIA_VIDEO;
+        res->width = info.width;
+        res->height = info.height;
+        res->faces = (int)vs.tracks;
+        res->duration = isnan(info.duration) ? last_t : info.duration;
+        res->frames_decoded = info.frames_decoded;
+        res->frames_sampled = info.frames_sampled;
+        res->cuts = info.cuts;
+        res->n_warnings = (int)(info.warnings > INT32_MAX ? INT32_MAX
+                                                          : info.warnings);
+        int kept = 0;
+        while (lk__video_warning(v, kept))
+            kept++;
+        if (kept) {
+            res->warnings = lk__calloc((size_t)kept + 1, sizeof *res->warnings);
+            for (int i = 0; res->warnings && i < kept; i++)
+                if (!(res->warnings[i] = lk__strdup(lk__video_warning(v, i))))
+                    s = LK_ERR_NOMEM;
+            if (!res->warnings)
+                s = LK_ERR_NOMEM;
+        }
+    }
+    lk__video_close(v);
+    lk__tracker_free(tr);
+    free(vs.d);
+    free(vs.emb);
+    return s;
+}

@@ -1,0 +1,36 @@
+/*
+ * av.h — what video and audio decoding share on top of FFmpeg's libav*:
+ * process-wide set-up, opening an untrusted file safely, error text.
+ */
+#ifndef LK_AV_H
+#define LK_AV_H
+
+#include "core/core.h"
+
+#include <libavformat/avformat.h>
+
+/* FFmpeg's log goes to the library's log callback (warnings and errors
+ * only); idempotent and thread-safe. */
+void lk__av_init(void);
+
+/* Open path for demuxing: a regular, non-empty file, read through the file
+ * protocol only (a playlist cannot reach the network or another file), by
+ * one of the container demuxers listed in av.c.  Stream information is
+ * read (probing at most a few seconds).  Errors name the file: LK_ERR_IO
+ * (unreadable, not a regular file), LK_ERR_FORMAT (empty, not a known
+ * container, no decodable stream information), LK_ERR_NOMEM.  *out is
+ * NULL on failure; close with avformat_close_input(). */
+lk_status lk__av_open(const char *path, AVFormatContext **out);
+
+/* FFmpeg's text for an AVERROR code, in buf (at least 64 bytes). */
+const char *lk__av_err(int averr, char *buf, size_t n);
+
+/* Seconds of a timestamp in time base tb, relative to start (both in tb;
+ * start AV_NOPTS_VALUE counts as 0).  AV_NOPTS_VALUE gives NAN. */
+double lk__av_seconds(int64_t ts, int64_t start, AVRational tb);
+
+/* A status for an AVERROR: ENOMEM → LK_ERR_NOMEM, EIO/ENOENT/EACCES →
+ * LK_ERR_IO, else LK_ERR_FORMAT. */
+lk_status lk__av_status(int averr);
+
+#endif
