@@ -384,8 +384,8 @@ typedef enum lk_sampling {
 typedef struct lk_video_params {
     lk_sampling sampling;      /* LK_SAMPLE_SCENE */
     double fps;                /* rate samples per second; 4 */
-    float scene_threshold;     /* shot-change score (0..1) that is a cut;
-                                  0.35 */
+    float scene_threshold;     /* shot-change score (0..1) that may be a
+                                  cut (when also 3x the recent mean); 0.12 */
     int max_side;              /* frames that faces are embedded from are
                                   scaled so their longer side is at most
                                   this; 1280; 0: full size */

@@ -17,7 +17,7 @@ lk_video_params lk_video_default_params(void)
     memset(&p, 0, sizeof p);
     p.sampling = LK_SAMPLE_SCENE;
     p.fps = 4.0;
-    p.scene_threshold = 0.35f;
+    p.scene_threshold = 0.12f;
     p.max_side = 1280;
     p.embeds_per_track = 4;
     p.merge_gap = 2.0;

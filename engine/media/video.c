@@ -81,6 +81,16 @@ float lk__scene_score(const uint8_t *a, const uint8_t *b, int n)
     return (float)(0.5 * hist + 0.5 * mad);
 }
 
+int lk__scene_is_cut(float score, float *avg, float threshold)
+{
+    const int cut = score >= threshold && score >= 3.0f * *avg;
+    /* The mean follows within-shot change within a few frames; a cut's own
+     * score is capped so that one cut hides the next for a frame or two
+     * only. */
+    *avg = 0.7f * *avg + 0.3f * fminf(score, 2.0f * threshold);
+    return cut;
+}
+
 void lk__rgb_rotate(const uint8_t *src, int w, int h, int stride, int angle,
                     uint8_t *dst, int dst_stride)
 {
@@ -133,6 +143,7 @@ struct lk__video {
     struct SwsContext *sws_small, *sws_thumb;
     uint8_t thumb[2][LK__THUMB_W * LK__THUMB_H];
     int have_thumb, thumb_cur;
+    float scene_avg;         /* running mean of shot-change scores */
     lk__sampler sampler;
     double last_t;
     uint8_t *rot_tmp;
@@ -296,9 +307,10 @@ static int scene_cut(lk__video *v, const AVFrame *fr)
         return 0;
     memcpy(v->thumb[next], pad, sizeof v->thumb[next]);
     int cut = v->have_thumb &&
-              lk__scene_score(v->thumb[v->thumb_cur], v->thumb[next],
-                              LK__THUMB_W * LK__THUMB_H) >=
-                  v->opts.scene_threshold;
+              lk__scene_is_cut(lk__scene_score(v->thumb[v->thumb_cur],
+                                               v->thumb[next],
+                                               LK__THUMB_W * LK__THUMB_H),
+                               &v->scene_avg, v->opts.scene_threshold);
     v->thumb_cur = next;
     v->have_thumb = 1;
     return cut;

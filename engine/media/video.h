@@ -44,6 +44,12 @@ int lk__sampler_take(lk__sampler *s, double t, int key, int cut);
  * motion within a shot mostly the second only. */
 float lk__scene_score(const uint8_t *a, const uint8_t *b, int n);
 
+/* Whether a frame with this shot-change score starts a new shot: the score
+ * reaches threshold and is at least 3 times the running mean of recent
+ * scores (*avg, start it at 0), so that a shot full of motion, whose every
+ * frame changes a lot, does not cut at every frame.  Updates *avg. */
+int lk__scene_is_cut(float score, float *avg, float threshold);
+
 #define LK__THUMB_W 64
 #define LK__THUMB_H 36
 

@@ -132,6 +132,117 @@ EOF
     check "a threshold of 1 finds nothing" 0 "$LK" scan --gallery "$G" --threshold 1 $PROBE_A
     check "--all reports unmatched faces" 0 "$LK" scan --gallery "$G" --threshold 1 --all $PROBE_A
     has "unmatched face reported" "$T/out" "no match"
+    # ---- video ----------------------------------------------------------------
+    # examples/demo/make_video.py: 0-3 s no face, 3-7 s A, 7-10 s B (OTHER),
+    # 10-12 s a scene with A (left) and B (right).  B is enrolled twice, as
+    # perf-b and (the scene's largest face) perf-c.
+    V="$T/video"
+    mkdir -p "$V"
+    if ! $PY "$ROOT/examples/demo/make_video.py" "$M" "$V/clip.mp4" >"$T/timeline.json" 2>"$T/mv.err"; then
+        ko "test video generated"; sed 's/^/    | /' "$T/mv.err" | tail -5
+    else
+        ok "test video generated"
+        check "scan a video finds A and B" 1 "$LK" scan --gallery "$G" --json "$V/clip.mp4"
+        cp "$T/out" "$T/video.json"
+        $PY - "$T/video.json" <<'PYEOF' && ok "video findings: who and when" || ko "video findings: who and when"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["type"] == "video" and r["width"] == 640 and r["height"] == 360, r
+assert abs(r["duration"] - 12.0) < 0.1 and r["warning_count"] == 0, r
+assert r["frames_sampled"] < r["frames_decoded"] <= 300, r
+m = [(f["performer"], f["start"], f["end"]) for f in r["findings"] if f["decision"] == "match"]
+a = sorted(x for x in m if x[0] == "perf-a")
+# B is OTHER; perf-c was enrolled from the scene's largest face, OTHER too
+b = sorted(x for x in m if x[0] in ("perf-b", "perf-c"))
+assert {x[0] for x in m} <= {"perf-a", "perf-b", "perf-c"}, m
+# A: 3-7 s, then again (after B's shot) 10-12 s: two appearances
+assert len(a) == 2, a
+assert 2.9 <= a[0][1] <= 3.3 and 6.4 <= a[0][2] <= 7.0, a
+assert 9.9 <= a[1][1] <= 10.3 and a[1][2] >= 11.5, a
+# B: 7 s to the end, one appearance across the cut into the scene
+assert len(b) == 1 and 6.9 <= b[0][1] <= 7.3 and b[0][2] >= 11.5, b
+for f in r["findings"]:
+    assert f["start"] <= f["best_time"] <= f["end"] and f["frames"] >= f["embedded"] >= 1, f
+    assert 0.4 <= f["score"] <= f["peak_score"] <= 1, f
+PYEOF
+        check "human output for a video" 1 "$LK" scan --gallery "$G" "$V/clip.mp4"
+        has "times in human output" "$T/out" "MATCH perf-a (Performer A) 3.00-"
+        cp "$V/clip.mp4" "$V/clip_named.jpg"
+        check "a video named .jpg is still a video" 1 "$LK" scan --gallery "$G" "$V/clip_named.jpg"
+        has "misnamed video scanned" "$T/out" "MATCH perf-a"
+        for pol in rate keyframes; do
+            check "--sampling $pol" 1 "$LK" scan --gallery "$G" --json --sampling $pol "$V/clip.mp4"
+            has "--sampling $pol finds A" "$T/out" '"performer":"perf-a"'
+        done
+        check "--sampling unknown" 2 "$LK" scan --gallery "$G" --sampling often "$V/clip.mp4"
+        has "--sampling unknown named" "$T/err" "often"
+        check "--fps 0 refused" 2 "$LK" scan --gallery "$G" --fps 0 "$V/clip.mp4"
+        check "scan --help" 0 "$LK" scan --help
+        has "scan --help explains keyframe sampling" "$T/out" "keyframes  keyframes only"
+
+        # bad videos beside a good one: each named, the good one scanned
+        B="$T/badvideo"
+        mkdir -p "$B"
+        cp "$V/clip.mp4" "$B/good.mp4"
+        head -c 40000 "$V/clip.mp4" >"$B/truncated.mp4"
+        : >"$B/zero.mp4"
+        echo "not a film" >"$B/notes.mov"
+        printf 'YUV4MPEG2 W70000 H70000 F25:1 Ip A1:1 C420jpeg\nFRAME\nxxxx' >"$B/absurd.y4m"
+        ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i sine=duration=1 -c:a aac "$B/sound_only.m4a"
+        ffmpeg -nostdin -hide_banner -loglevel error -i "$V/clip.mp4" -c copy -f mpegts "$T/clip.ts"
+        $PY - "$T/clip.ts" "$B/damaged.ts" <<'PYEOF'
+import random, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+random.seed(3)
+for _ in range(60):
+    b[random.randrange(len(b) // 3, len(b) // 2)] ^= 0x5A
+open(sys.argv[2], "wb").write(b)
+PYEOF
+        check "scan a directory of bad videos" 2 "$LK" scan --gallery "$G" "$B"
+        for f in truncated.mp4 zero.mp4 notes.mov absurd.y4m sound_only.m4a; do
+            has "bad video: $f named" "$T/err" "$f"
+        done
+        has "no video stream said" "$T/err" "sound_only.m4a: no video stream"
+        has "empty video said" "$T/err" "zero.mp4: file is empty"
+        has "damaged stream: warning with a time" "$T/err" "damaged.ts: [0-9.]* s: "
+        has "the good video was scanned" "$T/out" "good.mp4: MATCH perf-a"
+        has "the damaged video was still scanned" "$T/out" "damaged.ts: MATCH"
+        has "7 files counted" "$T/out" "scanned 7 files"
+
+        # Memory stays flat however long the video: peak RSS of a 30-minute
+        # scan against a 1-minute one (skipped under the sanitizers, whose
+        # quarantine grows with the work done).
+        if [ -z "${LK_SANITIZED:-}" ]; then
+            for mins in 1 30; do
+                ffmpeg -nostdin -hide_banner -loglevel error -y \
+                    -f lavfi -i "color=c=0x405060:size=320x240:rate=2:duration=$((mins * 60))" \
+                    -i "$M/scan/closeup_bright.jpg" -filter_complex \
+                    "[1]scale=110:110[f];[0][f]overlay=x='60+40*sin(t/7)':y=50:enable='lt(mod(t,120),60)'" \
+                    -c:v libx264 -preset ultrafast -g 20 "$V/long_$mins.mp4"
+            done
+            $PY - "$LK" "$G" "$V" >"$T/rss.txt" 2>&1 <<'PYEOF' && ok "flat memory over a 30-minute video" || { ko "flat memory over a 30-minute video"; sed 's/^/    | /' "$T/rss.txt"; }
+import json, resource, subprocess, sys
+lk, g, v = sys.argv[1:4]
+def run(mins):
+    p = subprocess.run([lk, "scan", "--gallery", g, "--json", "--fps", "1",
+                        "%s/long_%d.mp4" % (v, mins)], capture_output=True, text=True)
+    return p.returncode, json.loads(p.stdout), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# ru_maxrss of children is the largest child so far: the short one runs first
+rc1, r1, rss1 = run(1)
+rc30, r30, rss30 = run(30)
+a = [f for f in r30["findings"] if f["performer"] == "perf-a"]
+print("peak RSS: 1 min %d KB, 30 min %d KB; 30 min: %d appearances of A, %d frames sampled"
+      % (rss1, rss30, len(a), r30["frames_sampled"]))
+assert rc1 == 1 and rc30 == 1, (rc1, rc30)
+assert len(a) == 15, [(f["start"], f["end"]) for f in a]
+for i, f in enumerate(a):
+    assert abs(f["start"] - 120 * i) < 1.5 and abs(f["end"] - (120 * i + 59.5)) < 1.5, f
+assert rss30 - rss1 < 24 * 1024, "grew %d KB" % (rss30 - rss1)
+PYEOF
+            sed 's/^/    /' "$T/rss.txt"
+        fi
+    fi
+
     check "info with gallery" 0 "$LK" info --gallery "$G"
     has "info counts performers" "$T/out" "performers 3"
     check "remove A" 0 "$LK" remove --gallery "$G" --performer perf-a

@@ -145,6 +145,30 @@ static void test_scene_score(void **state)
     assert_float_equal(lk__scene_score(a, c, N), lk__scene_score(c, a, N), 1e-6);
 }
 
+/* Scores of the stage clip's cuts (0.21-0.30) against its within-shot
+ * change (median 0.02, at most 0.09), and a shot full of motion. */
+static void test_scene_is_cut(void **state)
+{
+    (void)state;
+    float avg = 0.0f;
+    int cuts = 0;
+    for (int i = 0; i < 300; i++) {
+        float s = 0.02f + 0.01f * (float)(i % 5);
+        if (i == 40)
+            s = 0.092f;                      /* a quick movement: no cut */
+        if (i == 45 || i == 107 || i == 236)
+            s = i == 45 ? 0.213f : 0.241f;   /* the cuts */
+        cuts += lk__scene_is_cut(s, &avg, 0.12f);
+    }
+    assert_int_equal(cuts, 3);
+    /* a pan: every frame changes by 0.2; only its start may count */
+    avg = 0.0f;
+    cuts = 0;
+    for (int i = 0; i < 50; i++)
+        cuts += lk__scene_is_cut(i < 10 ? 0.02f : 0.2f, &avg, 0.12f);
+    assert_true(cuts <= 1);
+}
+
 static void test_rotate(void **state)
 {
     (void)state;
@@ -186,7 +210,7 @@ static lk_status read_all(const char *name, lk_sampling pol, double fps,
                           run *r)
 {
     memset(r, 0, sizeof *r);
-    lk__video_opts o = {.sampling = pol, .fps = fps, .scene_threshold = 0.35f,
+    lk__video_opts o = {.sampling = pol, .fps = fps, .scene_threshold = 0.12f,
                         .small_w = 320, .small_h = 240, .threads = 2,
                         .max_pixels = 100000000};
     lk__video *v;
@@ -466,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_sampler_rate),
         cmocka_unit_test(test_sampler_scene_and_keyframes),
         cmocka_unit_test(test_scene_score),
+        cmocka_unit_test(test_scene_is_cut),
         cmocka_unit_test(test_rotate),
         cmocka_unit_test(test_start_offset),
         cmocka_unit_test(test_variable_frame_rate),

@@ -1,0 +1,174 @@
+/*
+ * eval_video.c — video scanning on real footage ($LIKENESS_EVAL_DIR/
+ * video_faces), through the public API only.
+ *
+ * Every named identity of faces_face_recognition is enrolled from its own
+ * photos (the largest face of each).  Then, at the calibrated threshold:
+ *  - the stage clip (hamilton/) must yield findings, each for one of the
+ *    performers its manifest names (Lin-Manuel Miranda, perhaps Alex
+ *    Lacamoire), with times inside the clip;
+ *  - the crowd clip and the no-face clip must yield none;
+ *  - the five-frame TV clip must scan without error.
+ * Everything found (matched or not) is printed with its times, for the
+ * record.  Exits 77 (skip) without the data or the models.
+ */
+#include "likeness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            failures++;                                                     \
+            printf("FAIL: ");                                               \
+            printf(__VA_ARGS__);                                            \
+            printf("\n");                                                   \
+        }                                                                   \
+    } while (0)
+
+/* Enrol each photo of faces_face_recognition whose label is a plain name. */
+static int enrol_all(lk_gallery *gal, lk_session *ses, const char *eval)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/faces_face_recognition/MANIFEST.tsv", eval);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *file = strtok(line, "\t"), *label = strtok(NULL, "\t\n");
+        if (!file || !label || !strcmp(file, "file"))
+            continue;
+        if (strchr(label, ':') || strchr(label, ' ') || label[0] == '_' ||
+            !strncmp(label, "group", 5) || !strncmp(label, "unlabelled", 10))
+            continue;
+        lk_gallery_add_performer(gal, label, label);
+        snprintf(path, sizeof path, "%s/faces_face_recognition/%s", eval, file);
+        lk_enroll_result r;
+        if (lk_gallery_enroll_file(gal, ses, label, path, LK_ENROLL_LARGEST,
+                                   &r) == LK_OK)
+            n += !r.duplicate;
+        else
+            printf("  (not enrolled: %s)\n", lk_last_error());
+    }
+    fclose(f);
+    return n;
+}
+
+/* Scan one clip with every face reported; returns the matches or -1. */
+static int scan(lk_gallery *gal, lk_session *ses, const char *eval,
+                const char *rel, lk_scan_result **out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/video_faces/%s", eval, rel);
+    lk_scan_params sp = lk_scan_default_params();
+    sp.report_all = 1;
+    lk_status s = lk_scan_file(gal, ses, path, &sp, out);
+    if (s != LK_OK) {
+        printf("%s: error %s\n", rel, lk_last_error());
+        return -1;
+    }
+    const lk_scan_result *r = *out;
+    int matches = 0;
+    printf("%s: %dx%d, %.2f s, %lld frames decoded, %lld sampled, %lld "
+           "cuts, %d face tracks, %d warnings\n", rel, r->width, r->height,
+           r->duration, (long long)r->frames_decoded,
+           (long long)r->frames_sampled, (long long)r->cuts, r->faces,
+           r->n_warnings);
+    for (int i = 0; i < r->n_findings; i++) {
+        const lk_finding *f = &r->findings[i];
+        matches += f->decision == LK_MATCH;
+        printf("  %-8s %-20s %6.2f-%6.2f s  score %.3f peak %.3f at %.2f s  "
+               "%2d frames  face %.0fx%.0f at %.0f,%.0f\n",
+               f->decision == LK_MATCH ? "MATCH" : "no match",
+               f->performer_id ? f->performer_id : "-", f->start, f->end,
+               (double)f->score, (double)f->peak_score, f->best_time,
+               f->frames, f->face.w, f->face.h, f->face.x, f->face.y);
+    }
+    return matches;
+}
+
+int main(void)
+{
+    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    if (!eval || !*eval) {
+        printf("LIKENESS_EVAL_DIR not set: skipped\n");
+        return 77;
+    }
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/video_faces/MANIFEST.tsv", eval);
+    FILE *pf = fopen(probe, "r");
+    if (!pf) {
+        printf("%s absent: skipped\n", probe);
+        return 77;
+    }
+    fclose(pf);
+
+    lk_engine_params ep = lk_engine_default_params();
+    lk_engine *eng = NULL;
+    lk_session *ses = NULL;
+    lk_gallery *gal = NULL;
+    if (lk_engine_open(&ep, &eng) != LK_OK) {
+        printf("models unavailable (%s): skipped\n", lk_last_error());
+        return 77;
+    }
+    const char *tmp = getenv("LK_TEST_TMP");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/eval_video.%d", tmp && *tmp ? tmp : "/tmp",
+             (int)getpid());
+    if (lk_session_new(eng, &ses) != LK_OK ||
+        lk_gallery_open(dir, eng, LK_GALLERY_CREATE, &gal) != LK_OK) {
+        printf("set-up failed: %s\n", lk_last_error());
+        return 1;
+    }
+    int enrolled = enrol_all(gal, ses, eval);
+    printf("enrolled %d photos of faces_face_recognition\n", enrolled);
+    CHECK(enrolled >= 10, "only %d photos enrolled", enrolled);
+
+    lk_scan_result *r = NULL;
+    int m = scan(gal, ses, eval, "hamilton/short_hamilton_clip.mp4", &r);
+    CHECK(m >= 1, "stage clip: no finding");
+    for (int i = 0; r && i < r->n_findings; i++) {
+        const lk_finding *f = &r->findings[i];
+        if (f->decision != LK_MATCH)
+            continue;
+        CHECK(!strcmp(f->performer_id, "lin_manuel_miranda") ||
+                  !strcmp(f->performer_id, "alex_lacamoire"),
+              "stage clip: %s found, not in the clip's manifest",
+              f->performer_id);
+        CHECK(f->start >= 0 && f->start <= f->end && f->end <= r->duration,
+              "stage clip: times %.2f-%.2f outside 0-%.2f", f->start, f->end,
+              r->duration);
+    }
+    lk_scan_result_free(r);
+
+    m = scan(gal, ses, eval, "crowd/facenet_pytorch_video.mp4", &r);
+    CHECK(m == 0, "crowd clip: %d findings, want none", m);
+    CHECK(r && r->faces > 0, "crowd clip: no face tracked at all");
+    lk_scan_result_free(r);
+
+    m = scan(gal, ses, eval, "no_face/c2pa_rs_c.mov", &r);
+    CHECK(m == 0, "no-face clip: %d findings, want none", m);
+    CHECK(r && r->faces == 0, "no-face clip: %d face tracks", r ? r->faces : -1);
+    lk_scan_result_free(r);
+
+    m = scan(gal, ses, eval, "bbt/faceapi_test_video.mp4", &r);
+    CHECK(m >= 0, "five-frame clip: error");
+    lk_scan_result_free(r);
+
+    lk_gallery_close(gal);
+    lk_session_free(ses);
+    lk_engine_free(eng);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("(could not remove %s)\n", dir);
+    printf("%s\n", failures ? "FAILED" : "ok");
+    return failures ? 1 : 0;
+}
