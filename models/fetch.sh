@@ -165,6 +165,11 @@ for m in models:
         bad.append(dest)
         log("%s: %s" % (dest, "sha256 mismatch" if os.path.exists(dest) else "missing"))
         continue
+    if "package" not in m:
+        # The project's own models (models/voice/) are committed, not fetched.
+        die("%s: %s; it is committed with the project: restore it with "
+            "`git checkout -- %s`" % (dest, "sha256 mismatch" if os.path.exists(dest)
+                                      else "missing", os.path.relpath(dest)))
     if os.path.exists(dest):
         log("%s: sha256 mismatch, extracting it again" % dest)
     key = m["package"]

@@ -29,6 +29,7 @@ typedef struct lk__model {
     float mean, scale;     /* network input = (pixel - mean) * scale */
     int dim;               /* embedders: output dimension */
     float threshold;       /* embedders: calibrated cosine threshold */
+    int sample_rate;       /* audio models (voice_*): input rate in Hz */
     uint8_t *weights;      /* file contents, loaded by lk__manifest_load_weights */
     size_t n_weights;
 } lk__model;

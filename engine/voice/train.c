@@ -1,0 +1,151 @@
+/*
+ * train.c — training the voice model from audio files: the front end's
+ * speech frames of every file, pooled, and a GMM-UBM fitted to them by EM
+ * (`likeness train-voice` and tests/eval/voice_train call this).
+ *
+ * The UBM needs no speaker labels.  They are accepted so that a back-end
+ * that uses them (LDA, PLDA) can come without changing callers; on the
+ * few speakers we can train on here, those back-ends lost to plain cosine
+ * (models/voice/README.md).
+ */
+#include "voice/voice_impl.h"
+#include "media/audio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* 4M frames is 11 hours of speech at frame_step 1, 1 GB of features: past
+ * that, a larger frame_step loses nothing a UBM of this size can use. */
+#define MAX_TRAIN_FRAMES ((size_t)4 << 20)
+#define MIN_TRAIN_SPEECH 60.0
+
+typedef struct pool {
+    float *x;
+    size_t n, cap;
+    int step;
+    long seen;
+    lk_status err;
+} pool;
+
+static lk_status pool_cb(void *user, const float *x, const double *t,
+                         const uint8_t *clip, int n)
+{
+    (void)t;
+    (void)clip;
+    pool *p = user;
+    for (int i = 0; i < n; i++) {
+        if (p->seen++ % p->step)
+            continue;
+        if (p->n == p->cap) {
+            if (p->cap >= MAX_TRAIN_FRAMES)
+                return lk__error(LK_ERR_TOO_LARGE, "voice train: over %zu "
+                                 "frames of speech; raise frame_step",
+                                 (size_t)MAX_TRAIN_FRAMES);
+            size_t nc = p->cap ? p->cap * 2 : 65536;
+            float *nx = lk__realloc(p->x, nc * LK__VOICE_DIM * sizeof *nx);
+            if (!nx)
+                return LK_ERR_NOMEM;
+            p->x = nx;
+            p->cap = nc;
+        }
+        memcpy(p->x + p->n * LK__VOICE_DIM, x + (size_t)i * LK__VOICE_DIM,
+               LK__VOICE_DIM * sizeof *p->x);
+        p->n++;
+    }
+    return LK_OK;
+}
+
+lk__voice_train_params lk__voice_train_default_params(void)
+{
+    lk__voice_train_params p = {64, 10, 2, 16.0f, 0};
+    return p;
+}
+
+/* Frames of one file into the pool; LK_ERR_FORMAT and LK_ERR_IO are the
+ * file's own problem and skipped by the caller. */
+static lk_status add_file(lk__voice_front *f, pool *p, const char *path,
+                          double *speech)
+{
+    lk__audio *a;
+    lk_status s = lk__audio_open(path, &a);
+    if (s != LK_OK)
+        return s;
+    if (lk__audio_get_info(a)->in_rate < LK__VOICE_RATE) {
+        int rate = lk__audio_get_info(a)->in_rate;
+        lk__audio_close(a);
+        return lk__error(LK_ERR_FORMAT, "%s: sampled at %d Hz, under %d",
+                         path, rate, LK__VOICE_RATE);
+    }
+    lk__voice_front_reset(f, pool_cb, p);
+    const float *pcm;
+    size_t n;
+    double t0;
+    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
+        if ((s = lk__voice_front_push(f, pcm, n, t0)) != LK_OK)
+            break;
+    lk__audio_close(a);
+    if (s == LK_DONE)
+        s = lk__voice_front_finish(f);
+    *speech = f->speech_seconds;
+    return s;
+}
+
+lk_status lk__voice_train(const char *const *files,
+                          const char *const *speaker_labels, int n,
+                          const lk__voice_train_params *params,
+                          const char *out_model_path)
+{
+    (void)speaker_labels;
+    lk__voice_train_params d = lk__voice_train_default_params();
+    const lk__voice_train_params *p = params ? params : &d;
+    if (!files || n <= 0 || !out_model_path)
+        return lk__error(LK_ERR_MISUSE, "voice train: no files or no output");
+    if (p->components < 1 || p->components > 4096 || p->iters < 1 ||
+        p->iters > 100 || p->frame_step < 1 || !(p->relevance > 0))
+        return lk__error(LK_ERR_MISUSE, "voice train: bad parameters "
+                         "(components %d, iters %d, frame_step %d, "
+                         "relevance %g)", p->components, p->iters,
+                         p->frame_step, (double)p->relevance);
+    lk__voice_front f;
+    lk_status s = lk__voice_front_init(&f);
+    if (s != LK_OK)
+        return s;
+    pool pl = {.step = p->frame_step};
+    double total = 0;
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        double speech = 0;
+        size_t before = pl.n;
+        s = files[i] ? add_file(&f, &pl, files[i], &speech)
+                     : lk__error(LK_ERR_MISUSE, "voice train: file %d is "
+                                 "NULL", i);
+        if (s == LK_ERR_FORMAT || s == LK_ERR_IO || s == LK_ERR_MISUSE) {
+            lk__log(LK_LOG_WARN, "voice train: skipped: %s", lk_last_error());
+            pl.n = before;
+            continue;
+        }
+        if (s != LK_OK)
+            goto done;
+        total += speech;
+        used++;
+    }
+    lk__log(LK_LOG_INFO, "voice train: %d of %d files, %.1f s of speech, "
+            "%zu frames", used, n, total, pl.n);
+    if (total < MIN_TRAIN_SPEECH) {
+        s = lk__error(LK_ERR_FORMAT, "voice train: %.1f s of speech in %d "
+                      "usable files; at least %.0f s needed", total, used,
+                      MIN_TRAIN_SPEECH);
+        goto done;
+    }
+    lk__gmm ubm;
+    s = lk__gmm_train(pl.x, pl.n, LK__VOICE_DIM, p->components, p->iters,
+                      &ubm);
+    if (s != LK_OK)
+        goto done;
+    s = lk__voice_model_write(&ubm, p->relevance, out_model_path);
+    lk__gmm_free(&ubm);
+done:
+    free(pl.x);
+    lk__voice_front_free(&f);
+    return s;
+}
