@@ -201,6 +201,58 @@ def search(rs, ok):
     return ok
 
 
+def video(rs, ok):
+    vi = [r for r in rs if r["bench"] == "video"]
+    if not vi:
+        return ok
+    print("\n### Video scan speed against the decode-only floor\n")
+    print("Multiples of real time (video seconds per wall second), median "
+          "[min .. max] of every repetition; floor = the same frames decoded "
+          "and dropped, same policy, same run.  scan/floor = how much longer "
+          "scanning takes than decoding alone.  Peak RSS of the process.\n")
+    print("| video | sampling | floor x real time | scan x real time | "
+          "scan/floor (time) | decoded / sampled | tracks | matches | "
+          "RSS floor / scan MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    keys = []
+    for r in vi:
+        k = (r["label"], r["sampling"])
+        if k not in keys:
+            keys.append(k)
+    for k in keys:
+        fl = [r for r in vi if (r["label"], r["sampling"]) == k and r["mode"] == "floor"]
+        sc = [r for r in vi if (r["label"], r["sampling"]) == k and r["mode"] == "scan"]
+        ok &= same_checksums(sc, f"video scan {k}") & same_checksums(fl, f"video floor {k}")
+        def xrt(rr):
+            return [r["duration_s"] / w for r in rr for w in r["wall_s"]["samples"]]
+        fx, sx = xrt(fl), xrt(sc)
+        ratio = med(fx) / med(sx) if fx and sx else float("nan")
+        d = sc[0] if sc else fl[0]
+        rss = (f"{max(r['maxrss_kb'] for r in fl) // 1024 if fl else '–'} / "
+               f"{max(r['maxrss_kb'] for r in sc) // 1024 if sc else '–'}")
+        print(f"| {k[0]} | {k[1]} | {fmt(fx, 1)} | {fmt(sx, 1)} | {ratio:.2f} | "
+              f"{d['decoded']} / {d['sampled']} | {d['tracks'] if sc else '–'} | "
+              f"{d['matches'] if sc else '–'} | {rss} |")
+    return ok
+
+
+def voice(rs, ok):
+    vo = [r for r in rs if r["bench"] == "voice"]
+    if not vo:
+        return ok
+    print("\n### Voice, multiples of real time\n")
+    print("features and embed: CPU time of the one thread doing the work "
+          "(per core); scan: lk_scan_file on the file, wall and process CPU "
+          "time.  Median [min .. max] of the repetitions.\n")
+    print("| stage | file | audio s | clock | x real time |")
+    print("|---|---|---:|---|---:|")
+    for r in vo:
+        xs = [r["audio_s"] / t for t in r["time_s"]["samples"]]
+        print(f"| {r['stage']} | {r['file']} | {r['audio_s']:.0f} | "
+              f"{r['clock']} | {fmt(xs, 1)} |")
+    return ok
+
+
 def main():
     rs = load(sys.argv[1])
     m = [r for r in rs if r["bench"] == "machine"]
@@ -218,6 +270,8 @@ def main():
     ok = pipeline(rs, ok)
     ok = scan(rs, ok)
     ok = search(rs, ok)
+    ok = video(rs, ok)
+    ok = voice(rs, ok)
     return 0 if ok else 1
 
 

@@ -3,10 +3,11 @@
 # and print (and write) the results table.  See bench/README.md.
 #
 #   bench/run.sh [--build DIR] [--rounds N] [--reps N] [--threads N]
-#                [--scan-runs N] [--search-reps N] [--out DIR] [--quick]
-#                [pipeline] [scan] [search]
+#                [--scan-runs N] [--search-reps N] [--video-reps N]
+#                [--out DIR] [--quick] [pipeline] [scan] [search] [video]
+#                [voice]
 #
-# No part named: all three.  Pipeline: C and Python alternate, `rounds`
+# No part named: all five.  Pipeline: C and Python alternate, `rounds`
 # times (default 5), each process warming up on the first 16 photos and
 # making `reps` timed passes (default 1); the medians pool the passes of all
 # rounds, so that a machine busy with something else for a while weighs on
@@ -14,7 +15,14 @@
 # configuration.  Search: `search-reps` (3) timed repetitions after one
 # warm-up, C and Python alternating per gallery size.  Exit 77 (skipped)
 # when the Python baseline or, for pipeline and scan, the eval photos are
-# absent.
+# absent.  Video: the scan of 720p and 1080p videos per sampling policy
+# next to the decode-only floor of the same policy, `video-reps` (3) each,
+# floor and scan alternating; the videos are made from the demo photos
+# (always) and from the eval crowd clip (when present), and cached in
+# OUT/media (the eval-derived ones are removed after the run).  Voice:
+# front end and embeddings per core (thread CPU time; `video-reps` times),
+# and lk_scan_file on an hour of programme sound made with flite; no
+# baseline, the number is the multiple of real time.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +33,7 @@ reps=1
 threads=2
 scan_runs=3
 search_reps=3
+video_reps=3
 warmup=16
 out=""
 quick=0
@@ -37,18 +46,19 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --scan-runs) scan_runs=$2; shift 2 ;;
     --search-reps) search_reps=$2; shift 2 ;;
+    --video-reps) video_reps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quick) quick=1; shift ;;
-    pipeline|scan|search) parts="$parts $1"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    pipeline|scan|search|video|voice) parts="$parts $1"; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
-[ -n "$parts" ] || parts="pipeline scan search"
+[ -n "$parts" ] || parts="pipeline scan search video voice"
 [ -n "$out" ] || out="$build/bench-results"
 sizes=100000,1000000
 if [ "$quick" = 1 ]; then
-    rounds=1 reps=1 scan_runs=1 search_reps=1 sizes=100000
+    rounds=1 reps=1 scan_runs=1 search_reps=1 video_reps=1 sizes=100000
 fi
 
 py=/usr/bin/python3
@@ -58,7 +68,7 @@ if ! "$py" -c 'import cv2, faiss, numpy' 2>/dev/null; then
          "and python3-numpy; skipped"
     exit 77
 fi
-for exe in bench/bench_face bench/bench_search engine/cli/likeness; do
+for exe in bench/bench_face bench/bench_search bench/bench_video bench/bench_voice engine/cli/likeness; do
     if [ ! -x "$build/$exe" ]; then
         echo "run.sh: $build/$exe not built (ninja -C $build)" >&2
         exit 2
@@ -92,7 +102,7 @@ mkdir -p "$out"
 # A part run on its own (as meson's benchmarks do) keeps its own files.
 # shellcheck disable=SC2086  # word splitting drops the leading blank
 tag=$(echo $parts | tr ' ' '-')
-[ "$tag" = "pipeline-scan-search" ] && tag="" || tag="-$tag"
+[ "$tag" = "pipeline-scan-search-video-voice" ] && tag="" || tag="-$tag"
 results="$out/results$tag.jsonl"
 : >"$results"
 # Face boxes and embeddings of eval photos: kept out of the tree and removed.
@@ -232,6 +242,113 @@ run_search() {
         --reps "$search_reps" --json "$results"
     OMP_WAIT_POLICY=PASSIVE "$py" "$baseline" search --sizes "$small" \
         --reps "$search_reps" --threads "$threads" --json "$results"
+    ran=1
+}
+
+# ---- video: scan vs the decode-only floor ------------------------------------
+run_video() {
+    echo "== video: scan vs decode-only floor, $video_reps repetition(s) each"
+    lk="$build/engine/cli/likeness"
+    media="$out/media"
+    mkdir -p "$media"
+    if [ ! -f "$media/demo/media.env" ]; then
+        "$py" "$src/examples/demo/make_media.py" "$media/demo" >/dev/null
+    fi
+    # The demo performer and the other person, as in the demo.
+    gal="$tmp/video-gallery"
+    # shellcheck disable=SC1091
+    . "$media/demo/media.env"
+    # shellcheck disable=SC2086
+    "$lk" enroll --gallery "$gal" --performer collins $ENROL_A >/dev/null
+    "$lk" enroll --gallery "$gal" --performer other $OTHER >/dev/null
+    videos=""
+    for size in 1280x720 1920x1080; do
+        # 36 s: the demo timeline (faces, a cut, a two-person scene) 3 times
+        v="$media/demo_${size}.mp4"
+        if [ ! -f "$v" ]; then
+            "$py" "$src/examples/demo/make_video.py" "$media/demo" "$v" \
+                --size "$size" --fps 30 --repeat 3 --preset fast >/dev/null
+        fi
+        videos="$videos demo-$size:$v"
+    done
+    crowd="${LIKENESS_EVAL_DIR:-}/video_faces/crowd/facenet_pytorch_video.mp4"
+    if [ -f "$crowd" ]; then
+        # Real footage, many small faces walking: the 4.2 s clip 8 times
+        # (33.6 s), re-encoded as a camera or an upload would be.
+        for size in 1280x720 1920x1080; do
+            v="$tmp/crowd_${size}.mp4"
+            ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop 7 \
+                -i "$crowd" -an -vf "scale=${size%x*}:${size#*x}" \
+                -c:v libx264 -crf 23 -preset fast "$v"
+            videos="$videos crowd-$size:$v"
+        done
+    fi
+    for pol in scene rate keyframes; do
+        for lv in $videos; do
+            label=${lv%%:*} file=${lv#*:}
+            i=1
+            while [ "$i" -le "$video_reps" ]; do
+                "$build/bench/bench_video" --mode floor --sampling "$pol" \
+                    --reps 1 --label "$label" --json "$results" "$file"
+                "$build/bench/bench_video" --mode scan --sampling "$pol" \
+                    --reps 1 --label "$label" --gallery "$gal" \
+                    --json "$results" "$file"
+                i=$((i + 1))
+            done
+        done
+    done
+    ran=1
+}
+
+# ---- voice: stages per core, and an hour of sound -----------------------------
+run_voice() {
+    echo "== voice: features and embeddings on one core, scan of a 1 h sound track"
+    if ! command -v flite >/dev/null 2>&1; then
+        echo "voice: flite not installed (scripts/setup.sh installs it); skipped"
+        skipped=1
+        return
+    fi
+    lk="$build/engine/cli/likeness"
+    media="$out/media/voice"
+    mkdir -p "$media"
+    say() { [ -f "$media/$3" ] || flite -voice "$1" -t "$2" -o "$media/$3"; }
+    say slt "The quick brown fox jumps over the lazy dog while the band plays on the stage tonight." slt_1.wav
+    say slt "Performers deserve to know where their faces and voices are used, and to be paid for it." slt_2.wav
+    say slt "In the morning the rehearsal starts at nine, and every actor must know the lines by heart." slt_3.wav
+    say rms "Nobody expected the storm to arrive so early, but the crew kept filming until dark." rms_1.wav
+    say awb "The director asked for one more take, and the whole cast sighed and went back to places." awb_1.wav
+    # An hour of programme sound: the three speakers and pauses over a quiet
+    # noise bed, looped, as a film's track is stored: AAC, 48 kHz stereo.
+    hour="$media/programme_1h.m4a"
+    if [ ! -f "$hour" ]; then
+        ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
+            -i anullsrc=r=16000:cl=mono -t 1.5 "$media/pause.wav"
+        for f in rms_1 pause slt_3 pause awb_1 pause slt_2 pause; do
+            echo "file '$media/$f.wav'"
+        done >"$media/list.txt"
+        ffmpeg -nostdin -hide_banner -loglevel error -y -f concat -safe 0 \
+            -i "$media/list.txt" -ar 16000 "$media/cycle.wav"
+        ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop -1 \
+            -i "$media/cycle.wav" -f lavfi -i "anoisesrc=c=pink:a=0.003:r=48000" \
+            -filter_complex "[0]aresample=48000,aformat=channel_layouts=stereo[s];[1]aformat=channel_layouts=stereo[n];[s][n]amix=inputs=2:duration=first:normalize=0" \
+            -t 3600 -c:a aac -b:a 128k "$hour"
+    fi
+    # Real read speech for the per-core numbers when the eval data is here
+    # (LibriSpeech, 10 utterances of one speaker), else the synthetic cycle.
+    speech="$media/cycle.wav"
+    ls_dir="${LIKENESS_EVAL_DIR:-}/voices_librispeech_resemblyzer/test-other/1688"
+    if [ -d "$ls_dir" ]; then
+        for f in "$ls_dir"/*.flac; do echo "file '$f'"; done >"$tmp/ls.txt"
+        ffmpeg -nostdin -hide_banner -loglevel error -y -f concat -safe 0 \
+            -i "$tmp/ls.txt" "$tmp/librispeech_1688.wav"
+        speech="$tmp/librispeech_1688.wav"
+    fi
+    "$build/bench/bench_voice" --reps "$video_reps" --json "$results" --pcm "$speech"
+    gal="$tmp/voice-gallery"
+    "$lk" enroll --gallery "$gal" --performer singer "$media/slt_1.wav" \
+        "$media/slt_2.wav" >/dev/null
+    "$build/bench/bench_voice" --reps "$video_reps" --json "$results" \
+        --gallery "$gal" --scan "$hour"
     ran=1
 }
 

@@ -1,8 +1,9 @@
 /*
  * find_performer.c — the smallest complete use of the public API: enrol
- * one photo for one performer in a fresh gallery, then scan other images.
+ * one photo for one performer in a fresh gallery, then scan other images
+ * and videos.
  *
- *     find_performer GALLERY_DIR HEADSHOT.jpg IMAGE...
+ *     find_performer GALLERY_DIR HEADSHOT.jpg IMAGE|VIDEO...
  *
  * Uses only <likeness.h> and links the shared library.
  */
@@ -13,7 +14,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s GALLERY_DIR HEADSHOT IMAGE...\n", argv[0]);
+        fprintf(stderr, "usage: %s GALLERY_DIR HEADSHOT IMAGE|VIDEO...\n", argv[0]);
         return 2;
     }
     lk_engine *eng = NULL;
@@ -45,8 +46,13 @@ int main(int argc, char **argv)
             continue;
         }
         for (int k = 0; k < res->n_findings; k++) {
-            printf("%s: %s score %.3f\n", argv[i], res->findings[k].performer_id,
-                   (double)res->findings[k].score);
+            const lk_finding *f = &res->findings[k];
+            if (res->kind == LK_MEDIA_VIDEO)
+                printf("%s: %s %.2f-%.2f s score %.3f\n", argv[i],
+                       f->performer_id, f->start, f->end, (double)f->score);
+            else
+                printf("%s: %s score %.3f\n", argv[i], f->performer_id,
+                       (double)f->score);
             rc = 1;
         }
         lk_scan_result_free(res);

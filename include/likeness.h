@@ -132,12 +132,16 @@ typedef struct lk_engine_params {
     int threads;
     /* Verify each model file's sha256 against the manifest on load. 1. */
     int verify_models;
+    /* Speaker embedder: a model id from the manifest.  NULL: the
+     * manifest's default voice_embed model, or none when it lists none. */
+    const char *voice_model;
 } lk_engine_params;
 
 LK_API lk_engine_params lk_engine_default_params(void);
 
 /**
- * Load the manifest and the face models.
+ * Load the manifest, the face models and the speaker embedder (when the
+ * manifest lists one).
  * Returns LK_OK, LK_ERR_MODEL (missing file, checksum mismatch, load
  * failure: lk_last_error() says which), LK_ERR_IO, LK_ERR_NOMEM.
  * *out is set to NULL on failure.  Free with lk_engine_free() after every
@@ -147,16 +151,22 @@ LK_API lk_status lk_engine_open(const lk_engine_params *params,
                                 lk_engine **out);
 LK_API void lk_engine_free(lk_engine *eng);
 
-typedef enum lk_modality { LK_MODALITY_FACE = 0 } lk_modality;
+typedef enum lk_modality {
+    LK_MODALITY_FACE = 0,
+    LK_MODALITY_VOICE = 1
+} lk_modality;
 
 typedef struct lk_model_info {
     const char *id;            /* "fr_feature@0.0.1" */
-    const char *role;          /* "face_detect", "face_landmark", "face_embed" */
+    const char *role;          /* "face_detect", "face_landmark",
+                                  "face_embed", "voice_embed" */
     const char *file;          /* absolute path of the weights */
     const char *sha256;
     int input_w, input_h, input_c;
     int dim;                   /* output dimension of an embedder, else 0 */
     float threshold;           /* calibrated match threshold of an embedder */
+    int sample_rate;           /* audio models: input rate in Hz (input_w,
+                                  input_h, input_c are 0), else 0 */
 } lk_model_info;
 
 /**
@@ -169,6 +179,11 @@ LK_API lk_status lk_engine_model(const lk_engine *eng, int i,
 /** Id and dimension of the recogniser the engine embeds faces with. */
 LK_API const char *lk_engine_face_model_id(const lk_engine *eng);
 LK_API int lk_engine_face_dim(const lk_engine *eng);
+
+/** Id and dimension of the speaker embedder; NULL and 0 when the engine
+ * has none (its manifest lists no voice_embed model). */
+LK_API const char *lk_engine_voice_model_id(const lk_engine *eng);
+LK_API int lk_engine_voice_dim(const lk_engine *eng);
 
 /**
  * Per-thread state: network instances and scratch buffers.  A session is
@@ -230,7 +245,7 @@ LK_API void lk_faces_free(lk_faces *faces);
 
 /* ------------------------------------------------------------------------
  * Gallery: a directory with gallery.db (the source of truth) and the
- * derived FAISS index
+ * derived FAISS indexes, one per modality (face.faiss, voice.faiss)
  * ---------------------------------------------------------------------- */
 
 typedef struct lk_gallery lk_gallery;
@@ -243,8 +258,17 @@ enum {
 /**
  * Open (or with LK_GALLERY_CREATE, create) the gallery in directory dir.
  * A new gallery records the engine's face model; an existing one made with
- * another model is refused with LK_ERR_MODEL_MISMATCH.  The index is
+ * another model is refused with LK_ERR_MODEL_MISMATCH.  The indexes are
  * loaded, or rebuilt from the database when missing or stale.
+ *
+ * Voice: the gallery records the engine's speaker embedder when created,
+ * or, for a gallery that has none recorded (made before voice, or by an
+ * engine without one), at the first open that is not read-only.  An engine
+ * with another speaker embedder than the recorded one opens the gallery
+ * all the same, but its voice calls (lk_gallery_enroll_voice_file(), voice
+ * searches) return LK_ERR_MODEL_MISMATCH naming both models; an engine
+ * without one gets LK_ERR_MODEL from them.  Faces are unaffected.
+ *
  * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
  * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_NOMEM.  The engine must outlive
  * the gallery.
@@ -287,9 +311,48 @@ LK_API lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
                                         const char *path, unsigned flags,
                                         lk_enroll_result *out);
 
+typedef struct lk_voice_enroll_result {
+    int64_t template_id;       /* row id of the new voice template (of the
+                                  existing one when duplicate) */
+    double seconds;            /* audio decoded; 0 when duplicate */
+    double speech_seconds;     /* of which speech, that the template is
+                                  made from; 0 when duplicate */
+    int duplicate;             /* 1: this file was already enrolled as a
+                                  voice of the performer; nothing added */
+} lk_voice_enroll_result;
+
 /**
- * Erase a performer: the performer's row, consent records and templates,
- * and their vectors in the index.  Deleted database pages are overwritten
+ * Add a voice template to a registered performer from an audio file (or
+ * the sound track of a video): one template from all the speech of the
+ * recording, which should hold the performer's voice alone.  The file is
+ * recognised by its sha256: enrolling it again for the same performer
+ * adds nothing (duplicate, answered without decoding it).
+ *
+ * ses must come from an engine with a speaker embedder (the gallery's
+ * recorded one).  flags: 0 (reserved).  out may be NULL.
+ *
+ * Returns LK_OK; LK_ERR_NOT_FOUND (no such performer); LK_ERR_IO (the file
+ * cannot be read); LK_ERR_FORMAT naming the file and the cause: no audio stream, audio
+ * sampled below 16 kHz, too little speech (under 1 s: silence, noise, a
+ * short clip), speech clipped at full scale (over 2% of its samples);
+ * LK_ERR_MODEL (no speaker embedder loaded); LK_ERR_MODEL_MISMATCH (the
+ * gallery's voice templates were made with another speaker embedder; both
+ * ids named); LK_ERR_MISUSE (NULL argument, flags not 0, a read-only
+ * gallery); LK_ERR_DB, LK_ERR_NOMEM.
+ */
+LK_API lk_status lk_gallery_enroll_voice_file(lk_gallery *gal,
+                                              lk_session *ses,
+                                              const char *performer_id,
+                                              const char *path,
+                                              unsigned flags,
+                                              lk_voice_enroll_result *out);
+
+/**
+ * Erase a performer: the performer's row, consent records and templates
+ * of every modality, and their vectors in the indexes (an index file of a
+ * modality this handle does not load, such as voice.faiss opened without
+ * the gallery's speaker embedder, is deleted, to be rebuilt by the next
+ * open that uses it).  Deleted database pages are overwritten
  * (secure_delete) and the write-ahead log truncated, so no embedding bytes
  * remain in the gallery's files.  The audit log keeps the id and the time
  * of the erasure only.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
@@ -302,6 +365,7 @@ typedef struct lk_performer_info {
     const char *name;          /* "" when none was given */
     int64_t created;           /* unix seconds */
     int face_templates;
+    int voice_templates;
 } lk_performer_info;
 
 typedef int (*lk_performer_fn)(const lk_performer_info *p, void *user);
@@ -316,12 +380,17 @@ LK_API lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
 
 typedef struct lk_gallery_stats {
     int64_t performers;
-    int64_t templates;
+    int64_t templates;         /* face templates (voice: voice_templates) */
     int64_t generation;        /* bumped by every change of templates */
     int64_t db_bytes;          /* gallery.db size on disk */
-    int index_rebuilt;         /* 1: the index was rebuilt on open */
+    int index_rebuilt;         /* 1: an index (face or voice) was rebuilt
+                                  from the database on open */
     const char *face_model;    /* recorded model id; lives as the gallery */
     int face_dim;
+    const char *voice_model;   /* recorded speaker embedder id, NULL when
+                                  none is recorded; lives as the gallery */
+    int voice_dim;             /* its dimension; 0 when none */
+    int64_t voice_templates;
 } lk_gallery_stats;
 
 LK_API lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out);
@@ -342,15 +411,27 @@ typedef struct lk_match {
 } lk_match;
 
 /**
- * The k best performers for one L2-normalised embedding of the gallery's
- * dimension, best first, one entry per performer (its best template).
- * *n_out receives how many were filled (0..k).  Returns LK_OK,
- * LK_ERR_MISUSE (NULL argument, k < 1, an embedding not finite or not
- * of unit length),
- * LK_ERR_BACKEND.
+ * The k best performers for one L2-normalised face embedding of the
+ * gallery's face dimension, best first, one entry per performer (its best
+ * face template).  *n_out receives how many were filled (0..k).  Returns
+ * LK_OK, LK_ERR_MISUSE (NULL argument, k < 1, an embedding not finite or
+ * not of unit length), LK_ERR_BACKEND.  Safe from several threads at once.
  */
 LK_API lk_status lk_gallery_search(lk_gallery *gal, const float *embedding,
                                    int k, lk_match *out, int *n_out);
+
+/**
+ * As lk_gallery_search() among the templates of modality m only: with
+ * LK_MODALITY_VOICE, a speaker embedding (of lk_engine_voice_dim()) is
+ * compared with the voice templates, and only performers with a voice
+ * template are found.  LK_MODALITY_FACE is lk_gallery_search().  Also
+ * returns LK_ERR_MODEL (voice, and the gallery was opened without a
+ * speaker embedder), LK_ERR_MODEL_MISMATCH (voice, and the gallery's voice
+ * templates were made with another one), LK_ERR_MISUSE (unknown m).
+ */
+LK_API lk_status lk_gallery_search_modality(lk_gallery *gal, lk_modality m,
+                                            const float *embedding, int k,
+                                            lk_match *out, int *n_out);
 
 /* ------------------------------------------------------------------------
  * Scanning
@@ -383,7 +464,7 @@ typedef enum lk_sampling {
 
 typedef struct lk_video_params {
     lk_sampling sampling;      /* LK_SAMPLE_SCENE */
-    double fps;                /* rate samples per second; 4 */
+    double fps;                /* rate samples per second; 2 */
     float scene_threshold;     /* shot-change score (0..1) that may be a
                                   cut (when also 3x the recent mean); 0.12 */
     int max_side;              /* frames that faces are embedded from are
@@ -406,13 +487,20 @@ typedef struct lk_scan_params {
     lk_detect_params detect;   /* for video, pyramid is not used: frames are
                                   searched at the detector's input size */
     lk_video_params video;
+    /* Voices, in audio files and in videos' sound tracks, when the engine
+     * has a speaker embedder and the gallery voice templates: */
+    int voice;                 /* 1: listen for registered voices (default) */
+    float voice_threshold;     /* cosine at or above which a voice matches;
+                                  < -1: the speaker embedder's calibrated
+                                  value */
 } lk_scan_params;
 
 LK_API lk_scan_params lk_scan_default_params(void);
 
 typedef enum lk_media_kind {
     LK_MEDIA_IMAGE = 0,
-    LK_MEDIA_VIDEO = 1
+    LK_MEDIA_VIDEO = 1,
+    LK_MEDIA_AUDIO = 2         /* sound only: voices */
 } lk_media_kind;
 
 typedef struct lk_finding {
@@ -431,6 +519,15 @@ typedef struct lk_finding {
     int frames;                /* sampled frames the face was seen in */
     int embedded;              /* of them, frames embedded and searched */
     float peak_score;          /* the best single frame's cosine */
+    /* The evidence: LK_MODALITY_FACE, a face (with the performer's voice
+     * below when it was heard at the same time), or LK_MODALITY_VOICE, the
+     * voice alone (heard, not seen; face, frames and embedded are 0, and
+     * score and peak_score are the voice's). */
+    lk_modality modality;
+    int voice_segments;        /* 4 s speech windows of the performer's
+                                  voice within the finding; 0: not heard */
+    float voice_score;         /* mean cosine of those windows */
+    float voice_peak_score;    /* the best window's */
 } lk_finding;
 
 typedef struct lk_scan_result {
@@ -454,11 +551,15 @@ typedef struct lk_scan_result {
     char **warnings;           /* the first few of them (at most 16),
                                   NULL-terminated, each naming the file and
                                   the time; NULL when none */
+    /* Sound (video and audio; 0 when not listened to): */
+    double speech_seconds;     /* speech found in the sound track */
+    int voice_segments;        /* speech windows searched */
+    float voice_threshold;     /* the threshold voice decisions used */
 } lk_scan_result;
 
 /**
- * Find registered performers in an image or video file (the type is told
- * from the file's contents, not its name).
+ * Find registered performers in an image, video or audio file (the type is
+ * told from the file's contents, not its name).
  *
  * Image: every detected face is searched in the gallery; a face whose best
  * score reaches the threshold is a finding with decision LK_MATCH.
@@ -473,9 +574,19 @@ typedef struct lk_scan_result {
  * with the video's length (only with its number of appearances).  A corrupt
  * packet or a truncated file is a warning in the result, not a failure.
  *
+ * Sound (a video's sound track, an audio file), with params->voice, a
+ * speaker embedder and voice templates in the gallery: speech is cut into
+ * windows of 4 s of speech every 2 s; each window is searched among the
+ * voice templates.  A performer's matching windows less than merge_gap
+ * apart are one stretch of voice.  In a video, a stretch that overlaps the
+ * same performer's face appearance becomes that finding's voice evidence;
+ * the others are findings of their own, of modality LK_MODALITY_VOICE.
+ *
  * Returns LK_OK (with or without findings), the codes of
- * lk_faces_from_file(), LK_ERR_FORMAT (neither an image nor a video with a
- * decodable video stream), LK_ERR_BACKEND.
+ * lk_faces_from_file(), LK_ERR_FORMAT (not an image, nor a file with a
+ * decodable video or audio stream; sound below 16 kHz is not searched for
+ * voices), LK_ERR_MODEL (an audio file and no speaker embedder),
+ * LK_ERR_BACKEND.
  * Free *out with lk_scan_result_free(); it holds copies of all strings.
  */
 LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,
@@ -497,6 +608,43 @@ LK_API char *lk_scan_result_json(const lk_scan_result *res);
  */
 LK_API char *lk_error_json(const char *path, lk_status status,
                            const char *message);
+
+/**
+ * What a file holds, told from its contents (not its name): a photo
+ * (LK_MEDIA_IMAGE: JPEG, PNG, GIF, WebP, TIFF, HEIF magic bytes), a video
+ * (a video stream; a cover picture does not count) or sound only.  Opens
+ * the container for the last two.  Returns LK_OK, or the codes of opening
+ * it (LK_ERR_IO, LK_ERR_FORMAT for neither, naming the file).
+ */
+LK_API lk_status lk_media_probe(const char *path, lk_media_kind *out);
+
+/* ------------------------------------------------------------------------
+ * Training the speaker embedder
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_voice_train_params {
+    int components;            /* Gaussians of the background model; 256
+                                  (the shipped model's) */
+    int iters;                 /* EM iterations after each split; 10 */
+    int frame_step;            /* use every k-th speech frame; 2 */
+    float relevance;           /* MAP relevance factor; 16 */
+} lk_voice_train_params;
+
+LK_API lk_voice_train_params lk_voice_train_default_params(void);
+
+/**
+ * Train a speaker embedder (a GMM universal background model over MFCC
+ * features, models/voice/README.md) on the speech in n audio or video
+ * files, and write it to out_path.  Speaker labels are not needed.  Files
+ * that cannot be decoded or hold too little speech are skipped (logged at
+ * LK_LOG_WARN); at least 60 s of speech must remain (LK_ERR_FORMAT).  To
+ * use the model, add it to a manifest with role voice_embed, its sha256,
+ * dim = components x 60 and a threshold calibrated on your data.
+ * Returns LK_OK, LK_ERR_MISUSE, LK_ERR_FORMAT, LK_ERR_IO, LK_ERR_NOMEM.
+ */
+LK_API lk_status lk_voice_train(const char *const *files, int n,
+                                const lk_voice_train_params *params,
+                                const char *out_path);
 
 /** Short machine name of a status for JSON ("io", "format", …). */
 LK_API const char *lk_status_name(lk_status s);

@@ -23,6 +23,8 @@ scripts/setup.sh
 [[ -x $LIKENESS ]] || { log "ERROR: $LIKENESS was not built"; exit 1; }
 
 examples/demo/make_media.sh "$OUT"
+# A 12 s video of the same people with known times (examples/demo/README.md)
+/usr/bin/python3 examples/demo/make_video.py "$OUT" "$OUT/scan/interview.mp4" >/dev/null
 # ENROL_A, SCAN_DIR, OTHER, OTHER_PROFILE, NOFACE: see examples/demo/README.md
 # shellcheck source=/dev/null
 . "$OUT/media.env"
@@ -49,7 +51,8 @@ expect() {
 expect 0 "$LIKENESS" enroll --gallery "$GALLERY" --performer collins \
     --name "$PERFORMER_NAME" $ENROL_A
 # Finds her in closeup_bright.jpg, launch_scene.jpg (beside another person)
-# and small_grey.png; nothing in the other three.
+# and small_grey.png, and twice in interview.mp4 (3-7 s, and 10-12 s in the
+# launch scene); nothing in the other three photos.
 expect 1 "$LIKENESS" scan --gallery "$GALLERY" "$SCAN_DIR"
 expect 1 "$LIKENESS" scan --gallery "$GALLERY" --json "$SCAN_DIR"
 # Other people and no face at all: nothing found.

@@ -61,7 +61,7 @@ PACKAGES=(
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
     libsqlite3-dev libcmocka-dev libjansson-dev libcbor-dev libssl-dev
     python3-opencv python3-faiss python3-numpy ffmpeg nodejs npm
-    libfftw3-dev
+    libfftw3-dev flite
 )
 
 # Install whichever of the named packages are missing.

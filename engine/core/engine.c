@@ -99,6 +99,23 @@ lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
     lk__model *use[3] = {eng->detect, eng->landmark, eng->embed};
     for (int i = 0; i < 3 && s == LK_OK; i++)
         s = lk__model_load_weights(use[i], params->verify_models);
+    /* The speaker embedder is optional: a manifest of face models only
+     * makes a faces-only engine.  When listed, it must load. */
+    if (s == LK_OK &&
+        (eng->voice = lk__manifest_find(&eng->manifest, "voice_embed",
+                                        params->voice_model)) == NULL &&
+        params->voice_model)
+        s = need_model(eng, "voice_embed", params->voice_model, &eng->voice);
+    if (s == LK_OK && eng->voice &&
+        (s = lk__model_load_weights(eng->voice, params->verify_models)) ==
+            LK_OK)
+        s = lk__voice_model_parse(eng->voice->weights, eng->voice->n_weights,
+                                  eng->voice->path, &eng->voice_model);
+    if (s == LK_OK && eng->voice &&
+        lk__voice_model_dim(eng->voice_model) != eng->voice->dim)
+        s = lk__error(LK_ERR_MODEL, "%s: embeddings of dimension %d, the "
+                      "manifest says %d", eng->voice->path,
+                      lk__voice_model_dim(eng->voice_model), eng->voice->dim);
     if (s == LK_OK && params->threads > 0)
         lk__cv_set_threads(params->threads);
     /* Build one set of networks now so that a model OpenCV cannot load
@@ -121,6 +138,7 @@ void lk_engine_free(lk_engine *eng)
 {
     if (!eng)
         return;
+    lk__voice_model_free(eng->voice_model);
     lk__manifest_free(&eng->manifest);
     free(eng);
 }
@@ -131,8 +149,10 @@ lk_status lk_engine_model(const lk_engine *eng, int i, lk_model_info *out)
     if (!eng || !out)
         return lk__error(LK_ERR_MISUSE, "lk_engine_model: NULL argument");
     memset(out, 0, sizeof *out);
-    const lk__model *list[3] = {eng->detect, eng->landmark, eng->embed};
-    if (i < 0 || i >= 3)
+    const lk__model *list[4] = {eng->detect, eng->landmark, eng->embed,
+                                eng->voice};
+    const int n = eng->voice ? 4 : 3;
+    if (i < 0 || i >= n)
         return LK_DONE;
     const lk__model *m = list[i];
     out->id = m->id;
@@ -141,7 +161,8 @@ lk_status lk_engine_model(const lk_engine *eng, int i, lk_model_info *out)
     out->sha256 = m->sha256;
     out->input_w = m->input_w;
     out->input_h = m->input_h;
-    out->input_c = m->channels == LK__CH_GRAY ? 1 : 3;
+    out->input_c = m->sample_rate ? 0 : m->channels == LK__CH_GRAY ? 1 : 3;
+    out->sample_rate = m->sample_rate;
     out->dim = m->dim;
     out->threshold = m->threshold;
     return LK_OK;
@@ -153,6 +174,16 @@ const char *lk_engine_face_model_id(const lk_engine *eng)
 }
 
 int lk_engine_face_dim(const lk_engine *eng) { return eng ? eng->embed->dim : 0; }
+
+const char *lk_engine_voice_model_id(const lk_engine *eng)
+{
+    return eng && eng->voice ? eng->voice->id : NULL;
+}
+
+int lk_engine_voice_dim(const lk_engine *eng)
+{
+    return eng && eng->voice ? eng->voice->dim : 0;
+}
 
 lk_status lk_session_new(lk_engine *eng, lk_session **out)
 {
@@ -167,8 +198,10 @@ lk_status lk_session_new(lk_engine *eng, lk_session **out)
     ses->eng = eng;
     lk_status s = lk__face_nets_new(eng->detect, eng->landmark, eng->embed,
                                     &ses->face);
+    if (s == LK_OK && eng->voice_model)
+        s = lk__voice_new(eng->voice_model, &ses->voice);
     if (s != LK_OK) {
-        free(ses);
+        lk_session_free(ses);
         return s;
     }
     *out = ses;
@@ -180,6 +213,7 @@ void lk_session_free(lk_session *ses)
     if (!ses)
         return;
     lk__face_nets_free(ses->face);
+    lk__voice_free(ses->voice);
     free(ses);
 }
 

@@ -7,18 +7,23 @@
 
 #include "core/manifest.h"
 #include "face/face.h"
+#include "voice/voice.h"
 
 struct lk_engine {
     lk__manifest manifest;
     lk__model *detect;       /* role face_detect */
     lk__model *landmark;     /* role face_landmark */
     lk__model *embed;        /* role face_embed: the recogniser in use */
+    lk__model *voice;        /* role voice_embed; NULL when the manifest has
+                                none (faces only) */
+    lk__voice_model *voice_model;   /* parsed from voice's weights */
     int threads;
 };
 
 struct lk_session {
     lk_engine *eng;
     lk__face_nets *face;
+    lk__voice *voice;        /* NULL without a voice model */
 };
 
 #endif

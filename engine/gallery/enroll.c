@@ -1,9 +1,11 @@
 /*
- * enroll.c — enrolment from an image file: the one gallery entry point
- * that runs the face pipeline.  Kept apart from gallery.c so that the
- * registry and the index link (tests, benchmarks) without the face code.
+ * enroll.c — enrolment from a file: a face from an image, a voice from a
+ * recording.  The gallery entry points that run the face and voice
+ * pipelines, kept apart from gallery.c so that the registry and the index
+ * link (tests, benchmarks) without them.
  */
 #include "gallery/gallery.h"
+#include "core/engine.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -72,6 +74,86 @@ lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
         free(abs);
     }
     lk_faces_free(faces);
+    if (rs == LK_OK && out)
+        *out = r;
+    return rs;
+}
+
+lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
+                                       const char *performer_id,
+                                       const char *path, unsigned flags,
+                                       lk_voice_enroll_result *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!gal || !ses || !path)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_enroll_voice_file: NULL "
+                         "argument");
+    if (flags)
+        return lk__error(LK_ERR_MISUSE, "%s: voice enrolment flags 0x%x "
+                         "(must be 0)", path, flags);
+    if (lk__gallery_readonly(gal))
+        return lk__error(LK_ERR_MISUSE, "%s: enrol: the gallery is open "
+                         "read-only", lk__gallery_dir(gal));
+    lk_status rs = lk__gallery_modality_ready(gal, LK_MODALITY_VOICE);
+    if (rs != LK_OK)
+        return rs;
+    /* The session may come from another engine than the gallery's: its
+     * embeddings must be of the gallery's speaker embedder. */
+    const lk_engine *eng = ses->eng;
+    const char *gm = lk__gallery_voice_model(gal);
+    if (!ses->voice || !eng || !eng->voice)
+        return lk__error(LK_ERR_MODEL, "%s: no speaker embedder loaded in "
+                         "the session (its engine has no voice_embed model)",
+                         path);
+    if (strcmp(eng->voice->id, gm) != 0 ||
+        eng->voice->dim != lk__gallery_modality_dim(gal, LK_MODALITY_VOICE))
+        return lk__error(LK_ERR_MODEL_MISMATCH, "%s: the session embeds "
+                         "voices with %s, the gallery %s with %s", path,
+                         eng->voice->id, lk__gallery_dir(gal), gm);
+    if ((rs = lk__gallery_find_performer(gal, performer_id)) != LK_OK)
+        return rs;
+
+    /* The hash first: a recording enrolled before is answered without
+     * decoding it again. */
+    char sha[65];
+    if ((rs = lk__sha256_file(path, sha)) != LK_OK)
+        return rs;
+    lk_voice_enroll_result r;
+    memset(&r, 0, sizeof r);
+    r.template_id = lk__gallery_source_template_modality(gal,
+                                                         LK_MODALITY_VOICE,
+                                                         performer_id, sha);
+    if (r.template_id > 0) {
+        r.duplicate = 1;
+        if (out)
+            *out = r;
+        return LK_OK;
+    }
+
+    /* 60 KiB: on the heap, not the stack of a worker thread. */
+    int dim = lk__gallery_modality_dim(gal, LK_MODALITY_VOICE);
+    float *emb = lk__malloc((size_t)dim * sizeof *emb);
+    if (!emb)
+        return LK_ERR_NOMEM;
+    lk__voice_info info;
+    /* Refusals (no audio stream, under 16 kHz, too little speech, clipped)
+     * come with messages naming the file. */
+    rs = lk__voice_embed_file(ses->voice, path, emb, &info);
+    r.seconds = info.seconds;
+    r.speech_seconds = info.speech_seconds;
+    if (rs == LK_OK) {
+        char *abs = realpath(path, NULL);
+        rs = lk__gallery_add_template_modality(gal, LK_MODALITY_VOICE,
+                                               performer_id, emb, sha,
+                                               abs ? abs : path, NULL,
+                                               LK__TEMPLATE_ONCE,
+                                               &r.template_id, &r.duplicate);
+        free(abs);
+        if (r.duplicate)
+            r.seconds = r.speech_seconds = 0;
+    }
+    free(emb);
     if (rs == LK_OK && out)
         *out = r;
     return rs;

@@ -1,7 +1,16 @@
 /*
  * gallery.c — the gallery: a directory holding gallery.db (SQLite, the
  * source of truth: performers, templates, consent, calibration, audit) and
- * face.faiss (the derived FAISS index of the face templates).
+ * one derived FAISS index per modality: face.faiss of the face templates,
+ * voice.faiss of the voice templates.
+ *
+ * Modalities.  Performers are shared; templates carry a modality, and
+ * meta records the model of each (face_model/face_dim from creation,
+ * voice_model/voice_dim from the first open by an engine with a speaker
+ * embedder).  Face is always usable.  Voice is usable only when the handle
+ * was opened with the recorded speaker embedder: another one, or none, is
+ * refused for voice calls alone, and then the voice index is not loaded
+ * at all (a face-only user does not pay 60 KB a voice template).
  *
  * Consistency.  meta.generation is bumped in the same transaction as every
  * change of templates (and every erasure).  The index file records the
@@ -28,6 +37,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +50,20 @@
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
 #define DB_NAME "gallery.db"
-#define INDEX_NAME "face.faiss"
 #define MAX_ID_BYTES 256
 #define MAX_NAME_BYTES 4096
 #define MAX_ACTION_BYTES 64
 #define MAX_DETAIL_BYTES 65536
+/* Rows a rebuild hands FAISS at once: at most 1024, and at most 8 MiB of
+ * floats (a 15360-float voice template is 60 KiB). */
 #define REBUILD_BATCH 1024
+#define REBUILD_BATCH_BYTES (8u << 20)
+
+enum { MOD_FACE = LK_MODALITY_FACE, MOD_VOICE = LK_MODALITY_VOICE, MOD_N };
+
+/* The modality column's values and the index files' names. */
+static const char *const MOD_NAME[MOD_N] = { "face", "voice" };
+static const char *const INDEX_NAME[MOD_N] = { "face.faiss", "voice.faiss" };
 
 /* ---- int64 -> int32 hash map (linear probing, backward-shift delete) --- */
 
@@ -172,15 +190,16 @@ typedef struct perf {
     char *id, *name;           /* retired, never freed, until close */
 } perf;
 
-/* What searches read: swapped whole when reloaded from the database. */
+/* What searches read: swapped whole when reloaded from the database.
+ * Per modality; ix[m] is NULL for a modality this handle cannot use. */
 typedef struct state {
-    lk__index *ix;
+    lk__index *ix[MOD_N];
     perf *perfs;
     size_t n_perfs, cap_perfs;
     i64map by_row;             /* performers.id -> perfs[] */
-    i64map tmpl;               /* templates.id -> perfs[] */
+    i64map tmpl[MOD_N];        /* templates.id -> perfs[] */
     int64_t gen;               /* database generation this reflects */
-    int rebuilt;               /* index rebuilt from the database */
+    int rebuilt[MOD_N];        /* index rebuilt from the database */
 } state;
 
 enum {
@@ -216,32 +235,37 @@ static const char *const SQL[Q_N] = {
         "INSERT INTO templates (performer, modality, model_id, dim, "
         "embedding, source_sha256, source_path, face_x, face_y, face_w, "
         "face_h, face_score, created) "
-        "VALUES (?1, 'face', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "VALUES (?1, ?13, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* Every modality: an erasure takes them all. */
     [Q_TMPL_OF_PERF] =
-        "SELECT id FROM templates WHERE performer = ?1 AND modality = 'face'",
+        "SELECT id, modality FROM templates WHERE performer = ?1",
     [Q_TMPL_SOURCE] =
-        "SELECT id FROM templates WHERE performer = ?1 AND modality = 'face' "
+        "SELECT id FROM templates WHERE performer = ?1 AND modality = ?3 "
         "AND source_sha256 = ?2 LIMIT 1",
     /* The covering index holds (performer, modality, rowid): reading it
      * skips the embedding pages, a few percent of the table's bytes. */
     [Q_TMPL_MAP] =
         "SELECT id, performer FROM templates INDEXED BY templates_performer "
-        "WHERE modality = 'face'",
+        "WHERE modality = ?1",
     [Q_TMPL_ALL] =
         "SELECT id, performer, model_id, embedding FROM templates "
-        "WHERE modality = 'face'",
+        "WHERE modality = ?1",
     [Q_AUDIT] =
         "INSERT INTO audit (time, action, performer, detail) "
         "VALUES (?1, ?2, ?3, ?4)",
     [Q_LIST] =
         "SELECT p.ext_id, p.name, p.created, "
         "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
-        "AND t.modality = 'face') FROM performers p ORDER BY p.ext_id",
+        "AND t.modality = 'face'), "
+        "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
+        "AND t.modality = 'voice') FROM performers p ORDER BY p.ext_id",
     [Q_COUNTS] =
         "SELECT (SELECT count(*) FROM performers), "
         "(SELECT count(*) FROM templates INDEXED BY templates_performer "
         "WHERE modality = 'face'), "
-        "(SELECT value FROM meta WHERE key = 'generation')",
+        "(SELECT value FROM meta WHERE key = 'generation'), "
+        "(SELECT count(*) FROM templates INDEXED BY templates_performer "
+        "WHERE modality = 'voice')",
 };
 
 static const char SCHEMA[] =
@@ -300,16 +324,30 @@ static const char SCHEMA[] =
     "  detail TEXT\n"
     ");\n";
 
+/* One modality as this handle sees it. */
+typedef struct modality {
+    char *model_id;            /* the model this handle embeds with; NULL:
+                                  none (voice without a speaker embedder) */
+    int dim;
+    char *recorded;            /* meta's model id; NULL: none recorded */
+    int recorded_dim;
+    int ready;                 /* index loaded, calls allowed */
+    lk_status refusal;         /* when not ready: the code ... */
+    char *why;                 /* ... and the message's cause */
+    char *tag;                 /* which gallery and model the index is of */
+    char *index_path;
+    int64_t file_gen;          /* generation of the file as we left it */
+} modality;
+
 struct lk_gallery {
-    char *dir, *db_path, *index_path;
-    char *model_id, *tag;
-    int dim, readonly;
+    char *dir, *db_path;
+    modality mod[MOD_N];
+    int readonly;
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_N];
     pthread_mutex_t mu;
     pthread_rwlock_t rw;
     state st;
-    int64_t file_gen;          /* generation of face.faiss as we left it */
     char **grave;              /* retired performer strings */
     size_t n_grave, cap_grave;
 };
@@ -386,11 +424,10 @@ static lk_status check_id(const char *id)
     return LK_OK;
 }
 
-static lk_status check_embedding(const lk_gallery *gal, const float *e,
-                                 const char *what)
+static lk_status check_embedding(int dim, const float *e, const char *what)
 {
     double ss = 0;
-    for (int i = 0; i < gal->dim; i++) {
+    for (int i = 0; i < dim; i++) {
         if (!isfinite(e[i]))
             return lk__error(LK_ERR_MISUSE, "%s: embedding value %d is not "
                              "finite", what, i);
@@ -398,8 +435,7 @@ static lk_status check_embedding(const lk_gallery *gal, const float *e,
     }
     if (fabs(ss - 1.0) > 1e-3)
         return lk__error(LK_ERR_MISUSE, "%s: embedding is not L2-normalised "
-                         "(norm %.6f, dimension %d)", what, sqrt(ss),
-                         gal->dim);
+                         "(norm %.6f, dimension %d)", what, sqrt(ss), dim);
     return LK_OK;
 }
 
@@ -575,10 +611,12 @@ static lk_status find_perf(lk_gallery *gal, const char *id, int64_t *row,
 
 static void state_free(state *st)
 {
-    lk__index_free(st->ix);
+    for (int m = 0; m < MOD_N; m++) {
+        lk__index_free(st->ix[m]);
+        map_free(&st->tmpl[m]);
+    }
     free(st->perfs);
     map_free(&st->by_row);
-    map_free(&st->tmpl);
     memset(st, 0, sizeof *st);
 }
 
@@ -659,20 +697,28 @@ static void free_unshared(state *st, const state *keep)
     }
 }
 
-/* Map templates to performers, and with vectors also fill the index,
- * streaming the templates table. */
-static lk_status load_templates(lk_gallery *gal, state *st, int vectors)
+/* Map the templates of modality m to performers, and with vectors also
+ * fill its index, streaming the templates table. */
+static lk_status load_templates(lk_gallery *gal, state *st, int m,
+                                int vectors)
 {
     sqlite3_stmt *s = q(gal, vectors ? Q_TMPL_ALL : Q_TMPL_MAP);
     if (!s)
         return LK_ERR_DB;
-    size_t dim = (size_t)gal->dim;
+    sqlite3_bind_text(s, 1, MOD_NAME[m], -1, SQLITE_STATIC);
+    const modality *md = &gal->mod[m];
+    size_t dim = (size_t)md->dim;
+    size_t batch = REBUILD_BATCH_BYTES / (dim * sizeof(float));
+    if (batch > REBUILD_BATCH)
+        batch = REBUILD_BATCH;
+    if (batch < 1)
+        batch = 1;
     float *x = NULL;
     int64_t *ids = NULL;
     size_t nb = 0;
     if (vectors) {
-        x = lk__malloc(REBUILD_BATCH * dim * sizeof *x);
-        ids = lk__malloc(REBUILD_BATCH * sizeof *ids);
+        x = lk__malloc(batch * dim * sizeof *x);
+        ids = lk__malloc(batch * sizeof *ids);
         if (!x || !ids) {
             free(x);
             free(ids);
@@ -691,32 +737,32 @@ static lk_status load_templates(lk_gallery *gal, state *st, int vectors)
                            "performer", gal->db_path, (long long)tid);
             break;
         }
-        if (map_put(&st->tmpl, tid, pi)) {
+        if (map_put(&st->tmpl[m], tid, pi)) {
             rs = LK_ERR_NOMEM;
             break;
         }
         if (!vectors)
             continue;
         const char *model = (const char *)sqlite3_column_text(s, 2);
-        if (!model || strcmp(model, gal->model_id) != 0) {
-            rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: template %lld was made "
-                           "with face model %s, the gallery's is %s",
-                           gal->db_path, (long long)tid,
-                           model ? model : "(none)", gal->model_id);
+        if (!model || strcmp(model, md->model_id) != 0) {
+            rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: %s template %lld was "
+                           "made with model %s, the gallery's is %s",
+                           gal->db_path, MOD_NAME[m], (long long)tid,
+                           model ? model : "(none)", md->model_id);
             break;
         }
         const void *blob = sqlite3_column_blob(s, 3);
         int bytes = sqlite3_column_bytes(s, 3);
         if (!blob || (size_t)bytes != dim * sizeof(float)) {
-            rs = lk__error(LK_ERR_DB, "%s: template %lld holds %d bytes, "
-                           "expected %zu", gal->db_path, (long long)tid,
-                           bytes, dim * sizeof(float));
+            rs = lk__error(LK_ERR_DB, "%s: %s template %lld holds %d bytes, "
+                           "expected %zu", gal->db_path, MOD_NAME[m],
+                           (long long)tid, bytes, dim * sizeof(float));
             break;
         }
         le_to_floats(x + nb * dim, blob, dim);
         ids[nb++] = tid;
-        if (nb == REBUILD_BATCH) {
-            rs = lk__index_add(st->ix, (int64_t)nb, x, ids);
+        if (nb == batch) {
+            rs = lk__index_add(st->ix[m], (int64_t)nb, x, ids);
             nb = 0;
             if (rs != LK_OK)
                 break;
@@ -725,30 +771,61 @@ static lk_status load_templates(lk_gallery *gal, state *st, int vectors)
     if (rs == LK_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
         rs = db_fail(gal, "reading templates");
     if (rs == LK_OK && nb)
-        rs = lk__index_add(st->ix, (int64_t)nb, x, ids);
+        rs = lk__index_add(st->ix[m], (int64_t)nb, x, ids);
     done(s);
     free(x);
     free(ids);
     return rs;
 }
 
-/* 1 when the loaded index holds exactly the templates of the map. */
-static int index_matches(const state *st)
+/* 1 when the loaded index of modality m holds exactly the templates of
+ * its map. */
+static int index_matches(const state *st, int m)
 {
     const int64_t *ids;
     size_t n;
-    lk__index_ids(st->ix, &ids, &n);
-    if (n != st->tmpl.n)
+    lk__index_ids(st->ix[m], &ids, &n);
+    if (n != st->tmpl[m].n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (map_get(&st->tmpl, ids[i]) < 0)
+        if (map_get(&st->tmpl[m], ids[i]) < 0)
             return 0;
     return 1;
 }
 
-/* Build a fresh state from one read snapshot of the database: the index
- * from face.faiss when it is of this generation and intact, else from the
- * templates table.  Called with mu held. */
+/* The index of modality m: from its file when that is of this generation
+ * and intact, else from the templates table.  Inside load_state's read
+ * transaction. */
+static lk_status load_modality(lk_gallery *gal, state *st, int m)
+{
+    const modality *md = &gal->mod[m];
+    lk_status rs;
+    lk_status fs = lk__index_read_file(md->index_path, md->dim, md->tag,
+                                       st->gen, NULL, &st->ix[m]);
+    if (fs == LK_OK) {
+        if ((rs = load_templates(gal, st, m, 0)) != LK_OK)
+            return rs;
+        if (!index_matches(st, m)) {
+            lk__log(LK_LOG_WARN, "%s: index does not hold the database's "
+                    "%s templates; rebuilding", md->index_path, MOD_NAME[m]);
+            lk__index_free(st->ix[m]);
+            st->ix[m] = NULL;
+            map_free(&st->tmpl[m]);
+        }
+    } else if (fs != LK_ERR_NOT_FOUND) {
+        lk__log(LK_LOG_INFO, "%s; rebuilding", lk_last_error());
+    }
+    if (!st->ix[m]) {
+        st->rebuilt[m] = 1;
+        if ((rs = lk__index_new(md->dim, &st->ix[m])) != LK_OK ||
+            (rs = load_templates(gal, st, m, 1)) != LK_OK)
+            return rs;
+    }
+    return LK_OK;
+}
+
+/* Build a fresh state from one read snapshot of the database: the indexes
+ * of the modalities this handle can use.  Called with mu held. */
 static lk_status load_state(lk_gallery *gal, state *st, const state *old)
 {
     memset(st, 0, sizeof *st);
@@ -758,28 +835,9 @@ static lk_status load_state(lk_gallery *gal, state *st, const state *old)
     if ((rs = read_gen(gal, &st->gen)) != LK_OK ||
         (rs = load_perfs(gal, st, old)) != LK_OK)
         goto fail;
-
-    lk_status fs = lk__index_read_file(gal->index_path, gal->dim, gal->tag,
-                                       st->gen, NULL, &st->ix);
-    if (fs == LK_OK) {
-        if ((rs = load_templates(gal, st, 0)) != LK_OK)
+    for (int m = 0; m < MOD_N; m++)
+        if (gal->mod[m].ready && (rs = load_modality(gal, st, m)) != LK_OK)
             goto fail;
-        if (!index_matches(st)) {
-            lk__log(LK_LOG_WARN, "%s: index does not hold the database's "
-                    "templates; rebuilding", gal->index_path);
-            lk__index_free(st->ix);
-            st->ix = NULL;
-            map_free(&st->tmpl);
-        }
-    } else if (fs != LK_ERR_NOT_FOUND) {
-        lk__log(LK_LOG_INFO, "%s; rebuilding", lk_last_error());
-    }
-    if (!st->ix) {
-        st->rebuilt = 1;
-        if ((rs = lk__index_new(gal->dim, &st->ix)) != LK_OK ||
-            (rs = load_templates(gal, st, 1)) != LK_OK)
-            goto fail;
-    }
     if ((rs = exec(gal, "COMMIT")) != LK_OK)
         goto fail;
     return LK_OK;
@@ -873,11 +931,16 @@ static void sweep_temp_files(lk_gallery *gal)
     DIR *d = opendir(gal->dir);
     if (!d)
         return;
-    const char *prefix = INDEX_NAME LK__INDEX_TMP_INFIX;
-    size_t np = strlen(prefix);
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, np) != 0)
+        int ours = 0;
+        for (int m = 0; m < MOD_N && !ours; m++) {
+            size_t n = strlen(INDEX_NAME[m]);
+            ours = strncmp(e->d_name, INDEX_NAME[m], n) == 0 &&
+                   strncmp(e->d_name + n, LK__INDEX_TMP_INFIX,
+                           strlen(LK__INDEX_TMP_INFIX)) == 0;
+        }
+        if (!ours)
             continue;
         char *p = lk__path_join(gal->dir, e->d_name);
         if (p) {
@@ -888,8 +951,11 @@ static void sweep_temp_files(lk_gallery *gal)
     closedir(d);
 }
 
-/* Write face.faiss for the current generation, under the write lock, and
- * only when the database is still at the generation the memory reflects.
+/* Write the index files not yet written for the current generation, under
+ * the write lock, and only when the database is still at the generation
+ * the memory reflects.  Modalities this handle cannot use have no index in
+ * memory and their files are left alone: a later generation makes them
+ * stale (an erasure removes them, see lk_gallery_remove_performer).
  * mu held. */
 static lk_status save_index(lk_gallery *gal)
 {
@@ -905,12 +971,29 @@ static lk_status save_index(lk_gallery *gal)
     }
     if (gen == gal->st.gen) {
         sweep_temp_files(gal);
-        rs = lk__index_write_file(gal->st.ix, gal->index_path, gen, gal->tag);
-        if (rs == LK_OK)
-            gal->file_gen = gen;
+        for (int m = 0; m < MOD_N; m++) {
+            modality *md = &gal->mod[m];
+            if (!gal->st.ix[m] || md->file_gen == gen)
+                continue;
+            lk_status ws = lk__index_write_file(gal->st.ix[m],
+                                                md->index_path, gen, md->tag);
+            if (ws == LK_OK)
+                md->file_gen = gen;
+            else if (rs == LK_OK)
+                rs = ws;
+        }
     }
     rollback(gal);         /* nothing was written to the database */
     return rs;
+}
+
+/* 1 when an index file of a usable modality is behind the memory. */
+static int index_dirty(const lk_gallery *gal)
+{
+    for (int m = 0; m < MOD_N; m++)
+        if (gal->st.ix[m] && gal->mod[m].file_gen != gal->st.gen)
+            return 1;
+    return 0;
 }
 
 /* ---- open and close ---------------------------------------------------------- */
@@ -969,8 +1052,8 @@ static lk_status create_schema(lk_gallery *gal)
     if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(gal, "creating meta");
     sqlite3_bind_int(s, 1, SCHEMA_VERSION);
-    sqlite3_bind_text(s, 2, gal->model_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, gal->dim);
+    sqlite3_bind_text(s, 2, gal->mod[MOD_FACE].model_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, gal->mod[MOD_FACE].dim);
     sqlite3_bind_int64(s, 4, now_s());
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
@@ -981,46 +1064,167 @@ static lk_status create_schema(lk_gallery *gal)
     return exec(gal, v);
 }
 
-/* Read the recorded model and uuid; refuse another model. */
-static lk_status check_meta(lk_gallery *gal)
+static char *make_tag(const char *fmt, const char *uuid, const char *model,
+                      int dim)
+{
+    size_t n = strlen(fmt) + strlen(uuid) + strlen(model) + 32;
+    char *t = lk__malloc(n);
+    if (t)
+        snprintf(t, n, fmt, uuid, model, dim);
+    return t;
+}
+
+/* Why voice calls are refused with this handle (the code is returned,
+ * the cause kept for the messages). */
+static lk_status refuse(modality *md, lk_status code, const char *fmt, ...)
+    LK__PRINTF(3, 4);
+static lk_status refuse(modality *md, lk_status code, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    md->ready = 0;
+    md->refusal = code;
+    free(md->why);
+    md->why = lk__strdup(buf);
+    return md->why ? LK_OK : LK_ERR_NOMEM;
+}
+
+/* Decide whether this handle may use voice, recording the speaker
+ * embedder in a gallery that has none recorded yet (made before voice, or
+ * by a face-only engine): it holds no voice templates, so no two models'
+ * embeddings can mix.  Inside setup_schema's transaction (a write
+ * transaction unless read-only, so two processes cannot record two
+ * models).  Failures other than out-of-memory and the database's only
+ * refuse voice; faces go on. */
+static lk_status check_voice(lk_gallery *gal, const char *uuid,
+                             const char *recorded, int recorded_dim,
+                             int created)
+{
+    modality *md = &gal->mod[MOD_VOICE];
+    if (recorded) {
+        if (!(md->recorded = lk__strdup(recorded)))
+            return LK_ERR_NOMEM;
+        md->recorded_dim = recorded_dim;
+    }
+    if (!md->model_id)
+        return refuse(md, LK_ERR_MODEL, "no speaker embedder loaded (the "
+                      "engine's manifest lists no voice_embed model)%s%s",
+                      recorded ? "; the gallery's voice templates are of "
+                                 : "", recorded ? recorded : "");
+    if (recorded) {
+        if (strcmp(recorded, md->model_id) != 0 || recorded_dim != md->dim)
+            return refuse(md, LK_ERR_MODEL_MISMATCH,
+                          "gallery's voice templates were made with %s "
+                          "(dimension %d), the engine's speaker embedder is "
+                          "%s (dimension %d); voice needs an engine with %s "
+                          "or a new gallery (faces are unaffected)",
+                          recorded, recorded_dim, md->model_id, md->dim,
+                          recorded);
+    } else {
+        int64_t n = 0;
+        lk_status rs = pragma_int(gal, "SELECT count(*) FROM templates "
+                                  "WHERE modality = 'voice'", &n);
+        if (rs != LK_OK)
+            return rs;
+        if (n > 0)
+            return refuse(md, LK_ERR_MODEL_MISMATCH,
+                          "%lld voice templates but no recorded voice model: "
+                          "which speaker embedder made them is unknown",
+                          (long long)n);
+        if (!gal->readonly) {
+            sqlite3_stmt *s;
+            const char *sql = "INSERT INTO meta (key, value) VALUES "
+                              "('voice_model', ?1), ('voice_dim', ?2)";
+            if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+                return db_fail(gal, "recording the voice model");
+            sqlite3_bind_text(s, 1, md->model_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 2, md->dim);
+            int rc = sqlite3_step(s);
+            sqlite3_finalize(s);
+            if (rc != SQLITE_DONE)
+                return db_fail(gal, "recording the voice model");
+            if (!(md->recorded = lk__strdup(md->model_id)))
+                return LK_ERR_NOMEM;
+            md->recorded_dim = md->dim;
+            if (!created)
+                lk__log(LK_LOG_INFO, "%s: voice model %s recorded (the "
+                        "gallery had none)", gal->dir, md->model_id);
+        }
+        /* Read-only: nothing recorded, but with no voice templates there
+         * is nothing this handle could mistake; it searches an empty
+         * voice index. */
+    }
+    if (!(md->tag = make_tag("%s:voice:%s:%d", uuid, md->model_id,
+                             md->dim)))
+        return LK_ERR_NOMEM;
+    md->ready = 1;
+    return LK_OK;
+}
+
+/* Read the recorded models and uuid; refuse another face model, and decide
+ * about voice. */
+static lk_status check_meta(lk_gallery *gal, int created)
 {
     sqlite3_stmt *s;
     const char *sql =
         "SELECT (SELECT value FROM meta WHERE key = 'face_model'), "
         "(SELECT value FROM meta WHERE key = 'face_dim'), "
-        "(SELECT value FROM meta WHERE key = 'uuid')";
+        "(SELECT value FROM meta WHERE key = 'uuid'), "
+        "(SELECT value FROM meta WHERE key = 'voice_model'), "
+        "(SELECT value FROM meta WHERE key = 'voice_dim')";
     if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(gal, "reading meta");
     lk_status st = LK_OK;
+    char *uuid = NULL, *vmodel = NULL;
     if (sqlite3_step(s) != SQLITE_ROW) {
         st = db_fail(gal, "reading meta");
         goto out;
     }
+    modality *face = &gal->mod[MOD_FACE];
     const char *model = (const char *)sqlite3_column_text(s, 0);
     int dim = sqlite3_column_int(s, 1);
-    const char *uuid = (const char *)sqlite3_column_text(s, 2);
-    if (!model || !uuid || dim <= 0) {
+    const char *u = (const char *)sqlite3_column_text(s, 2);
+    const char *vm = (const char *)sqlite3_column_text(s, 3);
+    int vdim = sqlite3_column_int(s, 4);
+    if (!model || !u || dim <= 0) {
         st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid",
                        gal->db_path);
         goto out;
     }
-    if (strcmp(model, gal->model_id) != 0 || dim != gal->dim) {
+    if (vm && vdim <= 0) {
+        st = lk__error(LK_ERR_DB, "%s: meta records voice model %s without "
+                       "its dimension", gal->db_path, vm);
+        goto out;
+    }
+    if (strcmp(model, face->model_id) != 0 || dim != face->dim) {
         st = lk__error(LK_ERR_MODEL_MISMATCH,
                        "%s: gallery made with face model %s (dimension %d), "
                        "not %s (dimension %d); open it with %s or make a "
-                       "new gallery", gal->dir, model, dim, gal->model_id,
-                       gal->dim, model);
+                       "new gallery", gal->dir, model, dim, face->model_id,
+                       face->dim, model);
         goto out;
     }
-    size_t n = strlen(uuid) + strlen(model) + 32;
-    gal->tag = lk__malloc(n);
-    if (!gal->tag) {
+    face->recorded = lk__strdup(model);
+    face->recorded_dim = dim;
+    face->tag = make_tag("%s:%s:%d", u, model, dim);
+    uuid = lk__strdup(u);
+    vmodel = vm ? lk__strdup(vm) : NULL;
+    if (!face->recorded || !face->tag || !uuid || (vm && !vmodel)) {
         st = LK_ERR_NOMEM;
         goto out;
     }
-    snprintf(gal->tag, n, "%s:%s:%d", uuid, model, dim);
+    face->ready = 1;
+    /* Done with s before check_voice runs statements of its own. */
+    sqlite3_finalize(s);
+    s = NULL;
+    st = check_voice(gal, uuid, vmodel, vdim, created);
 out:
     sqlite3_finalize(s);
+    free(uuid);
+    free(vmodel);
     return st;
 }
 
@@ -1031,6 +1235,7 @@ static lk_status setup_schema(lk_gallery *gal, unsigned flags)
     if (!gal->readonly && (rs = exec(gal, "BEGIN IMMEDIATE")) != LK_OK)
         return rs;
     int64_t uv = 0, tables = 0;
+    int created = 0;
     if ((rs = pragma_int(gal, "PRAGMA user_version", &uv)) != LK_OK ||
         (rs = pragma_int(gal, "SELECT count(*) FROM sqlite_master",
                          &tables)) != LK_OK)
@@ -1044,6 +1249,7 @@ static lk_status setup_schema(lk_gallery *gal, unsigned flags)
                            "first)", gal->dir);
         } else {
             rs = create_schema(gal);
+            created = 1;
         }
         if (rs != LK_OK)
             goto out;
@@ -1054,7 +1260,7 @@ static lk_status setup_schema(lk_gallery *gal, unsigned flags)
         goto out;
     }
     /* uv < SCHEMA_VERSION would migrate here, in this transaction. */
-    if ((rs = check_meta(gal)) != LK_OK)
+    if ((rs = check_meta(gal, created)) != LK_OK)
         goto out;
     if (!gal->readonly)
         rs = commit(gal);
@@ -1078,14 +1284,21 @@ static void gallery_free(lk_gallery *gal)
     pthread_rwlock_destroy(&gal->rw);
     free(gal->dir);
     free(gal->db_path);
-    free(gal->index_path);
-    free(gal->model_id);
-    free(gal->tag);
+    for (int m = 0; m < MOD_N; m++) {
+        modality *md = &gal->mod[m];
+        free(md->model_id);
+        free(md->recorded);
+        free(md->why);
+        free(md->tag);
+        free(md->index_path);
+    }
     free(gal);
 }
 
-lk_status lk__gallery_open_model(const char *dir, const char *model_id,
-                                 int dim, unsigned flags, lk_gallery **out)
+lk_status lk__gallery_open_models(const char *dir, const char *model_id,
+                                  int dim, const char *voice_model_id,
+                                  int voice_dim, unsigned flags,
+                                  lk_gallery **out)
 {
     if (!out)
         return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
@@ -1095,6 +1308,10 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
     if (!model_id || !*model_id || dim <= 0 || dim > 65536)
         return lk__error(LK_ERR_MISUSE, "%s: face model \"%s\" of dimension "
                          "%d", dir, model_id ? model_id : "(null)", dim);
+    if (voice_model_id &&
+        (!*voice_model_id || voice_dim <= 0 || voice_dim > 65536))
+        return lk__error(LK_ERR_MISUSE, "%s: voice model \"%s\" of "
+                         "dimension %d", dir, voice_model_id, voice_dim);
     if ((flags & LK_GALLERY_CREATE) && (flags & LK_GALLERY_READONLY))
         return lk__error(LK_ERR_MISUSE, "%s: a gallery cannot be created "
                          "read-only", dir);
@@ -1114,16 +1331,23 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
     pthread_rwlock_init(&gal->rw, &ra);
     pthread_rwlockattr_destroy(&ra);
     gal->readonly = (flags & LK_GALLERY_READONLY) != 0;
-    gal->dim = dim;
-    gal->file_gen = -1;
     gal->st.gen = -1;
     gal->dir = lk__strdup(dir);
-    gal->model_id = lk__strdup(model_id);
     gal->db_path = lk__path_join(dir, DB_NAME);
-    gal->index_path = lk__path_join(dir, INDEX_NAME);
     lk_status rs = LK_ERR_NOMEM;
-    if (!gal->dir || !gal->model_id || !gal->db_path || !gal->index_path)
+    if (!gal->dir || !gal->db_path)
         goto fail;
+    const char *ids[MOD_N] = { model_id, voice_model_id };
+    const int dims[MOD_N] = { dim, voice_model_id ? voice_dim : 0 };
+    for (int m = 0; m < MOD_N; m++) {
+        modality *md = &gal->mod[m];
+        md->dim = dims[m];
+        md->file_gen = -1;
+        md->refusal = LK_ERR_MODEL;
+        if ((ids[m] && !(md->model_id = lk__strdup(ids[m]))) ||
+            !(md->index_path = lk__path_join(dir, INDEX_NAME[m])))
+            goto fail;
+    }
 
     struct stat sb;
     if (stat(gal->db_path, &sb) != 0) {
@@ -1189,13 +1413,12 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
     if ((rs = load_state(gal, &ns, NULL)) != LK_OK)
         goto fail;
     gal->st = ns;
-    if (ns.rebuilt) {
-        if (!gal->readonly && save_index(gal) != LK_OK)
-            lk__log(LK_LOG_WARN, "%s (the index stays in memory)",
-                    lk_last_error());
-    } else {
-        gal->file_gen = ns.gen;
-    }
+    for (int m = 0; m < MOD_N; m++)
+        if (ns.ix[m] && !ns.rebuilt[m])
+            gal->mod[m].file_gen = ns.gen;
+    if (index_dirty(gal) && !gal->readonly && save_index(gal) != LK_OK)
+        lk__log(LK_LOG_WARN, "%s (the index stays in memory)",
+                lk_last_error());
     lk__error_clear();
     *out = gal;
     return LK_OK;
@@ -1203,6 +1426,12 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
 fail:
     gallery_free(gal);
     return rs;
+}
+
+lk_status lk__gallery_open_model(const char *dir, const char *model_id,
+                                 int dim, unsigned flags, lk_gallery **out)
+{
+    return lk__gallery_open_models(dir, model_id, dim, NULL, 0, flags, out);
 }
 
 lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
@@ -1213,8 +1442,10 @@ lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
     if (!eng || !eng->embed)
         return lk__error(LK_ERR_MISUSE, "%s: lk_gallery_open needs an engine "
                          "with a face recogniser", dir ? dir : "(null)");
-    return lk__gallery_open_model(dir, eng->embed->id, eng->embed->dim, flags,
-                                  out);
+    return lk__gallery_open_models(dir, eng->embed->id, eng->embed->dim,
+                                   eng->voice ? eng->voice->id : NULL,
+                                   eng->voice ? eng->voice->dim : 0, flags,
+                                   out);
 }
 
 void lk_gallery_close(lk_gallery *gal)
@@ -1222,8 +1453,7 @@ void lk_gallery_close(lk_gallery *gal)
     if (!gal)
         return;
     pthread_mutex_lock(&gal->mu);
-    if (!gal->readonly && gal->st.gen != gal->file_gen &&
-        save_index(gal) != LK_OK)
+    if (!gal->readonly && index_dirty(gal) && save_index(gal) != LK_OK)
         lk__log(LK_LOG_WARN, "%s (rebuilt on next open)", lk_last_error());
     pthread_mutex_unlock(&gal->mu);
     gallery_free(gal);
@@ -1239,7 +1469,46 @@ lk_status lk__gallery_refresh(lk_gallery *gal)
     return rs;
 }
 
-int lk__gallery_dim(const lk_gallery *gal) { return gal ? gal->dim : 0; }
+int lk__gallery_dim(const lk_gallery *gal)
+{
+    return gal ? gal->mod[MOD_FACE].dim : 0;
+}
+
+int lk__gallery_modality_dim(const lk_gallery *gal, lk_modality m)
+{
+    return gal && (unsigned)m < MOD_N && gal->mod[m].ready ? gal->mod[m].dim
+                                                            : 0;
+}
+
+const char *lk__gallery_voice_model(const lk_gallery *gal)
+{
+    return gal && gal->mod[MOD_VOICE].ready ? gal->mod[MOD_VOICE].model_id
+                                            : NULL;
+}
+
+int lk__gallery_index_rebuilt(lk_gallery *gal, lk_modality m)
+{
+    if (!gal || (unsigned)m >= MOD_N)
+        return 0;
+    pthread_rwlock_rdlock(&gal->rw);
+    int r = gal->st.rebuilt[m];
+    pthread_rwlock_unlock(&gal->rw);
+    return r;
+}
+
+lk_status lk__gallery_modality_ready(lk_gallery *gal, lk_modality m)
+{
+    if (!gal)
+        return lk__error(LK_ERR_MISUSE, "gallery is NULL");
+    if ((unsigned)m >= MOD_N)
+        return lk__error(LK_ERR_MISUSE, "%s: no modality %d", gal->dir,
+                         (int)m);
+    const modality *md = &gal->mod[m];
+    if (md->ready)
+        return LK_OK;
+    return lk__error(md->refusal, "%s: %s: %s", gal->dir, MOD_NAME[m],
+                     md->why ? md->why : "not available");
+}
 const char *lk__gallery_dir(const lk_gallery *gal) { return gal ? gal->dir : ""; }
 int lk__gallery_readonly(const lk_gallery *gal) { return gal ? gal->readonly : 1; }
 
@@ -1329,13 +1598,15 @@ lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
 
 /* ---- templates ------------------------------------------------------------------ */
 
-lk_status lk__gallery_add_template_ex(lk_gallery *gal,
-                                      const char *performer_id,
-                                      const float *embedding,
-                                      const char *source_sha256,
-                                      const char *source_path,
-                                      const lk_face *face, unsigned flags,
-                                      int64_t *template_id, int *duplicate)
+lk_status lk__gallery_add_template_modality(lk_gallery *gal, lk_modality m,
+                                            const char *performer_id,
+                                            const float *embedding,
+                                            const char *source_sha256,
+                                            const char *source_path,
+                                            const lk_face *face,
+                                            unsigned flags,
+                                            int64_t *template_id,
+                                            int *duplicate)
 {
     if (template_id)
         *template_id = 0;
@@ -1343,11 +1614,16 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         *duplicate = 0;
     lk_status rs;
     if ((rs = check_writable(gal, "add template")) != LK_OK ||
+        (rs = lk__gallery_modality_ready(gal, m)) != LK_OK ||
         (rs = check_id(performer_id)) != LK_OK)
         return rs;
+    const modality *md = &gal->mod[m];
     if (!embedding)
         return lk__error(LK_ERR_MISUSE, "%s: embedding is NULL", gal->dir);
-    if ((rs = check_embedding(gal, embedding, performer_id)) != LK_OK)
+    if (face && m != LK_MODALITY_FACE)
+        return lk__error(LK_ERR_MISUSE, "%s: a face box for a %s template",
+                         gal->dir, MOD_NAME[m]);
+    if ((rs = check_embedding(md->dim, embedding, performer_id)) != LK_OK)
         return rs;
     if (source_sha256 && !is_sha256_hex(source_sha256))
         return lk__error(LK_ERR_MISUSE, "source hash \"%.80s\" is not 64 "
@@ -1356,11 +1632,11 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         return lk__error(LK_ERR_MISUSE, "source path is not UTF-8 or too "
                          "long");
 
-    size_t bytes = (size_t)gal->dim * sizeof(float);
+    size_t bytes = (size_t)md->dim * sizeof(float);
     void *blob = lk__malloc(bytes);
     if (!blob)
         return LK_ERR_NOMEM;
-    floats_to_le(blob, embedding, (size_t)gal->dim);
+    floats_to_le(blob, embedding, (size_t)md->dim);
 
     char *name = NULL;
     int64_t row = 0, tid = 0;
@@ -1376,6 +1652,7 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         }
         sqlite3_bind_int64(s, 1, row);
         sqlite3_bind_text(s, 2, source_sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, MOD_NAME[m], -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
             if (template_id)
@@ -1394,8 +1671,8 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         goto out;
     }
     sqlite3_bind_int64(s, 1, row);
-    sqlite3_bind_text(s, 2, gal->model_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, gal->dim);
+    sqlite3_bind_text(s, 2, md->model_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, md->dim);
     sqlite3_bind_blob(s, 4, blob, (int)bytes, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, source_sha256, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, source_path, -1, SQLITE_STATIC);
@@ -1407,6 +1684,7 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         sqlite3_bind_double(s, 11, face->score);
     }
     sqlite3_bind_int64(s, 12, now_s());
+    sqlite3_bind_text(s, 13, MOD_NAME[m], -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     done(s);
     if (rc != SQLITE_DONE) {
@@ -1414,8 +1692,12 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         goto out;
     }
     tid = sqlite3_last_insert_rowid(gal->db);
-    char detail[48];
-    snprintf(detail, sizeof detail, "template %lld", (long long)tid);
+    char detail[64];
+    /* Face rows keep the wording they always had. */
+    snprintf(detail, sizeof detail, "%s%stemplate %lld",
+             m == LK_MODALITY_FACE ? "" : MOD_NAME[m],
+             m == LK_MODALITY_FACE ? "" : " ",
+             (long long)tid);
     if ((rs = bump_gen(gal)) != LK_OK ||
         (rs = audit_row(gal, "enrol", performer_id, detail)) != LK_OK ||
         (rs = commit(gal)) != LK_OK)
@@ -1435,16 +1717,17 @@ lk_status lk__gallery_add_template_ex(lk_gallery *gal,
         else
             free(cid);
     }
-    if (pi < 0 || map_put(&st->tmpl, tid, pi) != 0 ||
-        (rs = lk__index_add(st->ix, 1, embedding, &tid)) != LK_OK) {
+    if (pi < 0 || map_put(&st->tmpl[m], tid, pi) != 0 ||
+        (rs = lk__index_add(st->ix[m], 1, embedding, &tid)) != LK_OK) {
         if (pi >= 0)
-            map_del(&st->tmpl, tid);
+            map_del(&st->tmpl[m], tid);
         st->gen = -1;
         char why[512];
         snprintf(why, sizeof why, "%s", lk_last_error());
-        rs = lk__error(rs == LK_OK ? LK_ERR_NOMEM : rs, "%s: template %lld "
-                       "stored, but the index could not take it (%s); it "
-                       "will be reloaded", gal->dir, (long long)tid, why);
+        rs = lk__error(rs == LK_OK ? LK_ERR_NOMEM : rs, "%s: %s template "
+                       "%lld stored, but the index could not take it (%s); "
+                       "it will be reloaded", gal->dir, MOD_NAME[m],
+                       (long long)tid, why);
     } else {
         st->gen++;
     }
@@ -1458,6 +1741,20 @@ out:
     return rs;
 }
 
+lk_status lk__gallery_add_template_ex(lk_gallery *gal,
+                                      const char *performer_id,
+                                      const float *embedding,
+                                      const char *source_sha256,
+                                      const char *source_path,
+                                      const lk_face *face, unsigned flags,
+                                      int64_t *template_id, int *duplicate)
+{
+    return lk__gallery_add_template_modality(gal, LK_MODALITY_FACE,
+                                             performer_id, embedding,
+                                             source_sha256, source_path, face,
+                                             flags, template_id, duplicate);
+}
+
 lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
                                    const float *embedding,
                                    const char *source_sha256,
@@ -1469,10 +1766,12 @@ lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
                                        template_id, NULL);
 }
 
-int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
-                                    const char *source_sha256)
+int64_t lk__gallery_source_template_modality(lk_gallery *gal, lk_modality m,
+                                             const char *performer_id,
+                                             const char *source_sha256)
 {
-    if (!gal || !performer_id || !source_sha256)
+    if (!gal || !performer_id || !source_sha256 || (unsigned)m >= MOD_N ||
+        !gal->mod[m].ready)
         return 0;
     int64_t tid = 0, row;
     pthread_mutex_lock(&gal->mu);
@@ -1481,6 +1780,7 @@ int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
         if (s) {
             sqlite3_bind_int64(s, 1, row);
             sqlite3_bind_text(s, 2, source_sha256, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, MOD_NAME[m], -1, SQLITE_STATIC);
             if (sqlite3_step(s) == SQLITE_ROW)
                 tid = sqlite3_column_int64(s, 0);
             done(s);
@@ -1488,6 +1788,13 @@ int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
     }
     pthread_mutex_unlock(&gal->mu);
     return tid;
+}
+
+int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
+                                    const char *source_sha256)
+{
+    return lk__gallery_source_template_modality(gal, LK_MODALITY_FACE,
+                                                performer_id, source_sha256);
 }
 
 /* ---- erasure ------------------------------------------------------------------- */
@@ -1500,6 +1807,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         (rs = check_id(performer_id)) != LK_OK)
         return rs;
     int64_t row, *tids = NULL;
+    uint8_t *mods = NULL;          /* the modality of each of tids */
     size_t n = 0, cap = 0;
     pthread_mutex_lock(&gal->mu);
     if ((rs = begin_write(gal)) != LK_OK ||
@@ -1516,12 +1824,23 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             int64_t *t = lk__realloc(tids, cap * sizeof *t);
-            if (!t) {
+            if (t)
+                tids = t;
+            uint8_t *md = t ? lk__realloc(mods, cap * sizeof *md) : NULL;
+            if (!md) {
                 rs = LK_ERR_NOMEM;
                 break;
             }
-            tids = t;
+            mods = md;
         }
+        const char *mn = (const char *)sqlite3_column_text(s, 1);
+        /* A modality this library does not know has no index to clean;
+         * its row still goes with the performer. */
+        uint8_t mi = MOD_N;
+        for (int m = 0; m < MOD_N; m++)
+            if (mn && !strcmp(mn, MOD_NAME[m]))
+                mi = (uint8_t)m;
+        mods[n] = mi;
         tids[n++] = sqlite3_column_int64(s, 0);
     }
     if (rs == LK_OK && rc != SQLITE_DONE)
@@ -1546,11 +1865,34 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         (rs = commit(gal)) != LK_OK)
         goto out;
 
+    /* Group the ids by modality, in place: the index removal takes one
+     * batch per index. */
+    size_t start[MOD_N + 1], k = 0;
+    for (int m = 0; m <= MOD_N; m++) {
+        start[m] = k;
+        for (size_t i = k; i < n; i++)
+            if (mods[i] == m) {
+                int64_t t = tids[i];
+                tids[i] = tids[k];
+                mods[i] = mods[k];
+                tids[k] = t;
+                mods[k++] = (uint8_t)m;
+            }
+    }
     pthread_rwlock_wrlock(&gal->rw);
     state *st = &gal->st;
-    lk_status ixs = lk__index_remove(st->ix, tids, n);
-    for (size_t i = 0; i < n; i++)
-        map_del(&st->tmpl, tids[i]);
+    lk_status ixs = LK_OK;
+    for (int m = 0; m < MOD_N; m++) {
+        size_t a = start[m], b = start[m + 1];
+        /* Not loaded (voice unusable with this handle): no vectors in
+         * memory; its file is removed below. */
+        if (!st->ix[m] || a == b)
+            continue;
+        if (ixs == LK_OK)
+            ixs = lk__index_remove(st->ix[m], tids + a, b - a);
+        for (size_t i = a; i < b; i++)
+            map_del(&st->tmpl[m], tids[i]);
+    }
     int32_t pi = map_get(&st->by_row, row);
     if (pi >= 0) {
         map_del(&st->by_row, row);
@@ -1577,17 +1919,24 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
                        "process has the gallery open; erased data stays in "
                        "%s-wal until it closes", gal->db_path, performer_id,
                        sqlite3_errmsg(gal->db), gal->db_path);
-    if (save_index(gal) != LK_OK || gal->file_gen != gal->st.gen) {
-        /* An index file we cannot rewrite must not outlive the erasure. */
-        if (unlink(gal->index_path) != 0 && errno != ENOENT && rs == LK_OK)
+    (void)save_index(gal);
+    for (int m = 0; m < MOD_N; m++) {
+        modality *md = &gal->mod[m];
+        if (md->file_gen == gal->st.gen)
+            continue;
+        /* An index file we cannot rewrite, or whose modality this handle
+         * does not load, must not outlive the erasure; it is rebuilt from
+         * the database by the next open that uses it. */
+        if (unlink(md->index_path) != 0 && errno != ENOENT && rs == LK_OK)
             rs = lk__error(LK_ERR_IO, "%s: cannot remove the old index: %s",
-                           gal->index_path, strerror(errno));
-        gal->file_gen = -1;
+                           md->index_path, strerror(errno));
+        md->file_gen = -1;
     }
 out:
     rollback(gal);
     pthread_mutex_unlock(&gal->mu);
     free(tids);
+    free(mods);
     return rs;
 }
 
@@ -1596,7 +1945,7 @@ out:
 typedef struct prow {
     size_t id, name;           /* offsets into the text buffer */
     int64_t created;
-    int templates;
+    int templates, voice_templates;
 } prow;
 
 lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
@@ -1643,7 +1992,8 @@ lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
                 text = t;
             }
             rows[n] = (prow){ nt, nt + li, sqlite3_column_int64(s, 2),
-                              sqlite3_column_int(s, 3) };
+                              sqlite3_column_int(s, 3),
+                              sqlite3_column_int(s, 4) };
             memcpy(text + nt, id, li);
             memcpy(text + nt + li, name, ln);
             nt += li + ln;
@@ -1656,7 +2006,8 @@ lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
     pthread_mutex_unlock(&gal->mu);
     for (size_t i = 0; rs == LK_OK && i < n; i++) {
         lk_performer_info p = { text + rows[i].id, text + rows[i].name,
-                                rows[i].created, rows[i].templates };
+                                rows[i].created, rows[i].templates,
+                                rows[i].voice_templates };
         if (fn(&p, user))
             rs = LK_DONE;
     }
@@ -1682,12 +2033,16 @@ lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out)
             r.performers = sqlite3_column_int64(s, 0);
             r.templates = sqlite3_column_int64(s, 1);
             r.generation = sqlite3_column_int64(s, 2);
+            r.voice_templates = sqlite3_column_int64(s, 3);
         } else {
             rs = db_fail(gal, "counting");
         }
         done(s);
     }
-    r.index_rebuilt = gal->st.rebuilt;
+    pthread_rwlock_rdlock(&gal->rw);
+    for (int m = 0; m < MOD_N; m++)
+        r.index_rebuilt |= gal->st.rebuilt[m];
+    pthread_rwlock_unlock(&gal->rw);
     pthread_mutex_unlock(&gal->mu);
     if (rs != LK_OK)
         return rs;
@@ -1695,8 +2050,11 @@ lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out)
     if (stat(gal->db_path, &sb) != 0)
         return lk__error(LK_ERR_IO, "%s: %s", gal->db_path, strerror(errno));
     r.db_bytes = (int64_t)sb.st_size;
-    r.face_model = gal->model_id;
-    r.face_dim = gal->dim;
+    r.face_model = gal->mod[MOD_FACE].model_id;
+    r.face_dim = gal->mod[MOD_FACE].dim;
+    r.voice_model = gal->mod[MOD_VOICE].recorded;
+    r.voice_dim = gal->mod[MOD_VOICE].recorded ? gal->mod[MOD_VOICE].recorded_dim
+                                               : 0;
     *out = r;
     return LK_OK;
 }
@@ -1723,16 +2081,22 @@ lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
 
 /* ---- search --------------------------------------------------------------------- */
 
-lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
-                            lk_match *out, int *n_out)
+lk_status lk_gallery_search_modality(lk_gallery *gal, lk_modality mod,
+                                     const float *embedding, int k,
+                                     lk_match *out, int *n_out)
 {
     if (n_out)
         *n_out = 0;
     if (!gal || !embedding || !out || !n_out || k <= 0)
         return lk__error(LK_ERR_MISUSE, "lk_gallery_search: NULL argument or "
                          "k %d", k);
-    lk_status rs = check_embedding(gal, embedding, "search");
+    lk_status rs = lk__gallery_modality_ready(gal, mod);
     if (rs != LK_OK)
+        return rs;
+    const int m = (int)mod;
+    if ((rs = check_embedding(gal->mod[m].dim, embedding,
+                              m == MOD_FACE ? "search" : "voice search")) !=
+        LK_OK)
         return rs;
 
     enum { STACK = 256 };
@@ -1749,7 +2113,7 @@ lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
         return LK_ERR_NOMEM;
     pthread_rwlock_rdlock(&gal->rw);
     const state *st = &gal->st;
-    int64_t n = lk__index_count(st->ix);
+    int64_t n = lk__index_count(st->ix[m]);
     /* Several templates per performer: ask for more templates than
      * performers wanted, and widen until k performers are found or the
      * whole gallery was looked at. */
@@ -1771,15 +2135,15 @@ lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
                 break;
             }
         }
-        if ((rs = lk__index_search(st->ix, 1, embedding, (int)kk, D, I)) !=
-            LK_OK)
+        if ((rs = lk__index_search(st->ix[m], 1, embedding, (int)kk, D,
+                                   I)) != LK_OK)
             break;
         filled = 0;
         map_free(&seen_map);
         for (int64_t j = 0; j < kk && filled < k; j++) {
             if (I[j] < 0)
                 break;
-            int32_t pi = map_get(&st->tmpl, I[j]);
+            int32_t pi = map_get(&st->tmpl[m], I[j]);
             if (pi < 0)
                 continue;
             int dup = 0;
@@ -1816,4 +2180,11 @@ lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
         return rs;
     *n_out = filled;
     return LK_OK;
+}
+
+lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
+                            lk_match *out, int *n_out)
+{
+    return lk_gallery_search_modality(gal, LK_MODALITY_FACE, embedding, k, out,
+                                      n_out);
 }

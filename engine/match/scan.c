@@ -4,9 +4,13 @@
  * the recogniser's calibrated threshold), videos in scan_video.c.
  */
 #include "match/scan_internal.h"
+#include "media/av.h"
 #include "media/image.h"
 
 #include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +20,7 @@ lk_video_params lk_video_default_params(void)
     lk_video_params p;
     memset(&p, 0, sizeof p);
     p.sampling = LK_SAMPLE_SCENE;
-    p.fps = 4.0;
+    p.fps = 2.0;
     p.scene_threshold = 0.12f;
     p.max_side = 1280;
     p.embeds_per_track = 4;
@@ -33,6 +37,8 @@ lk_scan_params lk_scan_default_params(void)
     p.report_all = 0;
     p.detect = lk_detect_default_params();
     p.video = lk_video_default_params();
+    p.voice = 1;
+    p.voice_threshold = -2.0f;
     return p;
 }
 
@@ -62,10 +68,10 @@ static int by_score_desc(const void *a, const void *b)
     return x->face_index - y->face_index;
 }
 
-/* A video (or anything else libav may read) rather than a photo: told by
- * the magic bytes, not the name.  A file that cannot be read goes the image
- * way, whose errors say why. */
-static int is_video(const char *path)
+/* A video or audio file (anything libav may read) rather than a photo:
+ * told by the magic bytes, not the name.  A file that cannot be read goes
+ * the image way, whose errors say why. */
+static int is_av(const char *path)
 {
     uint8_t head[32];
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -79,6 +85,74 @@ static int is_video(const char *path)
 static lk_status scan_image(lk_gallery *gal, lk_session *ses, const char *path,
                             const lk_scan_params *params, lk_scan_result **out);
 
+lk_status lk__scan_warn(lk_scan_result *res, const char *fmt, ...)
+{
+    res->n_warnings++;
+    int kept = 0;
+    while (res->warnings && res->warnings[kept])
+        kept++;
+    if (kept >= LK__SCAN_MAX_WARNINGS)
+        return LK_OK;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **w = lk__realloc(res->warnings, (size_t)(kept + 2) * sizeof *w);
+    if (!w)
+        return LK_ERR_NOMEM;
+    res->warnings = w;
+    if (!(w[kept] = lk__strdup(msg)))
+        return LK_ERR_NOMEM;
+    w[kept + 1] = NULL;
+    return LK_OK;
+}
+
+static int by_decision_start(const void *a, const void *b)
+{
+    const lk_finding *x = a, *y = b;
+    if (x->decision != y->decision)
+        return x->decision == LK_MATCH ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->modality != y->modality)
+        return (int)x->modality - (int)y->modality;
+    return x->face_index - y->face_index;
+}
+
+void lk__scan_sort(lk_scan_result *res)
+{
+    if (res->n_findings > 1)
+        qsort(res->findings, (size_t)res->n_findings, sizeof *res->findings,
+              by_decision_start);
+}
+
+/* The streams of a file that is not a photo; a container with neither
+ * video nor audio is an error naming the file. */
+static lk_status probe_av(const char *path, int *has_video, int *has_audio,
+                          double *duration)
+{
+    lk_status s = lk__av_probe(path, has_video, has_audio, duration);
+    if (s == LK_OK && !*has_video && !*has_audio)
+        s = lk__error(LK_ERR_FORMAT, "%s: no video or audio stream", path);
+    return s;
+}
+
+lk_status lk_media_probe(const char *path, lk_media_kind *out)
+{
+    if (!path || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_media_probe: NULL argument");
+    *out = LK_MEDIA_IMAGE;
+    if (!is_av(path))
+        return LK_OK;        /* or unreadable: the image loader says why */
+    int has_video, has_audio;
+    double duration;
+    lk_status s = probe_av(path, &has_video, &has_audio, &duration);
+    if (s == LK_OK)
+        *out = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
+    return s;
+}
+
 lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
                        const lk_scan_params *params, lk_scan_result **out)
 {
@@ -90,17 +164,48 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
         return lk__error(LK_ERR_MISUSE, "lk_scan_file: NULL argument");
     if (!params)
         params = &defaults;
-    if (!is_video(path))
+    if (!is_av(path))
         return scan_image(gal, ses, path, params, out);
+
+    int has_video, has_audio;
+    double duration;
+    lk_status s = probe_av(path, &has_video, &has_audio, &duration);
+    if (s != LK_OK)
+        return s;
+    if (!has_video && !ses->voice)
+        return lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
+                         "no speaker embedder (no voice_embed model in "
+                         "%s/manifest.json)", path, ses->eng->manifest.dir);
+    lk_gallery_stats st;
+    if ((s = lk_gallery_stats_get(gal, &st)) != LK_OK)
+        return s;
+    /* Without voice templates there is no voice to find: the sound is not
+     * decoded at all. */
+    const int listen = has_audio && params->voice && ses->voice &&
+                       st.voice_templates > 0;
 
     lk_scan_result *res = lk__calloc(1, sizeof *res);
     if (!res || !(res->path = lk__strdup(path))) {
         free(res);
         return LK_ERR_NOMEM;
     }
+    res->kind = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
+    res->duration = isnan(duration) ? 0.0 : duration;
     res->threshold = params->threshold < -1.0f ? ses->eng->embed->threshold
                                                : params->threshold;
-    lk_status s = lk__scan_video(gal, ses, path, params, res);
+    res->voice_threshold = ses->voice && params->voice_threshold < -1.0f
+                               ? ses->eng->voice->threshold
+                               : params->voice_threshold;
+    if (has_video)
+        s = lk__scan_video(gal, ses, path, params, res);
+    if (s == LK_OK && listen) {
+        s = lk__scan_voice(gal, ses, path, params, res);
+        /* A film's damaged or narrowband sound must not lose its faces. */
+        if (s == LK_ERR_FORMAT && has_video)
+            s = lk__scan_warn(res, "voices not searched: %s", lk_last_error());
+    }
+    if (s == LK_OK)
+        lk__scan_sort(res);
     if (s != LK_OK) {
         lk_scan_result_free(res);
         return s;

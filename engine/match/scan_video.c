@@ -264,16 +264,6 @@ static int by_performer_start(const void *a, const void *b)
     return (x->track > y->track) - (x->track < y->track);
 }
 
-static int by_start(const void *a, const void *b)
-{
-    const lk_finding *x = a, *y = b;
-    if (x->decision != y->decision)
-        return x->decision == LK_MATCH ? -1 : 1;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->face_index - y->face_index;
-}
-
 static lk_status to_finding(const decided *d, int decision, lk_finding *f)
 {
     memset(f, 0, sizeof *f);
@@ -341,9 +331,6 @@ static lk_status make_findings(video_scan *vs, lk_scan_result *res)
             return s;
         i = j;
     }
-    if (res->n_findings > 1)
-        qsort(res->findings, (size_t)res->n_findings, sizeof *res->findings,
-              by_start);
     return LK_OK;
 }
 
@@ -403,11 +390,13 @@ lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
     if (s == LK_OK) {
         lk__video_info info;
         lk__video_get_info(v, &info);
-        res->kind = LK_MEDIA_VIDEO;
         res->width = info.width;
         res->height = info.height;
         res->faces = (int)vs.tracks;
-        res->duration = isnan(info.duration) ? last_t : info.duration;
+        if (!isnan(info.duration))
+            res->duration = info.duration;
+        else if (last_t > res->duration)
+            res->duration = last_t;
         res->frames_decoded = info.frames_decoded;
         res->frames_sampled = info.frames_sampled;
         res->cuts = info.cuts;

@@ -5,7 +5,8 @@
  * second, faces move little between samples and greedy matching on overlap
  * is what the Hungarian method would choose in all but contrived scenes.
  * The box is first moved by the track's velocity, so a face walking across
- * the frame keeps overlapping its prediction.
+ * the frame keeps overlapping its prediction; a face of the same size close
+ * to the prediction comes next.
  */
 #include "match/track.h"
 
@@ -28,13 +29,15 @@ lk__track_params lk__track_default_params(int dim, int max_embeds,
     lk__track_params p;
     p.dim = dim;
     p.max_embeds = max_embeds > 0 ? max_embeds : 4;
-    p.embed_interval = fmax(1.0, 2.0 * interval);
+    p.embed_interval = fmax(2.0, 2.0 * interval);
     p.min_iou = 0.3f;
     /* Same face in two frames of one video: cosines mostly above 0.6;
      * different people's: below 0.3 (the calibrated match threshold for
      * gallery photos is 0.40). */
     p.reid_sim = 0.5f;
     p.reid_window = fmax(2.0, 3.0 * interval);
+    /* detector score x side / 112 px: a confident face of about 35 px */
+    p.new_quality = 0.3f;
     return p;
 }
 
@@ -119,19 +122,22 @@ static float worst_quality(const lk__track *t, int *at)
 }
 
 /* Whether a track's new sighting of quality q at t is worth an embedding:
- * while slots are free, when quality clearly improves or some time has
- * passed; when full, only to replace a clearly worse one, within a budget
- * of twice the slots. */
+ * while slots are free, once every embed_interval, or after half of it when
+ * quality improves by a quarter (a face turning to the camera, coming
+ * closer); when full, only to replace a clearly worse one, once an
+ * interval, within a budget of twice the slots.  Embedding is the costly
+ * step: a crowd walking towards the camera improves every frame. */
 static int worth_embedding(const lk__tracker *tr, const lk__track *t, double now,
                            float q)
 {
     const int k = tr->p.max_embeds;
+    const double since = now - t->last_embed_t;
     if (t->n_emb < k)
-        return t->n_emb == 0 || q > t->best_q * 1.1f ||
-               now - t->last_embed_t >= tr->p.embed_interval;
+        return t->n_emb == 0 || since >= tr->p.embed_interval ||
+               (q > t->best_q * 1.25f && since >= tr->p.embed_interval / 2);
     int at;
     return t->embeds_done < 2 * k && q > worst_quality(t, &at) * 1.2f &&
-           now - t->last_embed_t >= tr->p.embed_interval;
+           since >= tr->p.embed_interval;
 }
 
 lk_status lk__tracker_plan(lk__tracker *tr, double t, int cut,
@@ -163,11 +169,27 @@ lk_status lk__tracker_plan(lk__tracker *tr, double t, int cut,
         lk_face pred = tk->last;
         pred.x += (float)(tk->vx * dt);
         pred.y += (float)(tk->vy * dt);
+        const float side = sqrtf(tk->last.w * tk->last.h);
+        const float pcx = pred.x + pred.w / 2, pcy = pred.y + pred.h / 2;
         for (int i = 0; i < n; i++) {
             const float iou = fmaxf(lk__box_iou(&pred, &faces[i]),
                                     lk__box_iou(&tk->last, &faces[i]));
-            if (iou >= tr->p.min_iou)
+            if (iou >= tr->p.min_iou) {
                 pairs[np++] = (pair){iou, j, i};
+                continue;
+            }
+            /* Small faces moving fast overlap their prediction too little:
+             * a face of about the same size whose centre is within 3/4 of
+             * a face of the prediction's continues the track too, ranked
+             * below every overlapping pair.  Cheaper than the embedding
+             * that would otherwise re-join it. */
+            const lk_face *f = &faces[i];
+            const float fs = sqrtf(f->w * f->h);
+            const float dx = f->x + f->w / 2 - pcx, dy = f->y + f->h / 2 - pcy;
+            const float d = sqrtf(dx * dx + dy * dy), reach = 0.75f * side;
+            if (side > 0 && fs > 0.7f * side && fs < 1.43f * side && d < reach)
+                pairs[np++] = (pair){tr->p.min_iou * 0.99f * (1.0f - d / reach),
+                                     j, i};
         }
     }
     if (np > 1)
@@ -186,8 +208,9 @@ lk_status lk__tracker_plan(lk__tracker *tr, double t, int cut,
     free(pairs);
     free(used);
     for (int i = 0; i < n; i++)
-        embed[i] = assign[i] < 0 ||
-                   worth_embedding(tr, tr->v[assign[i]], t, quality[i]);
+        embed[i] = assign[i] < 0
+                       ? quality[i] >= tr->p.new_quality
+                       : worth_embedding(tr, tr->v[assign[i]], t, quality[i]);
     tr->frames++;
     return LK_OK;
 }
@@ -294,9 +317,12 @@ lk_status lk__tracker_update(lk__tracker *tr, double t, const lk_face *faces,
             continue;
         }
         if (!e) {
-            s = lk__error(LK_ERR_MISUSE, "tracker: an unassigned face "
-                          "without an embedding");
-            break;
+            /* low quality: a track of its own, embedded if seen again */
+            if (!new_track(tr, t, &faces[i])) {
+                s = LK_ERR_NOMEM;
+                break;
+            }
+            continue;
         }
         /* Re-join the most similar track not seen in this frame that was
          * lost to a cut or an occlusion a short while ago. */

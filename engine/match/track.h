@@ -24,6 +24,10 @@ typedef struct lk__track_params {
     float min_iou;           /* box overlap that continues a track */
     float reid_sim;          /* cosine that re-joins a lost track */
     double reid_window;      /* seconds a track may be unseen and re-joined */
+    float new_quality;       /* a new face of lower quality (a small or
+                                uncertain detection, often a one-off) is
+                                embedded at its second sighting, not its
+                                first */
 } lk__track_params;
 
 /* Defaults for a video sampled every interval seconds. */
@@ -35,7 +39,8 @@ typedef struct lk__track {
     double t_first, t_last;  /* seconds: first and last sighting */
     lk_face last;            /* box at the last sighting (display pixels) */
     int frames;              /* sampled frames it was seen in */
-    int n_emb;               /* embeddings kept (<= max_embeds) */
+    int n_emb;               /* embeddings kept (<= max_embeds); 0 for a
+                                track seen once, too small or uncertain */
     int embeds_done;         /* embeddings computed */
     float *emb;              /* n_emb rows of dim floats */
     float *emb_q;            /* quality of each kept embedding */
@@ -59,8 +64,10 @@ void lk__track_free(lk__track *t);
  * (higher is better; e.g. detector score times size).  cut: a new shot
  * starts here, so boxes no longer carry over.  assign[i] receives the
  * index into the active tracks that detection i continues, or -1;
- * embed[i] 1 when detection i must be embedded before update().
- * LK_ERR_NOMEM. */
+ * embed[i] 1 when detection i must be embedded before update().  A face
+ * continuing no track is embedded (to re-join a lost track or start a new
+ * one) unless its quality is under new_quality: then it starts a track
+ * without an embedding.  LK_ERR_NOMEM. */
 lk_status lk__tracker_plan(lk__tracker *tr, double t, int cut,
                            const lk_face *faces, const float *quality, int n,
                            int *assign, int *embed);

@@ -120,7 +120,11 @@ lk_status lk__audio_open(const char *path, lk__audio **out)
         if ((int)i != idx)
             a->fmt->streams[i]->discard = AVDISCARD_ALL;
     a->tb = st->time_base;
-    a->start = st->start_time;
+    /* Times count from the container's start, as video frames' do, so that
+     * a voice and a face in one file share a clock. */
+    a->start = a->fmt->start_time != AV_NOPTS_VALUE
+                   ? av_rescale_q(a->fmt->start_time, AV_TIME_BASE_Q, a->tb)
+                   : st->start_time;
 
     const AVCodecParameters *par = st->codecpar;
     if (par->sample_rate <= 0 || par->sample_rate > 768000 ||
@@ -201,7 +205,11 @@ static lk_status setup_swr(lk__audio *a, const AVFrame *f)
                              ? av_get_sample_fmt_name(f->format) : "?",
                          lk__av_err(rc, e, sizeof e));
     }
-    a->swr_layout = in;
+    /* Remember the layout as frames state it (maybe unspecified), which is
+     * what the next frame is compared with. */
+    av_channel_layout_uninit(&in);
+    if (av_channel_layout_copy(&a->swr_layout, &f->ch_layout) < 0)
+        return lk__error(LK_ERR_NOMEM, "%s: out of memory", a->path);
     a->swr_rate = f->sample_rate;
     a->swr_fmt = f->format;
     return LK_OK;

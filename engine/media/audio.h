@@ -32,7 +32,8 @@ const lk__audio_info *lk__audio_get_info(const lk__audio *a);
 
 /* The next chunk of PCM: *pcm (samples in [-1, 1], 16 kHz, mono) holds *n
  * samples, valid until the next call or close; *t0 is the time of its first
- * sample in seconds from the stream's start.  Chunks are a decoded frame
+ * sample in seconds from the container's start (the clock video frames
+ * use).  Chunks are a decoded frame
  * each (typically 10-100 ms); consecutive chunks may leave gaps where the
  * stream has them.  A corrupt packet is skipped with an lk__log warning
  * naming the file and time.  Returns LK_OK with n > 0, LK_DONE at the end

@@ -167,3 +167,26 @@ lk_status lk__av_open(const char *path, AVFormatContext **out)
     *out = fmt;
     return LK_OK;
 }
+
+lk_status lk__av_probe(const char *path, int *has_video, int *has_audio,
+                       double *duration)
+{
+    *has_video = *has_audio = 0;
+    *duration = NAN;
+    AVFormatContext *fmt;
+    lk_status s = lk__av_open(path, &fmt);
+    if (s != LK_OK)
+        return s;
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        const AVStream *st = fmt->streams[i];
+        /* a cover picture is an image, not video */
+        if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+            continue;
+        *has_video |= st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO;
+        *has_audio |= st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+    }
+    if (fmt->duration > 0)
+        *duration = (double)fmt->duration / AV_TIME_BASE;
+    avformat_close_input(&fmt);
+    return LK_OK;
+}

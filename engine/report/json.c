@@ -115,12 +115,27 @@ char *lk_scan_result_json(const lk_scan_result *res)
     json_t *findings = json_array();
     for (int i = 0; i < res->n_findings && findings; i++) {
         const lk_finding *f = &res->findings[i];
+        const int video = res->kind != LK_MEDIA_IMAGE;
+        if (f->modality == LK_MODALITY_VOICE) {
+            json_array_append_new(findings, json_pack(
+                "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
+                "decision", f->decision == LK_MATCH ? "match" : "no_match",
+                "modality", "voice",
+                "performer", str(f->performer_id),
+                "name", str(f->performer_name),
+                "score", num(f->score),
+                "peak_score", num(f->peak_score),
+                "start", num(f->start),
+                "end", num(f->end),
+                "best_time", num(f->best_time),
+                "segments", f->voice_segments));
+            continue;
+        }
         json_t *lm = json_array();
         for (int k = 0; k < 5; k++)
             json_array_append_new(lm, json_pack("[o,o]",
                                                 num(f->face.landmarks[k][0]),
                                                 num(f->face.landmarks[k][1])));
-        const int video = res->kind == LK_MEDIA_VIDEO;
         json_t *o = json_pack(
             "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
             "decision", f->decision == LK_MATCH ? "match" : "no_match",
@@ -133,16 +148,22 @@ char *lk_scan_result_json(const lk_scan_result *res)
             "score", f->performer_id ? num(f->score) : json_null());
         if (o && video)
             json_object_update_new(o, json_pack(
-                "{s:o,s:o,s:o,s:o,s:i,s:i}",
+                "{s:s,s:o,s:o,s:o,s:o,s:i,s:i}",
+                "modality", "face",
                 "peak_score", f->performer_id ? num(f->peak_score) : json_null(),
                 "start", num(f->start),
                 "end", num(f->end),
                 "best_time", num(f->best_time),
                 "frames", f->frames,
                 "embedded", f->embedded));
+        if (o && f->voice_segments > 0)
+            json_object_set_new(o, "voice", json_pack(
+                "{s:o,s:o,s:i}", "score", num(f->voice_score),
+                "peak_score", num(f->voice_peak_score),
+                "segments", f->voice_segments));
         json_array_append_new(findings, o);
     }
-    if (res->kind != LK_MEDIA_VIDEO)
+    if (res->kind == LK_MEDIA_IMAGE)
         return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o}",
                               "path", str(res->path ? res->path : ""),
                               "type", "image",
@@ -155,7 +176,23 @@ char *lk_scan_result_json(const lk_scan_result *res)
     json_t *warnings = json_array();
     for (char **w = res->warnings; w && *w && warnings; w++)
         json_array_append_new(warnings, str(*w));
-    return dump(json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
+    json_t *sound = json_pack("{s:o,s:i,s:o}",
+                              "speech_seconds", num(res->speech_seconds),
+                              "voice_segments", res->voice_segments,
+                              "voice_threshold", num(res->voice_threshold));
+    if (res->kind == LK_MEDIA_AUDIO) {
+        json_t *root = json_pack("{s:o,s:s,s:o}",
+                                 "path", str(res->path ? res->path : ""),
+                                 "type", "audio",
+                                 "duration", num(res->duration));
+        json_object_update_new(root, sound);
+        json_object_update_new(root, json_pack(
+            "{s:i,s:o,s:i,s:o}", "matches", count_matches(res),
+            "findings", findings, "warning_count", res->n_warnings,
+            "warnings", warnings));
+        return dump(root);
+    }
+    json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
                           "s:i,s:o}",
                           "path", str(res->path ? res->path : ""),
                           "type", "video",
@@ -170,7 +207,9 @@ char *lk_scan_result_json(const lk_scan_result *res)
                           "matches", count_matches(res),
                           "findings", findings,
                           "warning_count", res->n_warnings,
-                          "warnings", warnings));
+                          "warnings", warnings);
+    json_object_update_new(root, sound);
+    return dump(root);
 }
 
 char *lk_error_json(const char *path, lk_status status, const char *message)

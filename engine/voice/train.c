@@ -149,3 +149,25 @@ done:
     lk__voice_front_free(&f);
     return s;
 }
+
+lk_voice_train_params lk_voice_train_default_params(void)
+{
+    const lk__voice_train_params d = lk__voice_train_default_params();
+    lk_voice_train_params p = {256, d.iters, d.frame_step, d.relevance};
+    return p;
+}
+
+lk_status lk_voice_train(const char *const *files, int n,
+                         const lk_voice_train_params *params,
+                         const char *out_path)
+{
+    const lk_voice_train_params d = lk_voice_train_default_params();
+    if (!params)
+        params = &d;
+    lk__voice_train_params p = lk__voice_train_default_params();
+    p.components = params->components;
+    p.iters = params->iters;
+    p.frame_step = params->frame_step;
+    p.relevance = params->relevance;
+    return lk__voice_train(files, NULL, n, &p, out_path);
+}

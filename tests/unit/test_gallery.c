@@ -1,10 +1,11 @@
 /*
- * test_gallery.c — the gallery: registry, index, erasure, threads.
+ * test_gallery.c — the gallery: registry, indexes (face and voice),
+ * erasure, threads.
  *
  * Embeddings are synthetic random unit vectors added through
- * lk__gallery_open_model() and lk__gallery_add_template(), so no face
- * model is needed; only the enrolment test needs models and photos and
- * skips without them.
+ * lk__gallery_open_model(s)() and lk__gallery_add_template(_modality)(),
+ * so no model is needed; only the enrolment tests need models, photos and
+ * recordings, and skip without them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,9 +27,13 @@
 #include <sqlite3.h>
 
 #include "gallery/gallery.h"
+#include "core/engine.h"
 
 #define MODEL "test_model@1.0"
 #define DIM 128
+/* The real speaker embedder's size: 256 Gaussians x 60 features. */
+#define VMODEL "test_voice@1"
+#define VDIM 15360
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -76,6 +81,12 @@ static void remove_tree(const char *dir)
 
 static char *join(const char *dir, const char *name)
 {
+    /* Also tells GCC, whose inlining under ASan loses track, that neither
+     * is NULL. */
+    if (!dir || !name) {
+        fail_msg("join: NULL path");
+        abort();
+    }
     char *p = xmalloc(strlen(dir) + strlen(name) + 2);
     sprintf(p, "%s/%s", dir, name);
     return p;
@@ -1038,7 +1049,7 @@ static void test_stats(void **state)
 
 typedef struct listed {
     char ids[8][32], names[8][32];
-    int templates[8];
+    int templates[8], voice_templates[8];
     int n, stop_after;
     lk_gallery *g;
 } listed;
@@ -1049,6 +1060,7 @@ static int collect(const lk_performer_info *p, void *user)
     snprintf(l->ids[l->n], 32, "%s", p->id);
     snprintf(l->names[l->n], 32, "%s", p->name);
     l->templates[l->n] = p->face_templates;
+    l->voice_templates[l->n] = p->voice_templates;
     assert_true(p->created > 0);
     /* Calling back into the gallery from the callback does not deadlock. */
     lk_gallery_stats st;
@@ -1568,6 +1580,878 @@ static void test_enroll_file(void **state)
     free(dir);
 }
 
+/* ---- voice ------------------------------------------------------------------------------- */
+
+static lk_gallery *open_voice(const char *dir, const char *vmodel, int vdim,
+                              unsigned flags)
+{
+    lk_gallery *g = NULL;
+    lk_status s = lk__gallery_open_models(dir, MODEL, DIM, vmodel, vdim, flags,
+                                          &g);
+    if (s != LK_OK)
+        fail_msg("open %s with voice %s: %s: %s", dir, vmodel,
+                 lk_status_str(s), lk_last_error());
+    assert_non_null(g);
+    return g;
+}
+
+static void add_voice_ok(lk_gallery *g, const char *id, const float *e,
+                         int64_t *tid)
+{
+    lk_status s = lk__gallery_add_template_modality(g, LK_MODALITY_VOICE, id,
+                                                    e, NULL, NULL, NULL, 0,
+                                                    tid, NULL);
+    if (s != LK_OK)
+        fail_msg("add voice template for %s: %s: %s", id, lk_status_str(s),
+                 lk_last_error());
+}
+
+static const char *top1_voice(lk_gallery *g, const float *q, float *score)
+{
+    lk_match m[1];
+    int n = -1;
+    lk_status s = lk_gallery_search_modality(g, LK_MODALITY_VOICE, q, 1, m,
+                                             &n);
+    if (s != LK_OK)
+        fail_msg("voice search: %s: %s", lk_status_str(s), lk_last_error());
+    if (n == 0)
+        return NULL;
+    if (score)
+        *score = m[0].score;
+    return m[0].performer_id;
+}
+
+static float *voice_vecs(int n)
+{
+    return xmalloc(sizeof(float) * VDIM * (size_t)n);
+}
+
+/* Three performers: "f" with faces only, "v" with voices only, "fv" with
+ * both; 2 templates of each kind.  face[] and voice[] receive the centres
+ * (voice[0] for "v", voice[1] for "fv"; face[0] for "f", face[1] "fv"). */
+static void mixed_gallery(const char *dir, float face[2][DIM], float *voice)
+{
+    lk_gallery *g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_CREATE);
+    rng_seed(4242);
+    assert_int_equal(lk_gallery_add_performer(g, "f", "Face Only"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "v", "Voice Only"), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "fv", "Both"), LK_OK);
+    float *e = voice_vecs(1);
+    for (int p = 0; p < 2; p++) {
+        random_unit(face[p], DIM);
+        random_unit(voice + (size_t)p * VDIM, VDIM);
+        for (int t = 0; t < 2; t++) {
+            float fe[DIM];
+            near(fe, face[p], DIM, 0.5);
+            add_ok(g, p ? "fv" : "f", fe, NULL);
+            near(e, voice + (size_t)p * VDIM, VDIM, 0.5);
+            add_voice_ok(g, p ? "fv" : "v", e, NULL);
+        }
+    }
+    free(e);
+    lk_gallery_close(g);
+}
+
+static void expect_mixed(lk_gallery *g, float face[2][DIM], const float *voice)
+{
+    assert_string_equal(top1(g, face[0], NULL), "f");
+    assert_string_equal(top1(g, face[1], NULL), "fv");
+    assert_string_equal(top1_voice(g, voice, NULL), "v");
+    assert_string_equal(top1_voice(g, voice + VDIM, NULL), "fv");
+}
+
+static void test_voice_search_by_modality(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("voice");
+    float face[2][DIM];
+    float *voice = voice_vecs(2);
+    mixed_gallery(dir, face, voice);
+
+    lk_gallery *g = open_voice(dir, VMODEL, VDIM, 0);
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.performers, 3);
+    assert_int_equal(st.templates, 4);            /* faces */
+    assert_int_equal(st.voice_templates, 4);
+    assert_string_equal(st.voice_model, VMODEL);
+    assert_int_equal(st.voice_dim, VDIM);
+    assert_int_equal(st.index_rebuilt, 0);
+    assert_int_equal(st.generation, 8);   /* one counter for both */
+    expect_mixed(g, face, voice);
+
+    /* Each modality finds only performers with templates of it, however
+     * many are asked for. */
+    lk_match m[8];
+    int n = 0;
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, voice, 8,
+                                                m, &n), LK_OK);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < n; i++)
+        assert_true(!strcmp(m[i].performer_id, "v") ||
+                    !strcmp(m[i].performer_id, "fv"));
+    assert_string_equal(m[0].performer_name, "Voice Only");
+    assert_true(m[0].score > 0.8f && m[1].score < 0.2f);
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_FACE, face[0],
+                                                8, m, &n), LK_OK);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < n; i++)
+        assert_true(!strcmp(m[i].performer_id, "f") ||
+                    !strcmp(m[i].performer_id, "fv"));
+    assert_int_equal(lk_gallery_search(g, face[0], 8, m, &n), LK_OK);
+    assert_int_equal(n, 2);
+
+    /* An embedding of the other modality's size, or not normalised. */
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, voice, 0,
+                                                m, &n), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_search_modality(g, (lk_modality)7, voice, 1, m,
+                                                &n), LK_ERR_MISUSE);
+    float *bad = voice_vecs(1);
+    memcpy(bad, voice, sizeof(float) * VDIM);
+    bad[VDIM - 1] += 0.5f;
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, bad, 1,
+                                                m, &n), LK_ERR_MISUSE);
+    assert_non_null(strstr(lk_last_error(), "15360"));
+    assert_int_equal(lk__gallery_add_template_modality(g, LK_MODALITY_VOICE,
+                                                       "v", bad, NULL, NULL,
+                                                       NULL, 0, NULL, NULL),
+                     LK_ERR_MISUSE);
+    lk_face box = { 1, 2, 3, 4, 0.9f, { { 0 } } };
+    assert_int_equal(lk__gallery_add_template_modality(g, LK_MODALITY_VOICE,
+                                                       "v", voice, NULL, NULL,
+                                                       &box, 0, NULL, NULL),
+                     LK_ERR_MISUSE);
+    free(bad);
+
+    /* Duplicates are per performer and modality: a source hash enrolled as
+     * a face is not a voice duplicate, and the other way round. */
+    char sha[65];
+    lk__sha256_hex("recording", 9, sha);
+    int64_t tf = 0, tv = 0, t2 = 0;
+    int dup = -1;
+    assert_int_equal(lk__gallery_add_template_ex(g, "fv", face[1], sha, "x",
+                                                 NULL, LK__TEMPLATE_ONCE, &tf,
+                                                 &dup), LK_OK);
+    assert_int_equal(dup, 0);
+    assert_int_equal(lk__gallery_source_template_modality(
+                         g, LK_MODALITY_VOICE, "fv", sha), 0);
+    assert_int_equal(lk__gallery_add_template_modality(
+                         g, LK_MODALITY_VOICE, "fv", voice + VDIM, sha, "x",
+                         NULL, LK__TEMPLATE_ONCE, &tv, &dup), LK_OK);
+    assert_int_equal(dup, 0);
+    assert_true(tv != tf);
+    assert_int_equal(lk__gallery_source_template_modality(
+                         g, LK_MODALITY_VOICE, "fv", sha), tv);
+    assert_int_equal(lk__gallery_source_template(g, "fv", sha), tf);
+    assert_int_equal(lk__gallery_add_template_modality(
+                         g, LK_MODALITY_VOICE, "fv", voice + VDIM, sha, "x",
+                         NULL, LK__TEMPLATE_ONCE, &t2, &dup), LK_OK);
+    assert_int_equal(dup, 1);
+    assert_int_equal(t2, tv);
+
+    listed l = { .stop_after = -1, .g = g };
+    assert_int_equal(lk_gallery_performers(g, collect, &l), LK_OK);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.ids[0], "f");
+    assert_int_equal(l.templates[0], 2);
+    assert_int_equal(l.voice_templates[0], 0);
+    assert_string_equal(l.ids[1], "fv");
+    assert_int_equal(l.templates[1], 3);
+    assert_int_equal(l.voice_templates[1], 3);
+    assert_string_equal(l.ids[2], "v");
+    assert_int_equal(l.templates[2], 0);
+    assert_int_equal(l.voice_templates[2], 2);
+    lk_gallery_close(g);
+
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates WHERE "
+                                 "modality = 'voice' AND dim = 15360 AND "
+                                 "model_id = 'test_voice@1' AND face_x IS "
+                                 "NULL"), 5);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE action = "
+                                 "'enrol' AND detail LIKE 'voice template %'"),
+                     5);
+    free(voice);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_voice_index_rebuilt(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("voice-ix");
+    float face[2][DIM];
+    float *voice = voice_vecs(2);
+    mixed_gallery(dir, face, voice);
+    char *vix = join(dir, "voice.faiss"), *fix = join(dir, "face.faiss");
+    assert_true(file_exists(vix));
+    blob good = read_all(vix);
+    /* A flat index of 4 voices: 4 x 60 KiB and change. */
+    assert_true(good.n > 4 * VDIM * sizeof(float));
+    assert_true(good.n < 4 * VDIM * sizeof(float) + 4096);
+
+    /* Missing: only the voice index is rebuilt, and written back. */
+    assert_int_equal(unlink(vix), 0);
+    lk_gallery *g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 1);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_FACE), 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 1);
+    expect_mixed(g, face, voice);
+    lk_gallery_close(g);
+    assert_true(file_exists(vix));
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(stats_of(g).index_rebuilt, 0);
+    lk_gallery_close(g);
+
+    /* Damaged, or the face index in its place: rebuilt. */
+    for (int c = 0; c < 3; c++) {
+        if (c == 0) {
+            blob b = read_all(vix);
+            b.data[b.n / 2] ^= 0x10;
+            write_file(vix, b.data, b.n);
+            free(b.data);
+        } else if (c == 1) {
+            write_file(vix, good.data, good.n / 2);
+        } else {
+            blob f = read_all(fix);
+            write_file(vix, f.data, f.n);
+            free(f.data);
+        }
+        g = open_voice(dir, VMODEL, VDIM, 0);
+        if (lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE) != 1)
+            fail_msg("case %d: damaged voice index was not rebuilt", c);
+        assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_FACE), 0);
+        expect_mixed(g, face, voice);
+        lk_gallery_close(g);
+    }
+
+    /* Stale: a voice change made by a process that died before writing
+     * its index. */
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    lk_gallery_close(g);
+    blob old = read_all(vix);
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    float *nv = voice_vecs(1);
+    rng_seed(5150);
+    random_unit(nv, VDIM);
+    assert_int_equal(lk_gallery_add_performer(g, "new", NULL), LK_OK);
+    add_voice_ok(g, "new", nv, NULL);
+    lk_gallery_close(g);
+    write_file(vix, old.data, old.n);
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 1);
+    assert_string_equal(top1_voice(g, nv, NULL), "new");
+    expect_mixed(g, face, voice);
+    lk_gallery_close(g);
+
+    /* Read-only: rebuilt in memory, the file left alone. */
+    assert_int_equal(unlink(vix), 0);
+    g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_READONLY);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 1);
+    assert_string_equal(top1_voice(g, nv, NULL), "new");
+    expect_mixed(g, face, voice);
+    lk_gallery_close(g);
+    assert_false(file_exists(vix));
+
+    free(nv);
+    free(old.data);
+    free(good.data);
+    free(vix);
+    free(fix);
+    free(voice);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_voice_model_mismatch(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("voice-model");
+    float face[2][DIM];
+    float *voice = voice_vecs(2);
+    mixed_gallery(dir, face, voice);
+
+    /* Another speaker embedder: the gallery opens, faces work, voice is
+     * refused naming both models. */
+    lk_gallery *g = open_voice(dir, "other_voice@2", 4096, 0);
+    assert_string_equal(top1(g, face[0], NULL), "f");
+    float fe[DIM];
+    rng_seed(61);
+    random_unit(fe, DIM);
+    add_ok(g, "v", fe, NULL);                  /* face enrolment goes on */
+    lk_match m[2];
+    int n = -1;
+    float *q = voice_vecs(1);
+    rng_seed(62);
+    random_unit(q, VDIM);
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, q, 2, m,
+                                                &n), LK_ERR_MODEL_MISMATCH);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(lk_last_error(), VMODEL));
+    assert_non_null(strstr(lk_last_error(), "other_voice@2"));
+    assert_non_null(strstr(lk_last_error(), dir));
+    assert_int_equal(lk__gallery_add_template_modality(g, LK_MODALITY_VOICE,
+                                                       "v", q, NULL, NULL,
+                                                       NULL, 0, NULL, NULL),
+                     LK_ERR_MODEL_MISMATCH);
+    assert_non_null(strstr(lk_last_error(), VMODEL));
+    assert_non_null(strstr(lk_last_error(), "other_voice@2"));
+    assert_int_equal(lk__gallery_modality_ready(g, LK_MODALITY_VOICE),
+                     LK_ERR_MODEL_MISMATCH);
+    lk_gallery_stats st = stats_of(g);
+    assert_string_equal(st.voice_model, VMODEL);   /* the recorded one */
+    assert_int_equal(st.voice_dim, VDIM);
+    assert_int_equal(st.voice_templates, 4);
+    lk_gallery_close(g);
+
+    /* No speaker embedder: the same, with LK_ERR_MODEL. */
+    g = open_ok(dir, 0);
+    assert_string_equal(top1(g, face[1], NULL), "fv");
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, q, 2, m,
+                                                &n), LK_ERR_MODEL);
+    assert_non_null(strstr(lk_last_error(), "no speaker embedder loaded"));
+    assert_int_equal(lk__gallery_add_template_modality(g, LK_MODALITY_VOICE,
+                                                       "v", q, NULL, NULL,
+                                                       NULL, 0, NULL, NULL),
+                     LK_ERR_MODEL);
+    assert_string_equal(stats_of(g).voice_model, VMODEL);
+    lk_gallery_close(g);
+
+    /* Nothing changed for voice: the recorded model still opens it, and
+     * the voice index (stale since the face enrolment) is rebuilt. */
+    assert_int_equal(db_int(dir, "SELECT value FROM meta WHERE key = "
+                                 "'voice_dim'"), VDIM);
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 1);
+    expect_mixed(g, face, voice);
+    assert_int_equal(stats_of(g).voice_templates, 4);
+    lk_gallery_close(g);
+    /* A dimension that differs under the same id is another model too. */
+    g = open_voice(dir, VMODEL, VDIM / 2, 0);
+    assert_int_equal(lk__gallery_modality_ready(g, LK_MODALITY_VOICE),
+                     LK_ERR_MODEL_MISMATCH);
+    assert_non_null(strstr(lk_last_error(), "7680"));
+    lk_gallery_close(g);
+    free(q);
+    free(voice);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_voice_upgrade(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("voice-upgrade");
+    /* A gallery made without voice, as before voice existed. */
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    lk_gallery *g = open_ok(dir, 0);
+    assert_null(stats_of(g).voice_model);
+    assert_int_equal(stats_of(g).voice_dim, 0);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM meta WHERE key LIKE "
+                                 "'voice%'"), 0);
+    char *vix = join(dir, "voice.faiss");
+
+    /* Read-only: nothing recorded, voice usable (and empty). */
+    g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_READONLY);
+    assert_null(stats_of(g).voice_model);
+    float *v = voice_vecs(2);
+    rng_seed(77);
+    random_unit(v, VDIM);
+    random_unit(v + VDIM, VDIM);
+    assert_null(top1_voice(g, v, NULL));
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM meta WHERE key LIKE "
+                                 "'voice%'"), 0);
+    assert_false(file_exists(vix));
+
+    /* The first writable open records the speaker embedder; the face
+     * index is untouched. */
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    lk_gallery_stats st = stats_of(g);
+    assert_string_equal(st.voice_model, VMODEL);
+    assert_int_equal(st.voice_dim, VDIM);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_FACE), 0);
+    expect_answers(g, probes);
+    add_voice_ok(g, "a", v, NULL);
+    assert_string_equal(top1_voice(g, v, NULL), "a");
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM meta WHERE "
+                                 "(key = 'voice_model' AND value = "
+                                 "'test_voice@1') OR (key = 'voice_dim' AND "
+                                 "value = 15360)"), 2);
+    assert_true(file_exists(vix));
+
+    /* From now on another speaker embedder is refused for voice. */
+    g = open_voice(dir, "other_voice@2", VDIM, 0);
+    assert_int_equal(lk__gallery_add_template_modality(g, LK_MODALITY_VOICE,
+                                                       "b", v + VDIM, NULL,
+                                                       NULL, NULL, 0, NULL,
+                                                       NULL),
+                     LK_ERR_MODEL_MISMATCH);
+    expect_answers(g, probes);
+    lk_gallery_close(g);
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_string_equal(top1_voice(g, v, NULL), "a");
+    assert_int_equal(stats_of(g).voice_templates, 1);
+    lk_gallery_close(g);
+
+    /* A face-only engine can still create galleries: none recorded. */
+    char *dir2 = gallery_dir("voice-none");
+    g = open_ok(dir2, LK_GALLERY_CREATE);
+    assert_null(stats_of(g).voice_model);
+    lk_gallery_close(g);
+    /* ... and one with a voice model records it at creation. */
+    char *dir3 = gallery_dir("voice-new");
+    g = open_voice(dir3, VMODEL, VDIM, LK_GALLERY_CREATE);
+    assert_string_equal(stats_of(g).voice_model, VMODEL);
+    lk_gallery_close(g);
+
+    assert_int_equal(lk__gallery_open_models(dir, MODEL, DIM, VMODEL, 0, 0,
+                                             &g), LK_ERR_MISUSE);
+    assert_null(g);
+    free(v);
+    free(vix);
+    remove_tree(dir3);
+    free(dir3);
+    remove_tree(dir2);
+    free(dir2);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- voice erasure: no 64-byte window of an erased embedding anywhere ---------------- */
+
+/* Every 8-byte-aligned 8-byte word of a set of embeddings, hashed: any
+ * 64-byte run of an embedding contains at least 7 of them, so a file
+ * holding such a run hits one, and the hit is then extended both ways. */
+typedef struct wordset {
+    uint64_t *keys;
+    uint32_t *pos;             /* (embedding * bytes + offset) / 8 */
+    size_t cap;
+    const uint8_t *bytes;      /* the embeddings, back to back */
+    size_t per;                /* bytes of one embedding */
+} wordset;
+
+static uint64_t load8(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static size_t word_slot(const wordset *w, uint64_t k)
+{
+    k ^= k >> 31;
+    k *= 0x9e3779b97f4a7c15ULL;
+    return (size_t)(k >> 17) & (w->cap - 1);
+}
+
+static wordset words_of(const float *embs, int n, int dim)
+{
+    wordset w = { 0 };
+    w.bytes = (const uint8_t *)embs;
+    w.per = (size_t)dim * sizeof(float);
+    size_t words = (size_t)n * w.per / 8;
+    w.cap = 1;
+    while (w.cap < words * 2)
+        w.cap *= 2;
+    w.keys = xmalloc(w.cap * sizeof *w.keys);
+    w.pos = xmalloc(w.cap * sizeof *w.pos);
+    for (size_t i = 0; i < w.cap; i++)
+        w.pos[i] = UINT32_MAX;
+    for (size_t i = 0; i < words; i++) {
+        uint64_t k = load8(w.bytes + i * 8);
+        size_t j = word_slot(&w, k);
+        while (w.pos[j] != UINT32_MAX)
+            j = (j + 1) & (w.cap - 1);
+        w.keys[j] = k;
+        w.pos[j] = (uint32_t)i;
+    }
+    return w;
+}
+
+/* 1 when data holds 64 consecutive bytes of one of the embeddings. */
+static int holds_window(const wordset *w, const uint8_t *data, size_t n)
+{
+    for (size_t p = 0; p + 8 <= n; p++) {
+        uint64_t k = load8(data + p);
+        for (size_t j = word_slot(w, k); w->pos[j] != UINT32_MAX;
+             j = (j + 1) & (w->cap - 1)) {
+            if (w->keys[j] != k)
+                continue;
+            size_t at = (size_t)w->pos[j] * 8;
+            size_t e0 = at / w->per * w->per, e1 = e0 + w->per;
+            size_t back = 0, fwd = 8;
+            while (back < p && at - back > e0 &&
+                   data[p - back - 1] == w->bytes[at - back - 1])
+                back++;
+            while (p + fwd < n && at + fwd < e1 &&
+                   data[p + fwd] == w->bytes[at + fwd])
+                fwd++;
+            if (back + fwd >= 64)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static void words_free(wordset *w)
+{
+    free(w->keys);
+    free(w->pos);
+}
+
+/* Which files of dir hold a 64-byte window of the embeddings; "" none. */
+static void files_holding_windows(const char *dir, const wordset *w,
+                                  char *which, size_t cap)
+{
+    which[0] = '\0';
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *p = join(dir, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            blob b = read_all(p);
+            if (holds_window(w, b.data, b.n)) {
+                strncat(which, e->d_name, cap - strlen(which) - 2);
+                strncat(which, " ", cap - strlen(which) - 1);
+            }
+            free(b.data);
+        }
+        free(p);
+    }
+    closedir(d);
+}
+
+enum { VE_NP = 8, VE_NT = 3 };
+
+static void test_voice_remove_secure_delete(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("voice-erase");
+    lk_gallery *g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_CREATE);
+    float *emb = voice_vecs(VE_NP * VE_NT);
+    float fe[VE_NP][DIM];
+    rng_seed(8086);
+    char id[32], src[64], sha[65];
+    for (int p = 0; p < VE_NP; p++) {
+        snprintf(id, sizeof id, "p%02d", p);
+        assert_int_equal(lk_gallery_add_performer(g, id, "Secret"), LK_OK);
+        random_unit(fe[p], DIM);
+        add_ok(g, id, fe[p], NULL);
+    }
+    for (int t = 0; t < VE_NT; t++)
+        for (int p = 0; p < VE_NP; p++) {
+            float *e = emb + ((size_t)p * VE_NT + t) * VDIM;
+            random_unit(e, VDIM);
+            snprintf(id, sizeof id, "p%02d", p);
+            snprintf(src, sizeof src, "/audio/secret-voice-%02d-%d.flac", p, t);
+            lk__sha256_hex(src, strlen(src), sha);
+            assert_int_equal(lk__gallery_add_template_modality(
+                                 g, LK_MODALITY_VOICE, id, e, sha, src, NULL,
+                                 0, NULL, NULL), LK_OK);
+        }
+    lk_gallery_close(g);
+
+    /* The checker sees what it looks for. */
+    char which[512];
+    for (int p = 0; p < VE_NP; p++) {
+        wordset w = words_of(emb + (size_t)p * VE_NT * VDIM, VE_NT, VDIM);
+        files_holding_windows(dir, &w, which, sizeof which);
+        if (!strstr(which, "gallery.db") || !strstr(which, "voice.faiss"))
+            fail_msg("p%02d before erasure: found only in: %s", p, which);
+        words_free(&w);
+    }
+
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    /* A voice index left by a writer that died mid-write. */
+    char *vix = join(dir, "voice.faiss");
+    char *tmp = join(dir, "voice.faiss.tmp.999999.0");
+    blob idx = read_all(vix);
+    write_file(tmp, idx.data, idx.n);
+    free(idx.data);
+    const int erase[] = { 2, 5, 0 };
+    int erased[VE_NP] = { 0 };
+    for (size_t k = 0; k < sizeof erase / sizeof *erase; k++) {
+        int p = erase[k];
+        snprintf(id, sizeof id, "p%02d", p);
+        assert_int_equal(lk_gallery_remove_performer(g, id), LK_OK);
+        erased[p] = 1;
+        assert_false(file_exists(tmp));
+        wordset w = words_of(emb + (size_t)p * VE_NT * VDIM, VE_NT, VDIM);
+        files_holding_windows(dir, &w, which, sizeof which);
+        if (which[0])
+            fail_msg("p%02d erased (open): voice bytes survive in %s", p,
+                     which);
+        words_free(&w);
+        const char *who = top1_voice(g, emb + (size_t)p * VE_NT * VDIM, NULL);
+        assert_non_null(who);
+        assert_string_not_equal(who, id);
+        who = top1(g, fe[p], NULL);
+        assert_string_not_equal(who, id);
+    }
+    lk_gallery_close(g);
+
+    /* Erasure by a handle that does not load voice (a face-only engine):
+     * the voice rows go, and voice.faiss, which it cannot rewrite, too. */
+    g = open_ok(dir, 0);
+    assert_int_equal(lk_gallery_remove_performer(g, "p07"), LK_OK);
+    erased[7] = 1;
+    assert_false(file_exists(vix));
+    lk_gallery_close(g);
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 1);
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.performers, VE_NP - 4);
+    assert_int_equal(st.voice_templates, (VE_NP - 4) * VE_NT);
+    assert_string_equal(top1_voice(g, emb + 1 * VE_NT * VDIM, NULL), "p01");
+    lk_gallery_close(g);
+
+    for (int p = 0; p < VE_NP; p++) {
+        wordset w = words_of(emb + (size_t)p * VE_NT * VDIM, VE_NT, VDIM);
+        files_holding_windows(dir, &w, which, sizeof which);
+        if (erased[p] && which[0])
+            fail_msg("p%02d erased (closed): voice bytes survive in %s", p,
+                     which);
+        if (!erased[p] && (!strstr(which, "gallery.db") ||
+                           !strstr(which, "voice.faiss")))
+            fail_msg("p%02d kept: found only in: %s", p, which);
+        words_free(&w);
+    }
+    snprintf(src, sizeof src, "/audio/secret-voice-");
+    files_holding(dir, src, strlen(src), which, sizeof which);
+    assert_non_null(strstr(which, "gallery.db"));     /* the kept ones */
+    for (int p = 0; p < VE_NP; p++) {
+        snprintf(src, sizeof src, "/audio/secret-voice-%02d-", p);
+        files_holding(dir, src, strlen(src), which, sizeof which);
+        if (erased[p] ? which[0] != '\0' : !strstr(which, "gallery.db"))
+            fail_msg("source path of p%02d: in \"%s\"", p, which);
+    }
+    free(tmp);
+    free(vix);
+    free(emb);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* Memory and time of a voice gallery (LK_VOICE_SCALE templates, default
+ * 300, each 60 KiB): printed, with generous bounds asserted. */
+static void test_voice_scale(void **state)
+{
+    (void)state;
+    const char *env = getenv("LK_VOICE_SCALE");
+    int n = env && atoi(env) > 0 ? atoi(env) : 300;
+    char *dir = gallery_dir("voice-scale");
+    lk_gallery *g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_CREATE);
+    float *e = voice_vecs(1), *first = voice_vecs(1);
+    rng_seed(1999);
+    char id[32];
+    double t0 = now_ms();
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "s%05d", i / 3);
+        if (i % 3 == 0)
+            assert_int_equal(lk_gallery_add_performer(g, id, NULL), LK_OK);
+        random_unit(e, VDIM);
+        if (i == 0)
+            memcpy(first, e, sizeof(float) * VDIM);
+        add_voice_ok(g, id, e, NULL);
+    }
+    double t_add = now_ms() - t0;
+    t0 = now_ms();
+    lk_gallery_close(g);
+    double t_close = now_ms() - t0;
+    char *vix = join(dir, "voice.faiss");
+    struct stat sb;
+    assert_int_equal(stat(vix, &sb), 0);
+    /* The exact index is the vectors and their ids, nothing more. */
+    assert_true((double)sb.st_size < n * (VDIM * 4.0 + 16) + 4096);
+
+    t0 = now_ms();
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    double t_load = now_ms() - t0;
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 0);
+    lk_gallery_close(g);
+    assert_int_equal(unlink(vix), 0);
+    t0 = now_ms();
+    g = open_voice(dir, VMODEL, VDIM, LK_GALLERY_READONLY);
+    double t_rebuild = now_ms() - t0;
+    lk_gallery_stats st = stats_of(g);
+    assert_int_equal(st.voice_templates, n);
+    float score = 0;
+    t0 = now_ms();
+    const char *who = top1_voice(g, first, &score);
+    double t_search = now_ms() - t0;
+    assert_string_equal(who, "s00000");
+    assert_float_equal(score, 1.0f, 1e-4);
+    lk_gallery_close(g);
+    print_message("voice scale: %d templates of %d floats, %.1f MB db, "
+                  "%.1f MB index: add %.0f ms (%.2f ms each), close+write "
+                  "index %.0f ms, open from file %.0f ms, rebuild from db "
+                  "%.0f ms, search %.2f ms\n", n, VDIM, st.db_bytes / 1e6,
+                  sb.st_size / 1e6, t_add, t_add / n, t_close, t_load,
+                  t_rebuild, t_search);
+    free(vix);
+    free(e);
+    free(first);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ---- voice enrolment (needs the speaker embedder and recordings) ------------------------ */
+
+static int run_ffmpeg(const char *args, const char *out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -loglevel error "
+             "-y %s '%s' </dev/null", args, out);
+    return system(cmd);
+}
+
+static void test_enroll_voice_file(void **state)
+{
+    (void)state;
+    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    if (!eval)
+        skip();
+    char one[4096], two[4096];
+    snprintf(one, sizeof one, "%s/voices_librispeech_resemblyzer/test-other/"
+             "1688/1688-142285-0000.flac", eval);
+    snprintf(two, sizeof two, "%s/voices_librispeech_resemblyzer/test-other/"
+             "1688/1688-142285-0001.flac", eval);
+    if (!file_exists(one) || !file_exists(two))
+        skip();
+    lk_engine_params ep = lk_engine_default_params();
+    lk_engine *eng = NULL;
+    if (lk_engine_open(&ep, &eng) != LK_OK)
+        skip();                                    /* models not fetched */
+    if (!lk_engine_voice_model_id(eng)) {
+        lk_engine_free(eng);
+        skip();                                    /* no speaker embedder */
+    }
+    char *scratch = scratch_dir("enroll-voice");
+    char *silence = join(scratch, "silence.wav");
+    char *narrow = join(scratch, "narrow.wav");
+    char *mute = join(scratch, "mute.mp4");
+    if (run_ffmpeg("-f lavfi -i anullsrc=r=16000:cl=mono -t 3", silence) ||
+        run_ffmpeg("-f lavfi -i sine=frequency=300:sample_rate=8000 -t 3",
+                   narrow) ||
+        run_ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 1 -an", mute)) {
+        lk_engine_free(eng);
+        remove_tree(scratch);
+        free(scratch);
+        free(silence);
+        free(narrow);
+        free(mute);
+        skip();                                    /* no ffmpeg */
+    }
+    lk_session *ses = NULL;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    char *dir = gallery_dir("enroll-voice");
+    lk_gallery *g = NULL;
+    assert_int_equal(lk_gallery_open(dir, eng, LK_GALLERY_CREATE, &g), LK_OK);
+    lk_gallery_stats st = stats_of(g);
+    assert_string_equal(st.voice_model, lk_engine_voice_model_id(eng));
+    assert_int_equal(st.voice_dim, lk_engine_voice_dim(eng));
+
+    lk_voice_enroll_result r;
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+                     LK_ERR_NOT_FOUND);
+    assert_non_null(strstr(lk_last_error(), "1688"));
+    assert_int_equal(lk_gallery_add_performer(g, "1688", "Reader 1688"),
+                     LK_OK);
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 1, &r),
+                     LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+                     LK_OK);
+    assert_int_equal(r.duplicate, 0);
+    assert_true(r.template_id > 0);
+    assert_true(r.seconds > 5 && r.speech_seconds > 2 &&
+                r.speech_seconds <= r.seconds);
+    int64_t first = r.template_id;
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+                     LK_OK);
+    assert_int_equal(r.duplicate, 1);
+    assert_int_equal(r.template_id, first);
+    assert_true(r.seconds == 0);
+    st = stats_of(g);
+    assert_int_equal(st.voice_templates, 1);
+    assert_int_equal(st.templates, 0);
+
+    /* Refusals name the file and the cause, and add nothing. */
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", silence, 0,
+                                                  &r), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "silence.wav"));
+    assert_non_null(strstr(lk_last_error(), "too little speech"));
+    assert_int_equal(r.template_id, 0);
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", narrow, 0,
+                                                  &r), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "narrow.wav"));
+    assert_non_null(strstr(lk_last_error(), "8000 Hz"));
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", mute, 0,
+                                                  &r), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "mute.mp4"));
+    assert_non_null(strstr(lk_last_error(), "no audio stream"));
+    assert_int_equal(stats_of(g).voice_templates, 1);
+
+    /* Another utterance of the same reader finds the template; the file is
+     * embedded as enrolment would. */
+    float *q = xmalloc(sizeof(float) * (size_t)lk_engine_voice_dim(eng));
+    assert_int_equal(lk__voice_embed_file(ses->voice, two, q, NULL), LK_OK);
+    lk_match m[2];
+    int n = 0;
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, q, 2, m,
+                                                &n), LK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(m[0].performer_id, "1688");
+    assert_int_equal(m[0].template_id, first);
+    assert_true(m[0].score >= eng->voice->threshold);
+    /* Voice templates are not faces. */
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", two, 0, &r),
+                     LK_OK);
+    assert_int_equal(r.duplicate, 0);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates WHERE "
+                                 "modality = 'voice' AND source_sha256 IS NOT "
+                                 "NULL AND source_path LIKE '%.flac'"), 2);
+
+    /* A gallery of another speaker embedder refuses the session. */
+    char *dir2 = gallery_dir("enroll-voice-other");
+    assert_int_equal(lk__gallery_open_models(dir2, lk_engine_face_model_id(eng),
+                                             lk_engine_face_dim(eng),
+                                             "other_voice@2", 4096,
+                                             LK_GALLERY_CREATE, &g), LK_OK);
+    assert_int_equal(lk_gallery_add_performer(g, "1688", NULL), LK_OK);
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+                     LK_ERR_MODEL_MISMATCH);
+    assert_non_null(strstr(lk_last_error(), "other_voice@2"));
+    assert_non_null(strstr(lk_last_error(), lk_engine_voice_model_id(eng)));
+    lk_gallery_close(g);
+    /* ... and a gallery opened without one says so. */
+    assert_int_equal(lk__gallery_open_model(dir2, lk_engine_face_model_id(eng),
+                                            lk_engine_face_dim(eng), 0, &g),
+                     LK_OK);
+    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+                     LK_ERR_MODEL);
+    assert_non_null(strstr(lk_last_error(), "no speaker embedder loaded"));
+    lk_gallery_close(g);
+
+    free(q);
+    lk_session_free(ses);
+    lk_engine_free(eng);
+    remove_tree(dir2);
+    free(dir2);
+    remove_tree(dir);
+    free(dir);
+    remove_tree(scratch);
+    free(scratch);
+    free(silence);
+    free(narrow);
+    free(mute);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1590,6 +2474,13 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_scale_rebuild),
         cmocka_unit_test(test_enroll_file),
+        cmocka_unit_test(test_voice_search_by_modality),
+        cmocka_unit_test(test_voice_index_rebuilt),
+        cmocka_unit_test(test_voice_model_mismatch),
+        cmocka_unit_test(test_voice_upgrade),
+        cmocka_unit_test(test_voice_remove_secure_delete),
+        cmocka_unit_test(test_voice_scale),
+        cmocka_unit_test(test_enroll_voice_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,11 +361,13 @@ static void test_scene_cuts(void **state)
                             "\"[0][1][2]concat=n=3:v=1\" -c:v libx264"), 0);
     run r;
     assert_int_equal(read_all("cuts.mp4", LK_SAMPLE_SCENE, 0.25, &r), LK_OK);
-    /* the grid sample at 0 and the first frame of each new shot */
+    /* the grid sample at 0 and the first decoded frame of each new shot
+     * (a non-reference frame right at the cut may be skipped: then the
+     * next one, 0.1 s later) */
     assert_int_equal(r.n, 3);
     assert_float_equal(r.t[0], 0.0, 1e-3);
-    assert_float_equal(r.t[1], 1.2, 1e-3);
-    assert_float_equal(r.t[2], 2.0, 1e-3);
+    assert_true(r.t[1] > 1.2 - 1e-3 && r.t[1] < 1.3 + 1e-3);
+    assert_true(r.t[2] > 2.0 - 1e-3 && r.t[2] < 2.1 + 1e-3);
     assert_true(r.cut[1] && r.cut[2] && !r.cut[0]);
     assert_int_equal(r.info.cuts, 2);
     /* the rate policy alone misses both shots */

@@ -102,7 +102,7 @@ static void test_walking_face_is_one_track(void **state)
             assert_int_equal(assign[0], 0);
     }
     assert_int_equal(lk__tracker_active(tr), 1);
-    /* one to start, one to re-join, then one per embed_interval (1 s)
+    /* one to start, one to re-join, then one per embed_interval (2 s)
      * while slots are free: bounded by the slots, 4 */
     assert_int_equal(embeds, 4);
     int n;
@@ -130,7 +130,7 @@ static void test_embedding_budget_keeps_best(void **state)
     int assign[1], who[1] = {2}, embeds = 0;
     for (int i = 0; i < 200; i++) {
         lk_face f = box(100, 100, 60);
-        float q[1] = {0.1f * powf(1.3f, (float)i / 2.0f)};
+        float q[1] = {0.4f * powf(1.3f, (float)i / 2.0f)};
         embeds += step(tr, 0.25 * i, 0, &f, q, who, 1, assign);
     }
     assert_int_equal(embeds, 6);
@@ -139,12 +139,13 @@ static void test_embedding_budget_keeps_best(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(done[0]->embeds_done, 6);
     assert_int_equal(done[0]->n_emb, 3);
-    /* frames 0, 1, 2 fill the slots (each clearly better than the last);
-     * frames 6, 10 and 14 replace them, one a second */
+    /* frames 0, 4 and 8 fill the slots (a second apart, each a quarter
+     * better than the best); frames 16, 24 and 32 replace them, one every
+     * embed_interval (2 s) */
     float worst = INFINITY;
     for (int i = 0; i < 3; i++)
         worst = fminf(worst, done[0]->emb_q[i]);
-    assert_float_equal(worst, 0.1f * powf(1.3f, 3.0f), 1e-5);
+    assert_float_equal(worst, 0.4f * powf(1.3f, 8.0f), 1e-4);
     free_tracks(done, n);
     lk__tracker_free(tr);
 }
@@ -218,6 +219,32 @@ static void test_occlusion_and_finish(void **state)
     lk__tracker_free(tr);
 }
 
+/* A small, uncertain face is not embedded when first seen (most such
+ * detections never come back); seen again, it is. */
+static void test_low_quality_waits_for_second_sighting(void **state)
+{
+    (void)state;
+    lk__track_params p = lk__track_default_params(D, 4, 0.5);
+    lk__tracker *tr;
+    assert_int_equal(lk__tracker_new(&p, &tr), LK_OK);
+    float q[2] = {0.1f, 0.9f};
+    int assign[2], who[2] = {1, 2};
+    lk_face f[2] = {box(10, 10, 20), box(200, 10, 100)};
+    assert_int_equal(step(tr, 0.0, 0, f, q, who, 2, assign), 1);
+    assert_int_equal(lk__tracker_active(tr), 2);
+    assert_int_equal(step(tr, 0.5, 0, f, q, who, 2, assign), 1);
+    int n;
+    lk__track **done = finish(tr, 1.0, 1, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(done[0]->n_emb, 1);       /* the small one, at 0.5 s */
+    assert_float_equal(done[0]->emb_t[0], 0.5, 1e-9);
+    assert_int_equal(done[0]->frames, 2);
+    assert_int_equal(done[1]->n_emb, 1);       /* the big face, at 0 s */
+    assert_float_equal(done[1]->emb_t[0], 0.0, 1e-9);
+    free_tracks(done, n);
+    lk__tracker_free(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_embedding_budget_keeps_best),
         cmocka_unit_test(test_cut_rejoins_by_embedding),
         cmocka_unit_test(test_occlusion_and_finish),
+        cmocka_unit_test(test_low_quality_waits_for_second_sighting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,186 @@
+/*
+ * scan_voice.c — registered voices in a sound track: speech windows
+ * (voice/embed.c's segmenter) searched among the gallery's voice
+ * templates, a performer's matching windows joined into stretches of
+ * voice, and those stretches either attached to the same performer's face
+ * appearance (video) or reported on their own.
+ */
+#include "match/scan_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One window's verdict. */
+typedef struct window {
+    double start, end;
+    float score;
+    const char *performer_id, *performer_name;   /* the gallery's */
+} window;
+
+typedef struct voice_scan {
+    lk_gallery *gal;
+    float threshold;
+    window *w;
+    int n, cap;
+    int searched;
+    double speech, last_end;
+} voice_scan;
+
+static lk_status on_segment(void *user, const lk__voice_segment *seg)
+{
+    voice_scan *vs = user;
+    lk_match m;
+    int n = 0;
+    lk_status s = lk_gallery_search_modality(vs->gal, LK_MODALITY_VOICE,
+                                             seg->embedding, 1, &m, &n);
+    if (s != LK_OK)
+        return s;
+    vs->searched++;
+    /* Windows overlap (4 s every 2 s): count only the part of this one's
+     * speech past the previous window's end. */
+    const double span = seg->end - seg->start;
+    const double fresh = seg->end - fmax(seg->start, vs->last_end);
+    if (span > 0 && fresh > 0)
+        vs->speech += seg->speech_seconds * fmin(1.0, fresh / span);
+    else if (span <= 0 && seg->start >= vs->last_end)
+        vs->speech += seg->speech_seconds;
+    vs->last_end = fmax(vs->last_end, seg->end);
+    if (n == 0 || m.score < vs->threshold)
+        return LK_OK;
+    if (vs->n == vs->cap) {
+        int cap = vs->cap ? vs->cap * 2 : 64;
+        window *w = lk__realloc(vs->w, (size_t)cap * sizeof *w);
+        if (!w)
+            return LK_ERR_NOMEM;
+        vs->w = w;
+        vs->cap = cap;
+    }
+    vs->w[vs->n++] = (window){seg->start, seg->end, m.score, m.performer_id,
+                              m.performer_name};
+    return LK_OK;
+}
+
+static int by_performer_time(const void *a, const void *b)
+{
+    const window *x = a, *y = b;
+    int c = strcmp(x->performer_id, y->performer_id);
+    if (c)
+        return c;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* The performer's voice stretches, from its sorted windows. */
+typedef struct stretch {
+    double start, end, peak_t;
+    float sum, peak;
+    int n;
+    const char *id, *name;
+    int used;                /* attached to a face finding */
+} stretch;
+
+static int stretches(voice_scan *vs, double gap, stretch **out)
+{
+    *out = NULL;
+    if (vs->n == 0)
+        return 0;
+    if (vs->n > 1)
+        qsort(vs->w, (size_t)vs->n, sizeof *vs->w, by_performer_time);
+    stretch *st = lk__calloc((size_t)vs->n, sizeof *st);
+    if (!st)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < vs->n; i++) {
+        const window *w = &vs->w[i];
+        stretch *cur = k ? &st[k - 1] : NULL;
+        if (cur && !strcmp(cur->id, w->performer_id) &&
+            w->start - cur->end <= gap) {
+            cur->end = fmax(cur->end, w->end);
+            cur->sum += w->score;
+            if (w->score > cur->peak) {
+                cur->peak = w->score;
+                cur->peak_t = w->start;
+            }
+            cur->n++;
+        } else {
+            st[k++] = (stretch){w->start, w->end, w->start, w->score, w->score,
+                                1, w->performer_id, w->performer_name, 0};
+        }
+    }
+    *out = st;
+    return k;
+}
+
+lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
+                         const lk_scan_params *params, lk_scan_result *res)
+{
+    voice_scan vs = {.gal = gal, .threshold = res->voice_threshold};
+    lk__voice_seg_params sp = lk__voice_seg_default_params();
+    lk_status s = lk__voice_segment_file(ses->voice, path, &sp, on_segment,
+                                         &vs);
+    res->voice_segments = vs.searched;
+    res->speech_seconds = vs.speech;
+    stretch *st = NULL;
+    const int n = s == LK_OK ? stretches(&vs, params->video.merge_gap, &st)
+                             : 0;
+    if (n < 0)
+        s = LK_ERR_NOMEM;
+
+    /* A stretch overlapping (within merge_gap) a face appearance of the
+     * same performer is that appearance's voice evidence. */
+    const double gap = params->video.merge_gap;
+    for (int i = 0; i < res->n_findings && s == LK_OK; i++) {
+        lk_finding *f = &res->findings[i];
+        if (f->decision != LK_MATCH || f->modality != LK_MODALITY_FACE)
+            continue;
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) {
+            stretch *x = &st[j];
+            if (strcmp(x->id, f->performer_id) != 0 ||
+                x->start > f->end + gap || x->end < f->start - gap)
+                continue;
+            x->used = 1;
+            sum += x->sum;
+            f->voice_segments += x->n;
+            f->voice_peak_score = fmaxf(f->voice_peak_score, x->peak);
+        }
+        if (f->voice_segments)
+            f->voice_score = sum / (float)f->voice_segments;
+    }
+    /* The rest: voice-only findings. */
+    int extra = 0;
+    for (int j = 0; j < n; j++)
+        extra += !st[j].used;
+    if (s == LK_OK && extra) {
+        lk_finding *v = lk__realloc(res->findings, (size_t)(res->n_findings +
+                                                            extra) *
+                                                       sizeof *v);
+        if (!v) {
+            s = LK_ERR_NOMEM;
+        } else {
+            res->findings = v;
+            for (int j = 0; j < n && s == LK_OK; j++) {
+                if (st[j].used)
+                    continue;
+                lk_finding *f = &res->findings[res->n_findings++];
+                memset(f, 0, sizeof *f);
+                f->modality = LK_MODALITY_VOICE;
+                f->decision = LK_MATCH;
+                f->face_index = -1;
+                f->start = st[j].start;
+                f->end = st[j].end;
+                f->voice_segments = st[j].n;
+                f->voice_score = f->score = st[j].sum / (float)st[j].n;
+                f->voice_peak_score = f->peak_score = st[j].peak;
+                f->best_time = st[j].peak_t;
+                f->performer_id = lk__strdup(st[j].id);
+                f->performer_name = lk__strdup(st[j].name ? st[j].name : "");
+                if (!f->performer_id || !f->performer_name)
+                    s = LK_ERR_NOMEM;
+            }
+        }
+    }
+    free(st);
+    free(vs.w);
+    return s;
+}
