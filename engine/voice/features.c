@@ -222,6 +222,46 @@ int lk__voice_vad(const float *energy_db, int n, uint8_t *speech)
     return count;
 }
 
+int lk__voice_tonal_gate(const float *frames, int n, uint8_t *speech)
+{
+    enum { WIN = 100, HOP = 50, MIN_SPEECH = 30 };
+    if (n <= 0)
+        return 0;
+    uint8_t *drop = calloc((size_t)n, 1);
+    if (!drop)
+        return 0;    /* out of memory: keep the energy decision */
+    float d[WIN];
+    for (int s = 0; s < n; s += HOP) {
+        const int e = s + WIN < n ? s + WIN : n;
+        int q = 0;
+        for (int i = s; i < e; i++) {
+            if (!speech[i])
+                continue;
+            const float *dc = frames + (size_t)i * LK__VOICE_DIM +
+                              LK__VOICE_NCEP;
+            float sum = 0.0f;
+            for (int j = 1; j <= 12; j++)
+                sum += dc[j] * dc[j];
+            d[q++] = sqrtf(sum);
+        }
+        if (q >= MIN_SPEECH) {
+            qsort(d, (size_t)q, sizeof *d, cmp_float);
+            if (d[q / 2] < LK__VOICE_MIN_CHANGE)
+                memset(drop + s, 1, (size_t)(e - s));
+        }
+        if (e == n)
+            break;
+    }
+    int removed = 0;
+    for (int i = 0; i < n; i++)
+        if (drop[i] && speech[i]) {
+            speech[i] = 0;
+            removed++;
+        }
+    free(drop);
+    return removed;
+}
+
 void lk__voice_cmvn(float *x, int n, int dim)
 {
     if (n <= 0)

@@ -85,6 +85,7 @@ static lk_status process_block(lk__voice_front *f)
         return LK_OK;
     lk__voice_deltas(f->block, n);
     lk__voice_vad(f->energy, n, f->speech);
+    lk__voice_tonal_gate(f->block, n, f->speech);
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (!f->speech[i])

@@ -331,12 +331,16 @@ assert faces and all(f["performer"] == "singer" for f in faces), faces
 assert any("voice" in f and f["voice"]["segments"] >= 1 for f in faces), faces
 PYEOF
     fi
-    # Bad audio: silence only, 8 kHz, clipped, truncated, no audio stream.
+    # Bad audio: a music bed, silence only, 8 kHz, clipped, truncated, no
+    # audio stream.
     ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i anullsrc=r=16000:cl=mono -t 5 "$A/silence.wav"
     ffmpeg -nostdin -hide_banner -loglevel error -i "$A/slt_3.wav" -ar 8000 "$A/narrow.wav"
     ffmpeg -nostdin -hide_banner -loglevel error -i "$A/slt_3.wav" -af volume=30 "$A/clipped.wav"
     head -c 3000 "$A/programme.mp3" >"$A/truncated.mp3"
     ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i testsrc=size=160x120:rate=5:duration=2 "$A/mute.mp4"
+    ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i "aevalsrc='0.2*(sin(2*PI*220*t)+sin(2*PI*277*t)+sin(2*PI*330*t))*(0.6+0.4*sin(2*PI*2*t))':s=16000:d=8" "$A/music_bed.wav"
+    check "enroll a music bed refused" 2 "$LK" enroll --gallery "$GV" --performer singer "$A/music_bed.wav"
+    has "music bed: too little speech" "$T/err" "music_bed.wav: too little speech"
     check "enroll silence refused" 2 "$LK" enroll --gallery "$GV" --performer singer "$A/silence.wav"
     has "silence: too little speech" "$T/err" "silence.wav: .*speech"
     check "enroll 8 kHz refused" 2 "$LK" enroll --gallery "$GV" --performer singer "$A/narrow.wav"

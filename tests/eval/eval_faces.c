@@ -187,7 +187,7 @@ int main(void)
     lk_model_info mi;
     float calibrated = 0;
     for (int i = 0; lk_engine_model(eng, i, &mi) == LK_OK; i++)
-        if (mi.dim)
+        if (!strcmp(mi.role, "face_embed"))
             calibrated = mi.threshold;
 
     for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)

@@ -48,8 +48,10 @@ static double nrand(uint64_t *s)
 }
 
 /* A synthetic voice: a glottal pulse train at f0 (with jitter) through
- * three formant resonators, under a syllable-rate envelope.  Voices differ
- * in f0 and formants; utterances of one voice differ in seed. */
+ * three formant resonators that move +-15% around the voice's own formants
+ * (articulation: a held vowel is not speech to the tonal gate), under a
+ * syllable-rate envelope.  Voices differ in f0 and formants; utterances of
+ * one voice differ in seed. */
 typedef struct voice_def {
     double f0, f[3];
 } voice_def;
@@ -64,6 +66,11 @@ static void synth(const voice_def *v, uint64_t seed, float *x, size_t n,
     double y[3][2] = {{0}};
     double phase = 0, env_phase = urand(&s) * 2 * M_PI;
     double rate = 3.5 + urand(&s);
+    double art_rate[3], art_phase[3];
+    for (int k = 0; k < 3; k++) {
+        art_rate[k] = 3.0 + 3.0 * urand(&s);
+        art_phase[k] = urand(&s) * 2 * M_PI;
+    }
     for (size_t i = 0; i < n; i++) {
         double f0 = v->f0 * (1 + 0.03 * sin(2 * M_PI * 0.7 * i / SR + seed));
         phase += f0 / SR * (1 + 0.01 * nrand(&s));
@@ -74,7 +81,9 @@ static void synth(const voice_def *v, uint64_t seed, float *x, size_t n,
         for (int k = 0; k < 3; k++) {
             /* Two-pole resonator, 80 Hz bandwidth. */
             double r = exp(-M_PI * 80.0 / SR);
-            double c = 2 * r * cos(2 * M_PI * v->f[k] / SR);
+            double fk = v->f[k] * (1 + 0.15 * sin(2 * M_PI * art_rate[k] *
+                                                   i / SR + art_phase[k]));
+            double c = 2 * r * cos(2 * M_PI * fk / SR);
             double yk = e + c * y[k][0] - r * r * y[k][1];
             y[k][1] = y[k][0];
             y[k][0] = yk;
@@ -205,6 +214,55 @@ static void test_vad(void **state)
     for (int i = 0; i < N; i++)
         e[i] = -50.0f + (float)(i % 3);
     assert_int_equal(lk__voice_vad(e, N, sp), 0);
+}
+
+/* Loud frames of n samples through the front end's stages: MFCC, deltas,
+ * energy VAD, then the tonal gate.  Returns speech frames before and after
+ * the gate. */
+static void gate_counts(const float *x, size_t n, int *before, int *after)
+{
+    lk__mfcc *m;
+    assert_int_equal(lk__mfcc_new(&m), LK_OK);
+    const int nf = (int)((n - LK__VOICE_FRAME - 1) / LK__VOICE_HOP);
+    float *fr = calloc((size_t)nf * LK__VOICE_DIM, sizeof *fr);
+    float *en = malloc((size_t)nf * sizeof *en);
+    uint8_t *sp = malloc((size_t)nf);
+    assert_true(fr && en && sp);
+    for (int i = 0; i < nf; i++)
+        lk__mfcc_frame(m, x + 1 + (size_t)i * LK__VOICE_HOP,
+                       fr + (size_t)i * LK__VOICE_DIM, &en[i]);
+    lk__voice_deltas(fr, nf);
+    *before = lk__voice_vad(en, nf, sp);
+    *after = *before - lk__voice_tonal_gate(fr, nf, sp);
+    free(fr);
+    free(en);
+    free(sp);
+    lk__mfcc_free(m);
+}
+
+/* A held chord under a slow swell (a music bed) loses its "speech" to the
+ * gate; an articulated voice keeps it. */
+static void test_tonal_gate(void **state)
+{
+    (void)state;
+    const size_t n = 6 * SR;
+    float *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++) {
+        const double t = (double)i / SR;
+        x[i] = (float)(0.1 * (sin(2 * M_PI * 220 * t) + sin(2 * M_PI * 277 * t) +
+                              sin(2 * M_PI * 330 * t)) *
+                       (0.6 + 0.4 * sin(2 * M_PI * 2 * t)));
+    }
+    int before, after;
+    gate_counts(x, n, &before, &after);
+    assert_true(before > 300);          /* loud enough for the energy VAD */
+    assert_int_equal(after, 0);
+    synth(&voice_a, 7, x, n, 1.0);
+    gate_counts(x, n, &before, &after);
+    assert_true(before > 200);
+    assert_int_equal(after, before);
+    free(x);
 }
 
 /* ------------------------------------------------------------------------
@@ -578,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_tone_spectrum),
         cmocka_unit_test(test_deltas_cmvn),
         cmocka_unit_test(test_vad),
+        cmocka_unit_test(test_tonal_gate),
         cmocka_unit_test(test_gmm_em),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_embed_synthetic),
