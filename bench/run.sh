@@ -99,6 +99,8 @@ if [ -n "${LIKENESS_EVAL_DIR:-}" ] && ls "$LIKENESS_EVAL_DIR"/faces_*/MANIFEST.t
 fi
 
 mkdir -p "$out"
+# Absolute: ffmpeg's concat lists resolve paths against the list's folder.
+out=$(cd "$out" && pwd)
 # A part run on its own (as meson's benchmarks do) keeps its own files.
 # shellcheck disable=SC2086  # word splitting drops the leading blank
 tag=$(echo $parts | tr ' ' '-')
