@@ -2,7 +2,10 @@
  * bench_video.c — video scan speed against the decode-only floor.
  *
  *   bench_video --mode floor|scan [--sampling scene|rate|keyframes]
- *               [--gallery DIR] [--reps N] [--label TEXT] [--json OUT] FILE
+ *               [--gallery DIR] [--reps N] [--threads N] [--label TEXT]
+ *               [--json OUT] FILE
+ *
+ * --threads: the engine's inference threads (0, the default: OpenCV's)
  *
  * floor: the decoder thread alone, with the sampling policy's frame
  * skipping, every sampled frame handed over and dropped — what scanning
@@ -124,10 +127,11 @@ int main(int argc, char **argv)
         {"reps", required_argument, 0, 'r'},
         {"label", required_argument, 0, 'l'},
         {"json", required_argument, 0, 'j'},
+        {"threads", required_argument, 0, 't'},
         {0, 0, 0, 0}};
     const char *mode = "scan", *gallery = NULL, *label = "", *json = NULL;
     lk_sampling pol = LK_SAMPLE_SCENE;
-    int reps = 3, c;
+    int reps = 3, threads = 0, c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'm': mode = optarg; break;
@@ -140,9 +144,10 @@ int main(int argc, char **argv)
         case 'r': reps = atoi(optarg); break;
         case 'l': label = optarg; break;
         case 'j': json = optarg; break;
+        case 't': threads = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: bench_video --mode floor|scan "
-                    "[--sampling P] [--gallery DIR] [--reps N] [--label T] "
+                    "[--sampling P] [--gallery DIR] [--reps N] [--threads N] [--label T] "
                     "[--json OUT] FILE\n");
             return 2;
         }
@@ -161,6 +166,7 @@ int main(int argc, char **argv)
     lk_gallery *gal = NULL;
     if (scan) {
         lk_engine_params ep = lk_engine_default_params();
+        ep.threads = threads;
         if (lk_engine_open(&ep, &eng) != LK_OK ||
             lk_session_new(eng, &ses) != LK_OK ||
             lk_gallery_open(gallery, eng, LK_GALLERY_READONLY, &gal) != LK_OK) {

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         }
         for (int k = 0; k < res->n_findings; k++) {
             const lk_finding *f = &res->findings[k];
-            if (res->kind == LK_MEDIA_VIDEO)
+            if (res->kind != LK_MEDIA_IMAGE)
                 printf("%s: %s %.2f-%.2f s score %.3f\n", argv[i],
                        f->performer_id, f->start, f->end, (double)f->score);
             else
