@@ -5,7 +5,8 @@
  *               [--gallery DIR] [--reps N] [--threads N] [--label TEXT]
  *               [--json OUT] FILE
  *
- * --threads: the engine's inference threads (0, the default: OpenCV's)
+ * --threads: the engine's inference threads (0, the default: OpenCV's);
+ * --decode-threads: the decoder's (0, the default: the library's, 2)
  *
  * floor: the decoder thread alone, with the sampling policy's frame
  * skipping, every sampled frame handed over and dropped — what scanning
@@ -43,13 +44,16 @@ typedef struct outcome {
     uint64_t checksum;
 } outcome;
 
+static int decode_threads;   /* 0: the library's default */
+
 static int run_floor(const char *path, lk_sampling pol, outcome *o)
 {
     /* the scan's defaults, so that the same frames are decoded */
     const lk_video_params d = lk_video_default_params();
     lk__video_opts vo = {.sampling = pol, .fps = d.fps,
                          .scene_threshold = d.scene_threshold,
-                         .small_w = 0, .small_h = 0, .threads = d.threads,
+                         .small_w = 0, .small_h = 0,
+                         .threads = decode_threads ? decode_threads : d.threads,
                          .max_pixels = lk_detect_default_params().max_pixels};
     const double t0 = bench_now(), c0 = bench_cpu();
     lk__video *v;
@@ -85,6 +89,7 @@ static int run_scan(lk_gallery *gal, lk_session *ses, const char *path,
 {
     lk_scan_params sp = lk_scan_default_params();
     sp.video.sampling = pol;
+    sp.video.threads = decode_threads;
     lk_scan_result *r;
     const double t0 = bench_now(), c0 = bench_cpu();
     lk_status s = lk_scan_file(gal, ses, path, &sp, &r);
@@ -128,6 +133,7 @@ int main(int argc, char **argv)
         {"label", required_argument, 0, 'l'},
         {"json", required_argument, 0, 'j'},
         {"threads", required_argument, 0, 't'},
+        {"decode-threads", required_argument, 0, 'd'},
         {0, 0, 0, 0}};
     const char *mode = "scan", *gallery = NULL, *label = "", *json = NULL;
     lk_sampling pol = LK_SAMPLE_SCENE;
@@ -145,9 +151,11 @@ int main(int argc, char **argv)
         case 'l': label = optarg; break;
         case 'j': json = optarg; break;
         case 't': threads = atoi(optarg); break;
+        case 'd': decode_threads = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: bench_video --mode floor|scan "
-                    "[--sampling P] [--gallery DIR] [--reps N] [--threads N] [--label T] "
+                    "[--sampling P] [--gallery DIR] [--reps N] [--threads N] "
+                    "[--decode-threads N] [--label T] "
                     "[--json OUT] FILE\n");
             return 2;
         }

@@ -655,7 +655,10 @@ lk_status lk__video_open(const char *path, const lk__video_opts *opts,
     int rc = avcodec_parameters_to_context(v->dec, par);
     if (rc >= 0) {
         v->dec->pkt_timebase = st->time_base;
-        v->dec->thread_count = opts->threads > 0 ? opts->threads : 2;
+        /* One thread: the other core runs inference, and without frame
+         * threads the decoder skips precisely up to each sample (frame
+         * threads decode a few frames ahead of the skip decisions). */
+        v->dec->thread_count = opts->threads > 0 ? opts->threads : 1;
         v->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
         rc = avcodec_open2(v->dec, codec, NULL);
     }

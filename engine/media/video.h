@@ -66,7 +66,7 @@ typedef struct lk__video_opts {
     float scene_threshold;   /* lk__scene_score at or above which: a cut */
     int small_w, small_h;    /* box the small frame fits in (the detector's
                                 input); 0: no small frame (decode only) */
-    int threads;             /* decoder threads; 0: 2 */
+    int threads;             /* decoder threads; 0: 1 */
     int64_t max_pixels;      /* refuse coded frames with more; 0: none */
 } lk__video_opts;
 
