@@ -129,10 +129,13 @@ lk_status lk__audio_open(const char *path, lk__audio **out)
     const AVCodecParameters *par = st->codecpar;
     if (par->sample_rate <= 0 || par->sample_rate > 768000 ||
         par->ch_layout.nb_channels <= 0 || par->ch_layout.nb_channels > 64) {
+        /* The message first: par belongs to the stream close frees. */
+        lk_status err = lk__error(LK_ERR_FORMAT, "%s: audio stream declares "
+                                  "%d Hz, %d channels", path,
+                                  par->sample_rate,
+                                  par->ch_layout.nb_channels);
         lk__audio_close(a);
-        return lk__error(LK_ERR_FORMAT, "%s: audio stream declares %d Hz, %d "
-                         "channels", path, par->sample_rate,
-                         par->ch_layout.nb_channels);
+        return err;
     }
     a->dec = avcodec_alloc_context3(codec);
     a->pkt = av_packet_alloc();

@@ -285,6 +285,25 @@ static void test_bad_files(void **state)
     assert_int_equal(lk__audio_read(NULL, &p, &n, &t), LK_ERR_MISUSE);
 }
 
+/* A FLAC stream declaring 958636 Hz and 3 channels (tests/fuzz/regress/,
+ * found by fuzz_media: the refusal once formatted its message from the
+ * stream it had just freed). */
+static void test_absurd_rate(void **state)
+{
+    (void)state;
+    const char *root = getenv("LK_SOURCE_ROOT");
+    if (!root)
+        skip();
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/tests/fuzz/regress/flac_rate_958636.flac",
+             root);
+    lk__audio *a = (lk__audio *)1;
+    assert_int_equal(lk__audio_open(path, &a), LK_ERR_FORMAT);
+    assert_null(a);
+    assert_non_null(strstr(lk_last_error(), "flac_rate_958636.flac"));
+    assert_non_null(strstr(lk_last_error(), "958636 Hz, 3 channels"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_middle),
         cmocka_unit_test(test_no_audio),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_absurd_rate),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
