@@ -101,11 +101,10 @@ lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
         s = lk__model_load_weights(use[i], params->verify_models);
     /* The speaker embedder is optional: a manifest of face models only
      * makes a faces-only engine.  When listed, it must load. */
-    if (s == LK_OK &&
-        (eng->voice = lk__manifest_find(&eng->manifest, "voice_embed",
-                                        params->voice_model)) == NULL &&
-        params->voice_model)
+    if (s == LK_OK && params->voice_model)
         s = need_model(eng, "voice_embed", params->voice_model, &eng->voice);
+    else if (s == LK_OK)
+        eng->voice = lk__manifest_find(&eng->manifest, "voice_embed", NULL);
     if (s == LK_OK && eng->voice &&
         (s = lk__model_load_weights(eng->voice, params->verify_models)) ==
             LK_OK)

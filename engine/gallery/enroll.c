@@ -136,7 +136,7 @@ lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
     float *emb = lk__malloc((size_t)dim * sizeof *emb);
     if (!emb)
         return LK_ERR_NOMEM;
-    lk__voice_info info;
+    lk__voice_info info = {0};
     /* Refusals (no audio stream, under 16 kHz, too little speech, clipped)
      * come with messages naming the file. */
     rs = lk__voice_embed_file(ses->voice, path, emb, &info);

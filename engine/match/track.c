@@ -19,8 +19,6 @@ struct lk__tracker {
     lk__track **v;           /* active tracks */
     int n, cap;
     int64_t next_id;
-    double t_prev;           /* time of the previous frame */
-    int frames;              /* frames planned */
 };
 
 lk__track_params lk__track_default_params(int dim, int max_embeds,
@@ -74,7 +72,6 @@ lk_status lk__tracker_new(const lk__track_params *p, lk__tracker **out)
     if (!tr)
         return LK_ERR_NOMEM;
     tr->p = *p;
-    tr->t_prev = NAN;
     *out = tr;
     return LK_OK;
 }
@@ -211,7 +208,6 @@ lk_status lk__tracker_plan(lk__tracker *tr, double t, int cut,
         embed[i] = assign[i] < 0
                        ? quality[i] >= tr->p.new_quality
                        : worth_embedding(tr, tr->v[assign[i]], t, quality[i]);
-    tr->frames++;
     return LK_OK;
 }
 
@@ -357,7 +353,6 @@ lk_status lk__tracker_update(lk__tracker *tr, double t, const lk_face *faces,
         if (!seen[k])
             tr->v[k]->missed++;
     free(seen);
-    tr->t_prev = t;
     return s;
 }
 

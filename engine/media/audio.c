@@ -51,11 +51,6 @@ const lk__audio_info *lk__audio_get_info(const lk__audio *a)
     return &a->info;
 }
 
-int lk__audio_errors(const lk__audio *a)
-{
-    return a ? a->errors : 0;
-}
-
 void lk__audio_close(lk__audio *a)
 {
     if (!a)

@@ -42,9 +42,6 @@ const lk__audio_info *lk__audio_get_info(const lk__audio *a);
 lk_status lk__audio_read(lk__audio *a, const float **pcm, size_t *n,
                          double *t0);
 
-/* Number of packets skipped as corrupt so far. */
-int lk__audio_errors(const lk__audio *a);
-
 /* Freeing NULL does nothing. */
 void lk__audio_close(lk__audio *a);
 
