@@ -1,7 +1,7 @@
 #!/bin/bash
 # The quick-start demo: set up and build, make the demo media from photos that
 # Debian packages ship (examples/demo/README.md), enrol a performer in a fresh
-# gallery, and scan images for her.
+# gallery, and scan images and a video for her.
 #
 # Usage: scripts/demo.sh [OUTDIR]     (default: $BUILD_DIR/demo, i.e. build/demo)
 # Environment: BUILD_DIR=build (as for scripts/setup.sh)
