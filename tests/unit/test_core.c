@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "core/manifest.h"
+#include "test_tmp.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -24,12 +25,14 @@ static char tmpdir[512];
 static int setup_tmp(void **state)
 {
     (void)state;
-    const char *base = getenv("LK_TEST_TMP");
-    if (!base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(tmpdir, sizeof tmpdir, "%s/core-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return lk_test_mkdtemp("core", tmpdir, sizeof tmpdir);
+}
+
+static int teardown_tmp(void **state)
+{
+    (void)state;
+    lk_test_rmtree(tmpdir);
+    return 0;
 }
 
 static void write_file(const char *path, const char *text)
@@ -248,5 +251,5 @@ int main(void)
         cmocka_unit_test(test_manifest_bad),
         cmocka_unit_test(test_scan_json),
     };
-    return cmocka_run_group_tests(tests, setup_tmp, NULL);
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

@@ -28,6 +28,7 @@
 
 #include "gallery/gallery.h"
 #include "core/engine.h"
+#include "test_tmp.h"
 
 #define MODEL "test_model@1.0"
 #define DIM 128
@@ -49,16 +50,11 @@ static void *xmalloc(size_t n)
 
 static char *scratch_dir(const char *what)
 {
-    const char *base = getenv("LK_TEST_TMP");
-    char root[4096];
-    snprintf(root, sizeof root, "%s", base && *base ? base : "/tmp");
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", root);
-    assert_int_equal(system(cmd), 0);
-    char *tmpl = xmalloc(4200);
-    snprintf(tmpl, 4200, "%s/gallery-%s-XXXXXX", root, what);
-    assert_non_null(mkdtemp(tmpl));
-    return tmpl;
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "gallery-%s", what);
+    char *dir = xmalloc(4200);
+    assert_int_equal(lk_test_mkdtemp(prefix, dir, 4200), 0);
+    return dir;
 }
 
 /* The gallery lives in a subdirectory that does not exist yet, so that
@@ -70,13 +66,6 @@ static char *gallery_dir(const char *what)
     sprintf(g, "%s/gal", d);
     free(d);
     return g;
-}
-
-static void remove_tree(const char *dir)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    (void)!system(cmd);
 }
 
 static char *join(const char *dir, const char *name)
@@ -330,12 +319,12 @@ static void test_create_open_reopen(void **state)
     assert_non_null(strstr(lk_last_error(), "not a Likeness gallery"));
 
     lk_gallery_close(NULL);   /* does nothing */
-    remove_tree(other);
+    lk_test_rmtree(other);
     free(odb);
     free(other);
     free(db);
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -369,7 +358,7 @@ static void test_model_mismatch(void **state)
                      LK_ERR_MISUSE);
     assert_int_equal(lk_gallery_open(dir, NULL, 0, &g), LK_ERR_MISUSE);
     assert_null(g);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -466,9 +455,9 @@ static void test_search_grouping(void **state)
     assert_int_equal(lk_gallery_search(g, probe, 3, all, &n), LK_OK);
     assert_int_equal(n, 0);
     lk_gallery_close(g);
-    remove_tree(empty);
+    lk_test_rmtree(empty);
     free(empty);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -525,7 +514,7 @@ static void test_index_rebuilt_when_missing(void **state)
     expect_answers(g, probes);
     lk_gallery_close(g);
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -585,7 +574,7 @@ static void test_index_rebuilt_when_stale(void **state)
 
     free(old.data);
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -638,7 +627,7 @@ static void test_index_rebuilt_when_corrupt(void **state)
     assert_null(x);
     free(good.data);
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -690,7 +679,7 @@ static void test_index_wrapper(void **state)
     lk__index_free(NULL);
     free(none);
     free(path);
-    remove_tree(d);
+    lk_test_rmtree(d);
     free(d);
 }
 
@@ -860,7 +849,7 @@ static void secure_delete_proof(int dim)
     free(tmp);
     free(ix);
     free(emb);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -941,7 +930,7 @@ static void test_two_handles(void **state)
     who = top1(g, probes[0], NULL);
     assert_true(who == NULL || strcmp(who, "a") != 0);
     lk_gallery_close(g);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1008,7 +997,7 @@ static void test_audit_rows(void **state)
     sqlite3_finalize(s);
     sqlite3_close(raw);
     free(db);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1043,7 +1032,7 @@ static void test_stats(void **state)
     assert_int_equal(st.performers, 0);
     lk_gallery_close(g);
     free(db);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1109,7 +1098,7 @@ static void test_performers_list(void **state)
     assert_int_equal(lk_gallery_performers(g, collect, &s), LK_DONE);
     assert_int_equal(s.n, 2);
     lk_gallery_close(g);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1153,7 +1142,7 @@ static void test_readonly(void **state)
     lk_gallery_close(g);
     assert_false(file_exists(ix));
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1205,7 +1194,7 @@ static void test_bad_ids(void **state)
                      LK_ERR_MISUSE);
     assert_int_equal(stats_of(g).templates, 1);
     lk_gallery_close(g);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1250,7 +1239,7 @@ static void test_duplicate_source(void **state)
                                  "face_x = 10 AND face_w = 30 AND "
                                  "source_path = 'photo.jpg' AND dim = 128 "
                                  "AND model_id = 'test_model@1.0'"), 2);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1342,7 +1331,7 @@ static void test_threads(void **state)
     assert_true(searched >= TH_THREADS * TH_ITERS);
     assert_int_equal(stats_of(g).performers, TH_NP + 20);
     lk_gallery_close(g);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1420,7 +1409,7 @@ static void test_scale_rebuild(void **state)
                   n, D, st.db_bytes / 1e6, t_add, t_add * 1e3 / n, t_close,
                   t_load, t_rebuild, t_search / checked);
     free(ix);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1573,10 +1562,10 @@ static void test_enroll_file(void **state)
                                  "action = 'enrol'"), 2);
     lk_session_free(ses);
     lk_engine_free(eng);
-    remove_tree(scratch);
+    lk_test_rmtree(scratch);
     free(scratch);
     free(none);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1770,7 +1759,7 @@ static void test_voice_search_by_modality(void **state)
                                  "'enrol' AND detail LIKE 'voice template %'"),
                      5);
     free(voice);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1857,7 +1846,7 @@ static void test_voice_index_rebuilt(void **state)
     free(vix);
     free(fix);
     free(voice);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -1932,7 +1921,7 @@ static void test_voice_model_mismatch(void **state)
     lk_gallery_close(g);
     free(q);
     free(voice);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -2012,11 +2001,11 @@ static void test_voice_upgrade(void **state)
     assert_null(g);
     free(v);
     free(vix);
-    remove_tree(dir3);
+    lk_test_rmtree(dir3);
     free(dir3);
-    remove_tree(dir2);
+    lk_test_rmtree(dir2);
     free(dir2);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -2233,7 +2222,7 @@ static void test_voice_remove_secure_delete(void **state)
     free(tmp);
     free(vix);
     free(emb);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -2296,7 +2285,7 @@ static void test_voice_scale(void **state)
     free(vix);
     free(e);
     free(first);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
 }
 
@@ -2340,7 +2329,7 @@ static void test_enroll_voice_file(void **state)
                    narrow) ||
         run_ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 1 -an", mute)) {
         lk_engine_free(eng);
-        remove_tree(scratch);
+        lk_test_rmtree(scratch);
         free(scratch);
         free(silence);
         free(narrow);
@@ -2441,11 +2430,11 @@ static void test_enroll_voice_file(void **state)
     free(q);
     lk_session_free(ses);
     lk_engine_free(eng);
-    remove_tree(dir2);
+    lk_test_rmtree(dir2);
     free(dir2);
-    remove_tree(dir);
+    lk_test_rmtree(dir);
     free(dir);
-    remove_tree(scratch);
+    lk_test_rmtree(scratch);
     free(scratch);
     free(silence);
     free(narrow);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "media/audio.h"
+#include "test_tmp.h"
 
 static char tmp_dir[PATH_MAX / 2];
 
@@ -100,11 +101,7 @@ static double rms(const float *x, size_t n)
 static int setup(void **state)
 {
     (void)state;
-    const char *t = getenv("LK_TEST_TMP");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/media_audio", t ? t : "/tmp");
-    char cmd[PATH_MAX];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmp_dir);
-    if (system(cmd) != 0)
+    if (lk_test_mkdtemp("media_audio", tmp_dir, sizeof tmp_dir) != 0)
         return -1;
     /* 440 Hz at amplitude 0.5 (lavfi sine is 1/8 of full scale: x4). */
     if (ffmpeg("-f lavfi -i sine=frequency=440:sample_rate=16000:duration=2 "
@@ -123,6 +120,7 @@ static int setup(void **state)
                "-c:a mp2", "offset.ts"))
         return -1;
     /* Truncated: the first half of the FLAC file. */
+    char cmd[PATH_MAX * 2];
     struct stat st;
     if (stat(tpath("long.flac"), &st) != 0)
         return -1;
@@ -304,6 +302,13 @@ static void test_absurd_rate(void **state)
     assert_non_null(strstr(lk_last_error(), "958636 Hz, 3 channels"));
 }
 
+static int teardown(void **state)
+{
+    (void)state;
+    lk_test_rmtree(tmp_dir);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,5 +323,5 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_absurd_rate),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,6 +24,7 @@
 #include <vips/vips.h>
 
 #include "media/image.h"
+#include "test_tmp.h"
 
 static char tmp_dir[PATH_MAX / 2];
 
@@ -187,25 +188,10 @@ static long max_rss_kb(void)
  * Set-up
  * ---------------------------------------------------------------------- */
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *base = getenv("LK_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    if (mkdir(base, 0755) != 0 && errno != EEXIST)
-        return -1;
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/media_image.XXXXXX", base);
-    if (!mkdtemp(tmp_dir))
+    if (lk_test_mkdtemp("media_image", tmp_dir, sizeof tmp_dir) != 0)
         return -1;
     return lk__media_init() == LK_OK ? 0 : -1;
 }
@@ -213,8 +199,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (tmp_dir[0])
-        nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    lk_test_rmtree(tmp_dir);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 
 #include "media/av.h"
 #include "media/video.h"
+#include "test_tmp.h"
 
 static char tmp_dir[PATH_MAX / 2];
 static int have_ffmpeg;
@@ -453,25 +454,10 @@ static void test_bad_files(void **state)
     assert_true(r.info.warnings >= 1);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    const char *base = getenv("LK_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    if (mkdir(base, 0755) != 0 && errno != EEXIST)
-        return -1;
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/media_video.XXXXXX", base);
-    if (!mkdtemp(tmp_dir))
+    if (lk_test_mkdtemp("media_video", tmp_dir, sizeof tmp_dir) != 0)
         return -1;
     have_ffmpeg = system("ffmpeg -version >/dev/null 2>&1") == 0;
     return 0;
@@ -480,8 +466,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (tmp_dir[0])
-        nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    lk_test_rmtree(tmp_dir);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "voice/voice.h"
+#include "test_tmp.h"
 
 #define SR LK__VOICE_RATE
 
@@ -105,11 +106,7 @@ static double cosine(const float *a, const float *b, int d)
 static int setup(void **state)
 {
     (void)state;
-    const char *t = getenv("LK_TEST_TMP");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/voice", t ? t : "/tmp");
-    char cmd[PATH_MAX];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmp_dir);
-    if (system(cmd) != 0)
+    if (lk_test_mkdtemp("voice", tmp_dir, sizeof tmp_dir) != 0)
         return -1;
     const char *root = getenv("LK_SOURCE_ROOT");
     snprintf(model_path, sizeof model_path, "%s/models/voice/gmm_ubm256.lkv",
@@ -125,6 +122,7 @@ static int teardown(void **state)
 {
     (void)state;
     lk__voice_model_free(model);
+    lk_test_rmtree(tmp_dir);
     return 0;
 }
 
