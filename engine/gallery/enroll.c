@@ -11,6 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What both enrolments start with: the performer must be registered, and
+ * the file is hashed first, so that one enrolled before (for this
+ * performer and modality) is answered without decoding it again:
+ * *existing is then its template id, else 0. */
+static lk_status prepare(lk_gallery *gal, lk_modality m,
+                         const char *performer_id, const char *path,
+                         char sha[65], int64_t *existing)
+{
+    *existing = 0;
+    lk_status rs = lk__gallery_find_performer(gal, performer_id);
+    if (rs == LK_OK && (rs = lk__sha256_file(path, sha)) == LK_OK)
+        *existing = lk__gallery_source_template_modality(gal, m, performer_id,
+                                                         sha);
+    return rs;
+}
+
 lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
                                  const char *performer_id, const char *path,
                                  unsigned flags, lk_enroll_result *out)
@@ -23,18 +39,13 @@ lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
     if (lk__gallery_readonly(gal))
         return lk__error(LK_ERR_MISUSE, "%s: enrol: the gallery is open "
                          "read-only", lk__gallery_dir(gal));
-    lk_status rs = lk__gallery_find_performer(gal, performer_id);
-    if (rs != LK_OK)
-        return rs;
-
-    /* The hash first: a file enrolled before is answered without
-     * decoding it again. */
     char sha[65];
-    if ((rs = lk__sha256_file(path, sha)) != LK_OK)
-        return rs;
     lk_enroll_result r;
     memset(&r, 0, sizeof r);
-    r.template_id = lk__gallery_source_template(gal, performer_id, sha);
+    lk_status rs = prepare(gal, LK_MODALITY_FACE, performer_id, path, sha,
+                           &r.template_id);
+    if (rs != LK_OK)
+        return rs;
     if (r.template_id > 0) {
         r.duplicate = 1;
         if (out)
@@ -111,19 +122,12 @@ lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
         return lk__error(LK_ERR_MODEL_MISMATCH, "%s: the session embeds "
                          "voices with %s, the gallery %s with %s", path,
                          eng->voice->id, lk__gallery_dir(gal), gm);
-    if ((rs = lk__gallery_find_performer(gal, performer_id)) != LK_OK)
-        return rs;
-
-    /* The hash first: a recording enrolled before is answered without
-     * decoding it again. */
     char sha[65];
-    if ((rs = lk__sha256_file(path, sha)) != LK_OK)
-        return rs;
     lk_voice_enroll_result r;
     memset(&r, 0, sizeof r);
-    r.template_id = lk__gallery_source_template_modality(gal,
-                                                         LK_MODALITY_VOICE,
-                                                         performer_id, sha);
+    if ((rs = prepare(gal, LK_MODALITY_VOICE, performer_id, path, sha,
+                      &r.template_id)) != LK_OK)
+        return rs;
     if (r.template_id > 0) {
         r.duplicate = 1;
         if (out)
