@@ -57,7 +57,7 @@ static int run_floor(const char *path, lk_sampling pol, outcome *o)
                          .max_pixels = lk_detect_default_params().max_pixels};
     const double t0 = bench_now(), c0 = bench_cpu();
     lk__video *v;
-    if (lk__video_open(path, &vo, &v) != LK_OK) {
+    if (lk__video_open(path, NULL, &vo, &v) != LK_OK) {
         fprintf(stderr, "bench_video: %s\n", lk_last_error());
         return -1;
     }

@@ -127,15 +127,22 @@ void lk__scan_sort(lk_scan_result *res)
               by_decision_start);
 }
 
-/* The streams of a file that is not a photo; a container with neither
- * video nor audio is an error naming the file. */
-static lk_status probe_av(const char *path, int *has_video, int *has_audio,
-                          double *duration)
+/* Open a file that is not a photo and say which streams it holds; the
+ * container stays open in *fmt (the caller's) for the video reader, so
+ * that it is not opened and probed twice.  A container with neither video
+ * nor audio is an error naming the file. */
+static lk_status open_av(const char *path, AVFormatContext **fmt,
+                         int *has_video, int *has_audio, double *duration)
 {
-    lk_status s = lk__av_probe(path, has_video, has_audio, duration);
-    if (s == LK_OK && !*has_video && !*has_audio)
-        s = lk__error(LK_ERR_FORMAT, "%s: no video or audio stream", path);
-    return s;
+    lk_status s = lk__av_open(path, fmt);
+    if (s != LK_OK)
+        return s;
+    lk__av_streams(*fmt, has_video, has_audio, duration);
+    if (!*has_video && !*has_audio) {
+        avformat_close_input(fmt);
+        return lk__error(LK_ERR_FORMAT, "%s: no video or audio stream", path);
+    }
+    return LK_OK;
 }
 
 lk_status lk_media_probe(const char *path, lk_media_kind *out)
@@ -145,11 +152,13 @@ lk_status lk_media_probe(const char *path, lk_media_kind *out)
     *out = LK_MEDIA_IMAGE;
     if (!is_av(path))
         return LK_OK;        /* or unreadable: the image loader says why */
+    AVFormatContext *fmt;
     int has_video, has_audio;
     double duration;
-    lk_status s = probe_av(path, &has_video, &has_audio, &duration);
+    lk_status s = open_av(path, &fmt, &has_video, &has_audio, &duration);
     if (s == LK_OK)
         *out = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
+    avformat_close_input(&fmt);
     return s;
 }
 
@@ -167,18 +176,26 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
     if (!is_av(path))
         return scan_image(gal, ses, path, params, out);
 
+    AVFormatContext *fmt;
     int has_video, has_audio;
     double duration;
-    lk_status s = probe_av(path, &has_video, &has_audio, &duration);
+    lk_status s = open_av(path, &fmt, &has_video, &has_audio, &duration);
     if (s != LK_OK)
         return s;
-    if (!has_video && !ses->voice)
-        return lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
-                         "no speaker embedder (no voice_embed model in "
-                         "%s/manifest.json)", path, ses->eng->manifest.dir);
+    /* The video reader takes the open container; sound is read anew. */
+    if (!has_video)
+        avformat_close_input(&fmt);
     lk_gallery_stats st;
-    if ((s = lk_gallery_stats_get(gal, &st)) != LK_OK)
+    if (!has_video && !ses->voice)
+        s = lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
+                      "no speaker embedder (no voice_embed model in "
+                      "%s/manifest.json)", path, ses->eng->manifest.dir);
+    else
+        s = lk_gallery_stats_get(gal, &st);
+    if (s != LK_OK) {
+        avformat_close_input(&fmt);
         return s;
+    }
     /* Without voice templates there is no voice to find: the sound is not
      * decoded at all. */
     const int listen = has_audio && params->voice && ses->voice &&
@@ -187,6 +204,7 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
     lk_scan_result *res = lk__calloc(1, sizeof *res);
     if (!res || !(res->path = lk__strdup(path))) {
         free(res);
+        avformat_close_input(&fmt);
         return LK_ERR_NOMEM;
     }
     res->kind = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
@@ -197,7 +215,7 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
                                ? ses->eng->voice->threshold
                                : params->voice_threshold;
     if (has_video)
-        s = lk__scan_video(gal, ses, path, params, res);
+        s = lk__scan_video(gal, ses, path, fmt, params, res);
     if (s == LK_OK && listen) {
         s = lk__scan_voice(gal, ses, path, params, res);
         /* A film's damaged or narrowband sound must not lose its faces. */

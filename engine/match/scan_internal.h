@@ -6,9 +6,12 @@
 
 #include "core/engine.h"
 
-/* Scan a video into res, whose path and threshold are set.  Fills kind,
- * size, findings, counters and warnings.  Codes as lk_scan_file(). */
+/* Scan a video into res, whose path and threshold are set: fmt is path's
+ * container, opened by lk__av_open(), which this takes over (and closes).
+ * Fills size, findings, counters and warnings.  Codes as lk_scan_file(). */
+struct AVFormatContext;
 lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
+                         struct AVFormatContext *fmt,
                          const lk_scan_params *params, lk_scan_result *res);
 
 /* Append a warning to res (counted always, kept up to the first

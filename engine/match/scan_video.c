@@ -10,6 +10,7 @@
  */
 #include "match/scan_internal.h"
 #include "match/track.h"
+#include "media/av.h"
 #include "media/video.h"
 
 #include <math.h>
@@ -335,7 +336,8 @@ static lk_status make_findings(video_scan *vs, lk_scan_result *res)
 }
 
 lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
-                         const lk_scan_params *params, lk_scan_result *res)
+                         AVFormatContext *fmt, const lk_scan_params *params,
+                         lk_scan_result *res)
 {
     const lk_video_params *vp = &params->video;
     const lk__model *det = ses->eng->detect;
@@ -348,17 +350,18 @@ lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
         .threads = vp->threads,
         .max_pixels = params->detect.max_pixels,
     };
+    lk_status s = LK_OK;
     if (vp->sampling != LK_SAMPLE_SCENE && vp->sampling != LK_SAMPLE_RATE &&
         vp->sampling != LK_SAMPLE_KEYFRAMES)
-        return lk__error(LK_ERR_MISUSE, "scan: unknown sampling policy %d",
-                         (int)vp->sampling);
-    if (!(vp->fps > 0 && vp->fps <= 1000) || vp->max_side < 0 ||
-        vp->embeds_per_track < 1 || vp->embeds_per_track > 64 ||
-        !(vp->merge_gap >= 0))
-        return lk__error(LK_ERR_MISUSE, "scan: video parameters out of range "
-                         "(fps %g, max_side %d, embeds_per_track %d, "
-                         "merge_gap %g)", vp->fps, vp->max_side,
-                         vp->embeds_per_track, vp->merge_gap);
+        s = lk__error(LK_ERR_MISUSE, "scan: unknown sampling policy %d",
+                      (int)vp->sampling);
+    else if (!(vp->fps > 0 && vp->fps <= 1000) || vp->max_side < 0 ||
+             vp->embeds_per_track < 1 || vp->embeds_per_track > 64 ||
+             !(vp->merge_gap >= 0))
+        s = lk__error(LK_ERR_MISUSE, "scan: video parameters out of range "
+                      "(fps %g, max_side %d, embeds_per_track %d, "
+                      "merge_gap %g)", vp->fps, vp->max_side,
+                      vp->embeds_per_track, vp->merge_gap);
 
     video_scan vs = {.gal = gal, .ses = ses, .params = params,
                      .threshold = res->threshold, .dim = ses->eng->embed->dim};
@@ -370,9 +373,12 @@ lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
                                                    interval);
     lk__tracker *tr = NULL;
     lk__video *v = NULL;
-    lk_status s = lk__tracker_new(&tp, &tr);
     if (s == LK_OK)
-        s = lk__video_open(path, &o, &v);
+        s = lk__tracker_new(&tp, &tr);
+    if (s == LK_OK) {
+        s = lk__video_open(path, fmt, &o, &v);   /* which owns fmt now */
+        fmt = NULL;
+    }
     double last_t = 0.0;
     while (s == LK_OK) {
         lk__vframe *f;
@@ -414,6 +420,7 @@ lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
                 s = LK_ERR_NOMEM;
         }
     }
+    avformat_close_input(&fmt);   /* not handed over: refused early */
     lk__video_close(v);
     lk__tracker_free(tr);
     free(vs.d);

@@ -168,15 +168,11 @@ lk_status lk__av_open(const char *path, AVFormatContext **out)
     return LK_OK;
 }
 
-lk_status lk__av_probe(const char *path, int *has_video, int *has_audio,
-                       double *duration)
+void lk__av_streams(const AVFormatContext *fmt, int *has_video,
+                    int *has_audio, double *duration)
 {
     *has_video = *has_audio = 0;
     *duration = NAN;
-    AVFormatContext *fmt;
-    lk_status s = lk__av_open(path, &fmt);
-    if (s != LK_OK)
-        return s;
     for (unsigned i = 0; i < fmt->nb_streams; i++) {
         const AVStream *st = fmt->streams[i];
         /* a cover picture is an image, not video */
@@ -187,6 +183,4 @@ lk_status lk__av_probe(const char *path, int *has_video, int *has_audio,
     }
     if (fmt->duration > 0)
         *duration = (double)fmt->duration / AV_TIME_BASE;
-    avformat_close_input(&fmt);
-    return LK_OK;
 }

@@ -22,11 +22,11 @@ void lk__av_init(void);
  * NULL on failure; close with avformat_close_input(). */
 lk_status lk__av_open(const char *path, AVFormatContext **out);
 
-/* Which kinds of stream path holds (decodable or not; a cover picture is
- * not video) and the container's duration in seconds (NAN when unknown),
- * after opening it as lk__av_open() does.  Codes as lk__av_open(). */
-lk_status lk__av_probe(const char *path, int *has_video, int *has_audio,
-                       double *duration);
+/* Which kinds of stream an open container holds (decodable or not; a
+ * cover picture is not video) and its duration in seconds (NAN when
+ * unknown). */
+void lk__av_streams(const AVFormatContext *fmt, int *has_video,
+                    int *has_audio, double *duration);
 
 /* FFmpeg's text for an AVERROR code, in buf (at least 64 bytes). */
 const char *lk__av_err(int averr, char *buf, size_t n);

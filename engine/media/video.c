@@ -583,18 +583,22 @@ void lk__video_close(lk__video *v)
     free(v);
 }
 
-lk_status lk__video_open(const char *path, const lk__video_opts *opts,
-                         lk__video **out)
+lk_status lk__video_open(const char *path, AVFormatContext *fmt,
+                         const lk__video_opts *opts, lk__video **out)
 {
     if (out)
         *out = NULL;
-    if (!path || !opts || !out)
+    if (!path || !opts || !out) {
+        avformat_close_input(&fmt);
         return lk__error(LK_ERR_MISUSE, "video open: NULL argument");
+    }
     lk__video *v = calloc(1, sizeof *v);
     if (!v || !(v->path = strdup(path))) {
         free(v);
+        avformat_close_input(&fmt);
         return lk__error(LK_ERR_NOMEM, "%s: out of memory", path);
     }
+    v->fmt = fmt;
     v->opts = *opts;
     if (!(v->opts.fps > 0) || v->opts.fps > 1000)
         v->opts.fps = 4.0;
@@ -604,7 +608,7 @@ lk_status lk__video_open(const char *path, const lk__video_opts *opts,
     pthread_cond_init(&v->can_get, NULL);
     lk__sampler_init(&v->sampler, v->opts.sampling, v->opts.fps);
 
-    lk_status s = lk__av_open(path, &v->fmt);
+    lk_status s = v->fmt ? LK_OK : lk__av_open(path, &v->fmt);
     if (s != LK_OK)
         goto fail;
     const AVCodec *codec = NULL;

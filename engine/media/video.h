@@ -95,12 +95,16 @@ typedef struct lk__vframe {
 typedef struct lk__video lk__video;
 
 /* Open path and start decoding its best video stream on a new thread.
- * Errors name the file: LK_ERR_IO, LK_ERR_FORMAT (not a media container,
- * no video stream, no decoder for the codec, no frame size),
+ * fmt: path's container already opened by lk__av_open(), which the reader
+ * then owns (closed by lk__video_close(), or here on failure), so that a
+ * caller that looked inside it does not open it twice; NULL: open path
+ * here.  Errors name the file: LK_ERR_IO, LK_ERR_FORMAT (not a media
+ * container, no video stream, no decoder for the codec, no frame size),
  * LK_ERR_TOO_LARGE (coded frame over max_pixels), LK_ERR_NOMEM.
  * Close with lk__video_close(), which also stops the thread. */
-lk_status lk__video_open(const char *path, const lk__video_opts *opts,
-                         lk__video **out);
+struct AVFormatContext;
+lk_status lk__video_open(const char *path, struct AVFormatContext *fmt,
+                         const lk__video_opts *opts, lk__video **out);
 void lk__video_close(lk__video *v);
 
 /* The next sampled frame, in presentation order: LK_OK with *out set,

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         .scene_threshold = 0.12f, .small_w = 320,
                         .small_h = 240, .threads = 1, .max_pixels = 4000000};
     lk__video *v;
-    if (lk__video_open(path, &o, &v) == LK_OK) {
+    if (lk__video_open(path, NULL, &o, &v) == LK_OK) {
         lk__vframe *f;
         int i = 0;
         volatile uint8_t sum = 0;

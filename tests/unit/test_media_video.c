@@ -215,7 +215,7 @@ static lk_status read_all(const char *name, lk_sampling pol, double fps,
                         .small_w = 320, .small_h = 240, .threads = 2,
                         .max_pixels = 100000000};
     lk__video *v;
-    lk_status s = lk__video_open(tpath(name), &o, &v);
+    lk_status s = lk__video_open(tpath(name), NULL, &o, &v);
     if (s != LK_OK)
         return s;
     lk__vframe *f;
