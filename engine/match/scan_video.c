@@ -406,19 +406,12 @@ lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
         res->frames_decoded = info.frames_decoded;
         res->frames_sampled = info.frames_sampled;
         res->cuts = info.cuts;
+        const char *w;
+        for (int i = 0; s == LK_OK && (w = lk__video_warning(v, i)); i++)
+            s = lk__scan_warn(res, "%s", w);
+        /* the reader counted all, and kept only the first few */
         res->n_warnings = (int)(info.warnings > INT32_MAX ? INT32_MAX
                                                           : info.warnings);
-        int kept = 0;
-        while (lk__video_warning(v, kept))
-            kept++;
-        if (kept) {
-            res->warnings = lk__calloc((size_t)kept + 1, sizeof *res->warnings);
-            for (int i = 0; res->warnings && i < kept; i++)
-                if (!(res->warnings[i] = lk__strdup(lk__video_warning(v, i))))
-                    s = LK_ERR_NOMEM;
-            if (!res->warnings)
-                s = LK_ERR_NOMEM;
-        }
     }
     avformat_close_input(&fmt);   /* not handed over: refused early */
     lk__video_close(v);
