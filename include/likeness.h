@@ -159,12 +159,16 @@ typedef enum lk_modality {
 typedef struct lk_model_info {
     const char *id;            /* "fr_feature@0.0.1" */
     const char *role;          /* "face_detect", "face_landmark",
-                                  "face_embed", "voice_embed" */
+                                  "face_embed", "voice_embed",
+                                  "spoof_detect" */
     const char *file;          /* absolute path of the weights */
     const char *sha256;
     int input_w, input_h, input_c;
     int dim;                   /* output dimension of an embedder, else 0 */
-    float threshold;           /* calibrated match threshold of an embedder */
+    float threshold;           /* calibrated match threshold of an embedder;
+                                  spoof_detect: the mean log-likelihood
+                                  ratio over which speech is likely
+                                  synthetic */
     int sample_rate;           /* audio models: input rate in Hz (input_w,
                                   input_h, input_c are 0), else 0 */
 } lk_model_info;
@@ -505,6 +509,165 @@ typedef enum lk_media_kind {
     LK_MEDIA_AUDIO = 2         /* sound only: voices */
 } lk_media_kind;
 
+/* ------------------------------------------------------------------------
+ * Evidence: was this made by AI, and does the file say so?
+ * ---------------------------------------------------------------------- */
+
+/* One word a reviewer can filter on, strongest first:
+ *  - LK_VERDICT_DECLARED_AI: the file declares generative AI (a C2PA action
+ *    or XMP Iptc4xmpExt:DigitalSourceType trainedAlgorithmicMedia or
+ *    compositeWithTrainedAlgorithmicMedia), whether or not its manifest is
+ *    intact: an edit after signing does not make content less generated.
+ *  - LK_VERDICT_LIKELY_SYNTHETIC: nothing declared, but the synthetic-speech
+ *    detector scores the finding's speech over its threshold, or the file's
+ *    software fields name a generative AI tool.
+ *  - LK_VERDICT_INVALID_MANIFEST: a C2PA manifest that fails validation
+ *    (its signature does not verify or was made with an expired credential
+ *    and no time stamp, its hard binding does not match the file, or an
+ *    assertion differs from what its claim signed): its claims are void.
+ *  - LK_VERDICT_DECLARED_CAPTURE: an intact, validly signed manifest (or
+ *    XMP) declares a capture (digitalCapture, film, …) and nothing else
+ *    points to synthesis.
+ *  - LK_VERDICT_NO_SIGNAL: none of the above. */
+typedef enum lk_verdict {
+    LK_VERDICT_NO_SIGNAL = 0,
+    LK_VERDICT_DECLARED_CAPTURE = 1,
+    LK_VERDICT_INVALID_MANIFEST = 2,
+    LK_VERDICT_LIKELY_SYNTHETIC = 3,
+    LK_VERDICT_DECLARED_AI = 4
+} lk_verdict;
+
+/** "declared-ai", "likely-synthetic", "invalid-manifest",
+ * "declared-capture", "no-signal". */
+LK_API const char *lk_verdict_name(lk_verdict v);
+
+/* How the IPTC digital source type(s) a file declares class it. */
+typedef enum lk_source_class {
+    LK_SOURCE_UNDECLARED = 0,  /* no digital source type */
+    LK_SOURCE_CAPTURE = 1,     /* digitalCapture, computationalCapture,
+                                  negativeFilm, positiveFilm, print,
+                                  compositeCapture */
+    LK_SOURCE_OTHER = 2,       /* edits and composites of other kinds
+                                  (humanEdits, compositeSynthetic,
+                                  screenCapture, digitalArt, …) */
+    LK_SOURCE_ALGORITHMIC = 3, /* algorithmicMedia: made by an algorithm,
+                                  not a trained model (not generative AI) */
+    LK_SOURCE_GENERATIVE = 4   /* trainedAlgorithmicMedia,
+                                  compositeWithTrainedAlgorithmicMedia */
+} lk_source_class;
+
+/* The hard binding of the active C2PA manifest to the file's bytes. */
+typedef enum lk_binding {
+    LK_BINDING_NONE = 0,       /* no manifest, or a manifest without one */
+    LK_BINDING_MATCH = 1,      /* the bytes hash to the signed value */
+    LK_BINDING_MISMATCH = 2,   /* they do not: edited after signing */
+    LK_BINDING_UNCHECKED = 3   /* a binding this version cannot check (the
+                                  reason is in the problems) */
+} lk_binding;
+
+/* The active manifest's COSE signature over its claim. */
+typedef enum lk_signature {
+    LK_SIGNATURE_NONE = 0,     /* no manifest */
+    LK_SIGNATURE_VALID = 1,    /* verifies with the certificate the manifest
+                                  carries; the certificate is NOT checked
+                                  against a trust list (none is shipped) */
+    LK_SIGNATURE_INVALID = 2,  /* does not verify: claim altered, or a
+                                  signature made by another key */
+    LK_SIGNATURE_UNVERIFIED = 3, /* present, not verified (unsupported
+                                  algorithm, no certificate, malformed): the
+                                  reason is in the problems */
+    LK_SIGNATURE_EXPIRED = 4   /* verifies, but the certificate is expired
+                                  (or not yet valid) and no time stamp shows
+                                  it signed while valid: C2PA's
+                                  signingCredential.expired, claims void.
+                                  (A time stamp present is not verified: the
+                                  problems say so.) */
+} lk_signature;
+
+typedef struct lk_prov_action {
+    const char *action;        /* "c2pa.created", "c2pa.edited", … */
+    const char *source_type;   /* the IPTC term (last path segment of the
+                                  URI), NULL when none */
+    const char *software;      /* softwareAgent name, NULL when none */
+} lk_prov_action;
+
+typedef struct lk_prov_manifest {
+    const char *label;         /* "urn:uuid:…" (or the 2022 form) */
+    const char *claim_generator; /* who wrote it, NULL when unstated */
+    const char *title;         /* dc:title of the claim, may be NULL */
+    const char *signer;        /* signing certificate subject, e.g.
+                                  "O=Truepic, CN=…"; NULL when none */
+    lk_signature signature;
+    int n_actions;
+    lk_prov_action *actions;
+    int n_ingredients;
+    const char **ingredients;  /* titles (NULL entries when untitled) */
+} lk_prov_manifest;
+
+/* What a file says about where it came from. */
+typedef struct lk_provenance {
+    char *path;
+    /* C2PA content credentials (JPEG APP11, PNG caBX, ISO BMFF uuid box,
+     * WAV/AIFF C2PA chunk, MP3 ID3 GEOB): */
+    int c2pa;                  /* 1: a manifest store was found (even one
+                                  that could not be read: see problems) */
+    int n_manifests;
+    lk_prov_manifest *manifests;
+    int active;                /* index of the active (last) manifest; -1 */
+    lk_binding binding;        /* the active manifest's hard binding */
+    lk_signature signature;    /* the active manifest's signature */
+    /* The strongest digital source type declared (generative over
+     * algorithmic over other over capture), from the active manifest's
+     * actions, else from XMP: */
+    lk_source_class source_class;
+    const char *source_type;   /* its IPTC term; NULL when undeclared */
+    const char *source_from;   /* "c2pa" or "xmp"; NULL when undeclared */
+    const char *generator;     /* the tool behind the declaration or the
+                                  hint: softwareAgent, else claim generator,
+                                  else software below; may be NULL */
+    /* Weaker signals: */
+    const char *software;      /* EXIF Software / XMP CreatorTool /
+                                  xmp:CreatorTool; NULL when none */
+    int ai_software;           /* 1: software (or a PNG text chunk of
+                                  generation parameters) names a generative
+                                  AI tool */
+    int n_problems;            /* what could not be read or checked, each a
+                                  sentence naming the file */
+    char **problems;
+    lk_verdict verdict;        /* the file's own verdict (no speech score) */
+} lk_provenance;
+
+/**
+ * Read what path says about its provenance: C2PA manifests (signature
+ * verified with OpenSSL, hard binding checked against the bytes), XMP
+ * DigitalSourceType, EXIF/XMP software.  The type is told from the
+ * contents (JPEG, PNG, ISO BMFF (MP4, MOV, HEIF, AVIF), RIFF WAV, MP3);
+ * other files get an empty record.  Malformed metadata is a problem in the
+ * record, not a failure.  Returns LK_OK, LK_ERR_IO (unreadable, naming the
+ * file), LK_ERR_NOMEM.  Free *out with lk_provenance_free().
+ */
+LK_API lk_status lk_provenance_read(const char *path, lk_provenance **out);
+LK_API void lk_provenance_free(lk_provenance *p);
+/** The record as one JSON object on one line; free with lk_free(). */
+LK_API char *lk_provenance_json(const lk_provenance *p);
+
+/* The evidence attached to every finding. */
+typedef struct lk_evidence {
+    lk_verdict verdict;        /* over the file's provenance and this
+                                  finding's speech */
+    /* Synthetic speech, when the engine has a synthetic-speech detector:
+     * over the finding's voice windows (voice_segments > 0), else, for a
+     * face appearance whose voice was not heard, over the speech in its
+     * time range when there is at least 1 s of it (whoever speaks). */
+    int speech_scored;         /* 1: the scores below are set */
+    float synthetic_score;     /* the detector's log-likelihood ratio,
+                                  synthetic vs. bona fide, averaged over
+                                  that speech's frames; over
+                                  res->synthetic_threshold: likely synthetic */
+    float synthetic_peak;      /* the most synthetic window's (the range's
+                                  mean for a face appearance's range) */
+} lk_evidence;
+
 typedef struct lk_finding {
     int face_index;            /* image: index of the face; video: the
                                   finding's first face track */
@@ -530,6 +693,7 @@ typedef struct lk_finding {
                                   voice within the finding; 0: not heard */
     float voice_score;         /* mean cosine of those windows */
     float voice_peak_score;    /* the best window's */
+    lk_evidence evidence;
 } lk_finding;
 
 typedef struct lk_scan_result {
@@ -557,6 +721,15 @@ typedef struct lk_scan_result {
     double speech_seconds;     /* speech found in the sound track */
     int voice_segments;        /* speech windows searched */
     float voice_threshold;     /* the threshold voice decisions used */
+    /* Synthetic speech over all speech of the file (speech_scored 0 when
+     * the engine has no detector, no speech was heard, or params->voice
+     * is 0).  With a detector the sound is listened to even when the
+     * gallery holds no voice templates: */
+    int speech_scored;
+    float synthetic_score;     /* mean log-likelihood ratio, all speech */
+    float synthetic_threshold; /* the detector's calibrated threshold */
+    /* Provenance read from the file (never NULL after LK_OK): */
+    lk_provenance *provenance;
 } lk_scan_result;
 
 /**
@@ -583,6 +756,11 @@ typedef struct lk_scan_result {
  * apart are one stretch of voice.  In a video, a stretch that overlaps the
  * same performer's face appearance becomes that finding's voice evidence;
  * the others are findings of their own, of modality LK_MODALITY_VOICE.
+ *
+ * Evidence: the file's provenance is read (lk_provenance_read(), into
+ * res->provenance) and every finding gets its evidence: the file's verdict,
+ * raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's synthetic-speech
+ * detector scores the finding's speech over its threshold.
  *
  * Returns LK_OK (with or without findings), the codes of
  * lk_faces_from_file(), LK_ERR_FORMAT (not an image, nor a file with a
@@ -646,6 +824,38 @@ LK_API lk_voice_train_params lk_voice_train_default_params(void);
  */
 LK_API lk_status lk_voice_train(const char *const *files, int n,
                                 const lk_voice_train_params *params,
+                                const char *out_path);
+
+/* ------------------------------------------------------------------------
+ * Training the synthetic-speech detector
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_spoof_train_params {
+    int components;            /* Gaussians per class model (default 512;
+                                  64-512 measured, models/spoof/README.md) */
+    int iters;                 /* EM iterations after each split (10) */
+    int frame_step;            /* use every k-th speech frame (1) */
+} lk_spoof_train_params;
+
+LK_API lk_spoof_train_params lk_spoof_train_default_params(void);
+
+/**
+ * Train a synthetic-speech detector (two GMMs over cepstral features, bona
+ * fide and synthetic; models/spoof/README.md) on n_bonafide recordings of
+ * real speech and n_synthetic of generated speech, and write it to
+ * out_path.  Files that cannot be decoded, are sampled under 16 kHz or hold
+ * no speech are skipped (logged at LK_LOG_WARN).  The threshold stored in
+ * the model is the equal-error point of two-fold cross-validation over the
+ * training files (each file scored by models trained without it); check it
+ * on held-out data.  Deterministic: the same files and parameters give the
+ * same bytes.  Returns LK_OK, LK_ERR_MISUSE (fewer than 2 files of a
+ * class, bad parameters), LK_ERR_FORMAT (under 10 s of speech in a class),
+ * LK_ERR_IO, LK_ERR_NOMEM.  Single-threaded; about 100 s for 512
+ * components on 15 minutes of speech.
+ */
+LK_API lk_status lk_spoof_train(const char *const *bonafide, int n_bonafide,
+                                const char *const *synthetic, int n_synthetic,
+                                const lk_spoof_train_params *params,
                                 const char *out_path);
 
 /** Short machine name of a status for JSON ("io", "format", …). */

@@ -61,7 +61,7 @@ PACKAGES=(
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev
     libsqlite3-dev libcmocka-dev libjansson-dev libcbor-dev libssl-dev
     python3-opencv python3-faiss python3-numpy ffmpeg nodejs npm
-    libfftw3-dev flite
+    libfftw3-dev flite libimage-exiftool-perl libxml2-dev libexif-dev
 )
 
 # Install whichever of the named packages are missing.

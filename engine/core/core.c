@@ -5,12 +5,15 @@
 #include "core.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static _Thread_local char last_error[1024];
 
@@ -221,5 +224,33 @@ lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
     }
     *out = buf;
     *n_out = n;
+    return LK_OK;
+}
+
+lk_status lk__open_regular(const char *path, int *fd_out, size_t *size_out)
+{
+    *fd_out = -1;
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return lk__error(LK_ERR_IO, "%s: %s", path,
+                         S_ISDIR(st.st_mode) ? "is a directory"
+                                             : "not a regular file");
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags != -1)
+        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *fd_out = fd;
+    if (size_out)
+        *size_out = (size_t)st.st_size;
     return LK_OK;
 }

@@ -38,6 +38,12 @@ char *lk__path_join(const char *dir, const char *name);
 lk_status lk__sha256_file(const char *path, char hex[65]);
 void lk__sha256_hex(const void *data, size_t n, char hex[65]);
 
+/* Open path for reading, refusing what is not a regular file (a
+ * directory, a FIFO, a device: a FIFO does not block the open).  *fd_out
+ * (-1 on failure) and *size_out (may be NULL) on LK_OK; LK_ERR_IO naming
+ * the file otherwise. */
+lk_status lk__open_regular(const char *path, int *fd_out, size_t *size_out);
+
 /* Read a whole file, refusing files over max_bytes.  *out is malloc'd. */
 lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
                         size_t *n_out);

@@ -115,6 +115,24 @@ lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
         s = lk__error(LK_ERR_MODEL, "%s: embeddings of dimension %d, the "
                       "manifest says %d", eng->voice->path,
                       lk__voice_model_dim(eng->voice_model), eng->voice->dim);
+    /* So is the synthetic-speech detector: when none is listed, or its
+     * file is absent (a models directory put together without spoof/),
+     * speech is simply not scored, and scan results say so
+     * (speech_scored 0).  A file that is there must load. */
+    struct stat sst;
+    if (s == LK_OK &&
+        (eng->spoof = lk__manifest_find(&eng->manifest, "spoof_detect",
+                                        NULL)) != NULL &&
+        stat(eng->spoof->path, &sst) != 0) {
+        lk__log(LK_LOG_WARN, "model %s: %s is missing: no synthetic-speech "
+                "detector", eng->spoof->id, eng->spoof->path);
+        eng->spoof = NULL;
+    }
+    if (s == LK_OK && eng->spoof &&
+        (s = lk__model_load_weights(eng->spoof, params->verify_models)) ==
+            LK_OK)
+        s = lk__spoof_model_parse(eng->spoof->weights, eng->spoof->n_weights,
+                                  eng->spoof->path, &eng->spoof_model);
     if (s == LK_OK && params->threads > 0)
         lk__cv_set_threads(params->threads);
     /* Build one set of networks now so that a model OpenCV cannot load
@@ -138,6 +156,7 @@ void lk_engine_free(lk_engine *eng)
     if (!eng)
         return;
     lk__voice_model_free(eng->voice_model);
+    lk__spoof_model_free(eng->spoof_model);
     lk__manifest_free(&eng->manifest);
     free(eng);
 }
@@ -148,9 +167,12 @@ lk_status lk_engine_model(const lk_engine *eng, int i, lk_model_info *out)
     if (!eng || !out)
         return lk__error(LK_ERR_MISUSE, "lk_engine_model: NULL argument");
     memset(out, 0, sizeof *out);
-    const lk__model *list[4] = {eng->detect, eng->landmark, eng->embed,
-                                eng->voice};
-    const int n = eng->voice ? 4 : 3;
+    const lk__model *list[5] = {eng->detect, eng->landmark, eng->embed};
+    int n = 3;
+    if (eng->voice)
+        list[n++] = eng->voice;
+    if (eng->spoof)
+        list[n++] = eng->spoof;
     if (i < 0 || i >= n)
         return LK_DONE;
     const lk__model *m = list[i];
@@ -163,7 +185,11 @@ lk_status lk_engine_model(const lk_engine *eng, int i, lk_model_info *out)
     out->input_c = m->sample_rate ? 0 : m->channels == LK__CH_GRAY ? 1 : 3;
     out->sample_rate = m->sample_rate;
     out->dim = m->dim;
-    out->threshold = m->threshold;
+    /* The detector's threshold lives in its file, next to the models it
+     * was calibrated with. */
+    out->threshold = m == eng->spoof
+                         ? lk__spoof_model_threshold(eng->spoof_model)
+                         : m->threshold;
     return LK_OK;
 }
 
@@ -199,6 +225,8 @@ lk_status lk_session_new(lk_engine *eng, lk_session **out)
                                     &ses->face);
     if (s == LK_OK && eng->voice_model)
         s = lk__voice_new(eng->voice_model, &ses->voice);
+    if (s == LK_OK && eng->spoof_model)
+        s = lk__spoof_new(eng->spoof_model, &ses->spoof);
     if (s != LK_OK) {
         lk_session_free(ses);
         return s;
@@ -213,6 +241,7 @@ void lk_session_free(lk_session *ses)
         return;
     lk__face_nets_free(ses->face);
     lk__voice_free(ses->voice);
+    lk__spoof_free(ses->spoof);
     free(ses);
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/manifest.h"
 #include "face/face.h"
+#include "voice/spoof.h"
 #include "voice/voice.h"
 
 struct lk_engine {
@@ -17,6 +18,8 @@ struct lk_engine {
     lk__model *voice;        /* role voice_embed; NULL when the manifest has
                                 none (faces only) */
     lk__voice_model *voice_model;   /* parsed from voice's weights */
+    lk__model *spoof;        /* role spoof_detect; NULL: no detector */
+    lk__spoof_model *spoof_model;   /* parsed from spoof's weights */
     int threads;
 };
 
@@ -24,6 +27,7 @@ struct lk_session {
     lk_engine *eng;
     lk__face_nets *face;
     lk__voice *voice;        /* NULL without a voice model */
+    lk__spoof *spoof;        /* NULL without a synthetic-speech detector */
 };
 
 #endif

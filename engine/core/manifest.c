@@ -57,15 +57,16 @@ static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
     m->scale = sc ? (float)json_number_value(sc) : 1.0f;
     m->dim = (int)json_integer_value(json_object_get(jm, "dim"));
     m->threshold = (float)json_number_value(json_object_get(jm, "threshold"));
-    /* Audio models (roles voice_*) take PCM at a sample rate, not an
-     * image: their "input" is {"sample_rate": N}. */
+    /* Audio models (roles voice_*, spoof_detect) take PCM at a sample
+     * rate, not an image: their "input" is {"sample_rate": N}. */
     m->sample_rate = (int)json_integer_value(json_object_get(in,
                                                              "sample_rate"));
-    if (!strncmp(role, "voice_", 6)) {
+    const int embedder = !strncmp(role, "voice_", 6);
+    if (embedder || !strcmp(role, "spoof_detect")) {
         if (m->sample_rate < 8000 || m->sample_rate > 192000)
             return lk__error(LK_ERR_MODEL, "%s: model %s: bad sample_rate "
                              "%d", mpath, id, m->sample_rate);
-        if (m->dim <= 0 || m->dim > 65536)
+        if (embedder && (m->dim <= 0 || m->dim > 65536))
             return lk__error(LK_ERR_MODEL, "%s: model %s: embedder needs a "
                              "dim in 1..65536", mpath, id);
         return LK_OK;

@@ -3,6 +3,7 @@
  * here (every detected face is searched in the gallery and decided against
  * the recogniser's calibrated threshold), videos in scan_video.c.
  */
+#include "evidence/evidence.h"
 #include "match/scan_internal.h"
 #include "media/av.h"
 #include "media/image.h"
@@ -54,6 +55,7 @@ void lk_scan_result_free(lk_scan_result *res)
     for (char **w = res->warnings; w && *w; w++)
         free(*w);
     free(res->warnings);
+    lk_provenance_free(res->provenance);
     free(res->path);
     free(res);
 }
@@ -162,6 +164,9 @@ lk_status lk_media_probe(const char *path, lk_media_kind *out)
     return s;
 }
 
+static lk_status scan_media(lk_gallery *gal, lk_session *ses, const char *path,
+                            const lk_scan_params *params, lk_scan_result **out);
+
 lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
                        const lk_scan_params *params, lk_scan_result **out)
 {
@@ -173,6 +178,17 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
         return lk__error(LK_ERR_MISUSE, "lk_scan_file: NULL argument");
     if (!params)
         params = &defaults;
+    lk_status s = scan_media(gal, ses, path, params, out);
+    if (s == LK_OK && (s = lk__evidence_attach(path, *out)) != LK_OK) {
+        lk_scan_result_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+static lk_status scan_media(lk_gallery *gal, lk_session *ses, const char *path,
+                            const lk_scan_params *params, lk_scan_result **out)
+{
     if (!is_av(path))
         return scan_image(gal, ses, path, params, out);
 
@@ -196,10 +212,12 @@ lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
         avformat_close_input(&fmt);
         return s;
     }
-    /* Without voice templates there is no voice to find: the sound is not
-     * decoded at all. */
+    /* The sound is decoded when there is a voice to find (voice
+     * templates) or speech to judge (a synthetic-speech detector, whose
+     * score over a face appearance is evidence even when the performer's
+     * voice is not registered); otherwise not at all. */
     const int listen = has_audio && params->voice && ses->voice &&
-                       st.voice_templates > 0;
+                       (st.voice_templates > 0 || ses->spoof);
 
     lk_scan_result *res = lk__calloc(1, sizeof *res);
     if (!res || !(res->path = lk__strdup(path))) {

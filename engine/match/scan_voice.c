@@ -3,7 +3,9 @@
  * (voice/embed.c's segmenter) searched among the gallery's voice
  * templates, a performer's matching windows joined into stretches of
  * voice, and those stretches either attached to the same performer's face
- * appearance (video) or reported on their own.
+ * appearance (video) or reported on their own.  The same PCM is scored by
+ * the synthetic-speech detector when the engine has one: over all speech,
+ * and over each finding's windows.
  */
 #include "match/scan_internal.h"
 
@@ -74,7 +76,7 @@ static int by_performer_time(const void *a, const void *b)
 typedef struct stretch {
     double start, end, peak_t;
     float sum, peak;
-    int n;
+    int first, n;            /* its windows in the sorted vs->w */
     const char *id, *name;
     int used;                /* attached to a face finding */
 } stretch;
@@ -104,11 +106,69 @@ static int stretches(voice_scan *vs, double gap, stretch **out)
             cur->n++;
         } else {
             st[k++] = (stretch){w->start, w->end, w->start, w->score, w->score,
-                                1, w->performer_id, w->performer_name, 0};
+                                i, 1, w->performer_id, w->performer_name, 0};
         }
     }
     *out = st;
     return k;
+}
+
+static lk_status spoof_tap(void *user, const float *pcm, size_t n, double t0)
+{
+    return lk__spoof_push(user, pcm, n, t0);
+}
+
+/* Frame LLRs over the union of time-ordered windows, each frame counted
+ * once: ranges resolve to the scorer's buckets, so windows that overlap or
+ * share a bucket are joined before the sum is taken. */
+typedef struct llr_acc {
+    const lk__spoof *sp;
+    double sum, a, b, peak;
+    long n;
+    int open, peaked;
+} llr_acc;
+
+static void acc_flush(llr_acc *acc)
+{
+    if (!acc->open)
+        return;
+    double sum;
+    long n = lk__spoof_range(acc->sp, acc->a, acc->b, &sum);
+    acc->sum += sum;
+    acc->n += n;
+    acc->open = 0;
+}
+
+static void acc_window(llr_acc *acc, const window *w)
+{
+    double sum;
+    long n = lk__spoof_range(acc->sp, w->start, w->end, &sum);
+    if (n > 0 && (!acc->peaked || sum / (double)n > acc->peak)) {
+        acc->peak = sum / (double)n;
+        acc->peaked = 1;
+    }
+    if (acc->open && floor(w->start / LK__SPOOF_BUCKET) <=
+                         floor(acc->b / LK__SPOOF_BUCKET)) {
+        acc->b = fmax(acc->b, w->end);
+        return;
+    }
+    acc_flush(acc);
+    acc->a = w->start;
+    acc->b = w->end;
+    acc->open = 1;
+}
+
+/* Least speech (10 ms frames) a face appearance's own sound is judged on. */
+#define SPEECH_MIN_FRAMES 100
+
+static void acc_evidence(llr_acc *acc, lk_evidence *ev)
+{
+    acc_flush(acc);
+    if (acc->n == 0)
+        return;
+    ev->speech_scored = 1;
+    ev->synthetic_score = (float)(acc->sum / (double)acc->n);
+    ev->synthetic_peak = (float)acc->peak;
 }
 
 lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
@@ -116,8 +176,23 @@ lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
 {
     voice_scan vs = {.gal = gal, .threshold = res->voice_threshold};
     lk__voice_seg_params sp = lk__voice_seg_default_params();
-    lk_status s = lk__voice_segment_file(ses->voice, path, &sp, on_segment,
-                                         &vs);
+    if (ses->spoof)
+        lk__spoof_reset(ses->spoof);
+    lk_status s = lk__voice_segment_file_tap(ses->voice, path, &sp,
+                                             on_segment, &vs,
+                                             ses->spoof ? spoof_tap : NULL,
+                                             ses->spoof);
+    if (s == LK_OK && ses->spoof &&
+        (s = lk__spoof_finish(ses->spoof)) == LK_OK) {
+        double sum;
+        long frames = lk__spoof_total(ses->spoof, &sum);
+        res->synthetic_threshold =
+            lk__spoof_model_threshold(ses->eng->spoof_model);
+        if (frames > 0) {
+            res->speech_scored = 1;
+            res->synthetic_score = (float)(sum / (double)frames);
+        }
+    }
     res->voice_segments = vs.searched;
     res->speech_seconds = vs.speech;
     stretch *st = NULL;
@@ -134,18 +209,38 @@ lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
         if (f->decision != LK_MATCH || f->modality != LK_MODALITY_FACE)
             continue;
         float sum = 0.0f;
+        /* A performer's stretches are in time order: their windows can be
+         * joined in one pass. */
+        llr_acc acc = {.sp = ses->spoof};
         for (int j = 0; j < n; j++) {
             stretch *x = &st[j];
             if (strcmp(x->id, f->performer_id) != 0 ||
                 x->start > f->end + gap || x->end < f->start - gap)
                 continue;
             x->used = 1;
+            for (int k = 0; ses->spoof && k < x->n; k++)
+                acc_window(&acc, &vs.w[x->first + k]);
             sum += x->sum;
             f->voice_segments += x->n;
             f->voice_peak_score = fmaxf(f->voice_peak_score, x->peak);
         }
         if (f->voice_segments)
             f->voice_score = sum / (float)f->voice_segments;
+        /* The performer's voice not heard: the speech heard while the face
+         * is on screen is the evidence, when there is a second of it. */
+        if (ses->spoof && !f->voice_segments) {
+            acc.a = f->start;
+            acc.b = f->end;
+            acc.open = 1;
+            acc_flush(&acc);
+            acc.peaked = 0;
+            if (acc.n < SPEECH_MIN_FRAMES)
+                acc.n = 0;
+            else
+                acc.peak = acc.sum / (double)acc.n;
+        }
+        if (ses->spoof)
+            acc_evidence(&acc, &f->evidence);
     }
     /* The rest: voice-only findings. */
     int extra = 0;
@@ -173,6 +268,12 @@ lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
                 f->voice_score = f->score = st[j].sum / (float)st[j].n;
                 f->voice_peak_score = f->peak_score = st[j].peak;
                 f->best_time = st[j].peak_t;
+                if (ses->spoof) {
+                    llr_acc acc = {.sp = ses->spoof};
+                    for (int k = 0; k < st[j].n; k++)
+                        acc_window(&acc, &vs.w[st[j].first + k]);
+                    acc_evidence(&acc, &f->evidence);
+                }
                 f->performer_id = lk__strdup(st[j].id);
                 f->performer_name = lk__strdup(st[j].name ? st[j].name : "");
                 if (!f->performer_id || !f->performer_name)

@@ -380,38 +380,17 @@ static lk_status decode_error(const char *path, const char *stage)
                      path, detail);
 }
 
-/* Open path for reading as a regular file; the descriptor on success. */
+/* Open path for reading as a regular, non-empty file. */
 static lk_status open_regular(const char *path, int *fd_out)
 {
-    *fd_out = -1;
-    /* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return lk__error(LK_ERR_IO, "%s: is a directory, not an image file",
-                         path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return lk__error(LK_ERR_IO, "%s: not a regular file", path);
-    }
-    if (st.st_size == 0) {
-        close(fd);
+    size_t size;
+    lk_status s = lk__open_regular(path, fd_out, &size);
+    if (s == LK_OK && size == 0) {
+        close(*fd_out);
+        *fd_out = -1;
         return lk__error(LK_ERR_FORMAT, "%s: file is empty", path);
     }
-    int flags = fcntl(fd, F_GETFL);
-    if (flags != -1)
-        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    *fd_out = fd;
-    return LK_OK;
+    return s;
 }
 
 /* Run the named loader on source: header only, pixels come later. */

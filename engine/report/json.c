@@ -100,6 +100,93 @@ static char *dump(json_t *o)
     return s;
 }
 
+static const char *signature_name(lk_signature s)
+{
+    static const char *const names[] = {"none", "valid", "invalid",
+                                        "unverified", "expired"};
+    return (unsigned)s < 5 ? names[s] : "none";
+}
+
+static const char *binding_name(lk_binding b)
+{
+    static const char *const names[] = {"none", "match", "mismatch",
+                                        "unchecked"};
+    return (unsigned)b < 4 ? names[b] : "none";
+}
+
+static const char *class_name(lk_source_class c)
+{
+    static const char *const names[] = {"undeclared", "capture", "other",
+                                        "algorithmic", "generative"};
+    return (unsigned)c < 5 ? names[c] : "undeclared";
+}
+
+/* What a reviewer filters on: the file's provenance in brief. */
+static json_t *provenance_brief(const lk_provenance *p)
+{
+    if (!p)
+        return json_null();
+    return json_pack("{s:b,s:s,s:s,s:s,s:o,s:o,s:o,s:b}",
+                     "c2pa", p->c2pa,
+                     "signature", signature_name(p->signature),
+                     "binding", binding_name(p->binding),
+                     "source_class", class_name(p->source_class),
+                     "source_type", str(p->source_type),
+                     "source_from", str(p->source_from),
+                     "generator", str(p->generator),
+                     "ai_software", p->ai_software);
+}
+
+char *lk_provenance_json(const lk_provenance *p)
+{
+    if (!p)
+        return NULL;
+    json_t *ms = json_array();
+    for (int i = 0; i < p->n_manifests && ms; i++) {
+        const lk_prov_manifest *m = &p->manifests[i];
+        json_t *acts = json_array(), *ingr = json_array();
+        for (int k = 0; k < m->n_actions; k++)
+            json_array_append_new(acts, json_pack(
+                "{s:o,s:o,s:o}", "action", str(m->actions[k].action),
+                "source_type", str(m->actions[k].source_type),
+                "software", str(m->actions[k].software)));
+        for (int k = 0; k < m->n_ingredients; k++)
+            json_array_append_new(ingr, str(m->ingredients[k]));
+        json_array_append_new(ms, json_pack(
+            "{s:o,s:b,s:o,s:o,s:o,s:s,s:o,s:o}",
+            "label", str(m->label), "active", i == p->active,
+            "claim_generator", str(m->claim_generator),
+            "title", str(m->title), "signer", str(m->signer),
+            "signature", signature_name(m->signature),
+            "actions", acts, "ingredients", ingr));
+    }
+    json_t *problems = json_array();
+    for (int i = 0; i < p->n_problems && problems; i++)
+        json_array_append_new(problems, str(p->problems[i]));
+    json_t *root = json_pack("{s:o,s:s}", "path", str(p->path ? p->path : ""),
+                             "verdict", lk_verdict_name(p->verdict));
+    json_object_update_new(root, provenance_brief(p));
+    json_object_update_new(root, json_pack(
+        "{s:o,s:o,s:o}", "software", str(p->software), "manifests", ms,
+        "problems", problems));
+    return dump(root);
+}
+
+/* The evidence object every finding carries. */
+static json_t *evidence_json(const lk_scan_result *res, const lk_finding *f)
+{
+    json_t *speech = json_null();
+    if (f->evidence.speech_scored)
+        speech = json_pack("{s:o,s:o,s:o}",
+                           "score", num(f->evidence.synthetic_score),
+                           "peak", num(f->evidence.synthetic_peak),
+                           "threshold", num(res->synthetic_threshold));
+    return json_pack("{s:s,s:o,s:o}",
+                     "verdict", lk_verdict_name(f->evidence.verdict),
+                     "provenance", provenance_brief(res->provenance),
+                     "synthetic_speech", speech);
+}
+
 static int count_matches(const lk_scan_result *res)
 {
     int n = 0;
@@ -129,6 +216,9 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "end", num(f->end),
                 "best_time", num(f->best_time),
                 "segments", f->voice_segments));
+            json_object_set_new(json_array_get(findings,
+                                               json_array_size(findings) - 1),
+                                "evidence", evidence_json(res, f));
             continue;
         }
         json_t *lm = json_array();
@@ -161,10 +251,16 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "{s:o,s:o,s:i}", "score", num(f->voice_score),
                 "peak_score", num(f->voice_peak_score),
                 "segments", f->voice_segments));
+        if (o)
+            json_object_set_new(o, "evidence", evidence_json(res, f));
         json_array_append_new(findings, o);
     }
+    json_t *prov = provenance_brief(res->provenance);
+    if (prov && res->provenance)
+        json_object_set_new(prov, "verdict", json_string(lk_verdict_name(
+                                                 res->provenance->verdict)));
     if (res->kind == LK_MEDIA_IMAGE)
-        return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o}",
+        return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
                               "path", str(res->path ? res->path : ""),
                               "type", "image",
                               "width", res->width,
@@ -172,14 +268,22 @@ char *lk_scan_result_json(const lk_scan_result *res)
                               "faces", res->faces,
                               "threshold", num(res->threshold),
                               "matches", count_matches(res),
-                              "findings", findings));
+                              "findings", findings,
+                              "provenance", prov));
     json_t *warnings = json_array();
     for (char **w = res->warnings; w && *w && warnings; w++)
         json_array_append_new(warnings, str(*w));
-    json_t *sound = json_pack("{s:o,s:i,s:o}",
+    json_t *sound = json_pack("{s:o,s:i,s:o,s:o,s:o}",
                               "speech_seconds", num(res->speech_seconds),
                               "voice_segments", res->voice_segments,
-                              "voice_threshold", num(res->voice_threshold));
+                              "voice_threshold", num(res->voice_threshold),
+                              "synthetic_speech", res->speech_scored
+                                  ? json_pack("{s:o,s:o}",
+                                              "score", num(res->synthetic_score),
+                                              "threshold",
+                                              num(res->synthetic_threshold))
+                                  : json_null(),
+                              "provenance", prov);
     if (res->kind == LK_MEDIA_AUDIO) {
         json_t *root = json_pack("{s:o,s:s,s:o}",
                                  "path", str(res->path ? res->path : ""),

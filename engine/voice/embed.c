@@ -436,6 +436,14 @@ lk_status lk__voice_segment_file(lk__voice *v, const char *path,
                                  const lk__voice_seg_params *p,
                                  lk__voice_segment_cb cb, void *user)
 {
+    return lk__voice_segment_file_tap(v, path, p, cb, user, NULL, NULL);
+}
+
+lk_status lk__voice_segment_file_tap(lk__voice *v, const char *path,
+                                     const lk__voice_seg_params *p,
+                                     lk__voice_segment_cb cb, void *user,
+                                     lk__voice_pcm_cb tap, void *tap_user)
+{
     if (!v || !path || !cb)
         return lk__error(LK_ERR_MISUSE, "voice segment: NULL argument");
     lk__audio *a;
@@ -450,7 +458,8 @@ lk_status lk__voice_segment_file(lk__voice *v, const char *path,
     size_t n;
     double t0;
     while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
-        if ((s = lk__voice_seg_push(v, pcm, n, t0)) != LK_OK)
+        if ((s = lk__voice_seg_push(v, pcm, n, t0)) != LK_OK ||
+            (tap && (s = tap(tap_user, pcm, n, t0)) != LK_OK))
             break;
     lk__audio_close(a);
     lk_status f = lk__voice_seg_finish(v);

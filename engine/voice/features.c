@@ -1,9 +1,10 @@
 /*
  * features.c — the acoustic front end of the voice pipeline: MFCC of one
  * frame (FFTW3 single precision), deltas, energy VAD and mean/variance
- * normalisation.  The layout is fixed by the model format (voice.h).
+ * normalisation.  The layout is fixed by the model format (voice.h).  The
+ * triangular filterbank and DCT are shared with spoof.c's LFCC.
  */
-#include "voice/voice.h"
+#include "voice/voice_impl.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #define NBIN (LK__VOICE_NFFT / 2 + 1)
+_Static_assert(LK__VOICE_NMEL <= LK__VOICE_MAX_FILT, "mel filters");
 
 /* FFTW's planner keeps global state; only fftw_execute is thread-safe. */
 static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,6 +32,59 @@ struct lk__mfcc {
 
 static double hz_to_mel(double hz) { return 2595.0 * log10(1.0 + hz / 700.0); }
 static double mel_to_hz(double m) { return 700.0 * (pow(10.0, m / 2595.0) - 1.0); }
+
+void lk__voice_tri_filters(const double *edge, int n, int nbin, int *first,
+                           int *count, float *w)
+{
+    for (int f = 0; f < n; f++, w += nbin) {
+        double l = edge[f], c = edge[f + 1], r = edge[f + 2];
+        first[f] = -1;
+        count[f] = 0;
+        for (int k = 0; k < nbin; k++) {
+            double a = (k - l) / (c - l), b = (r - k) / (r - c);
+            double wgt = a < b ? a : b;
+            if (wgt <= 0)
+                continue;
+            if (first[f] < 0)
+                first[f] = k;
+            w[k - first[f]] = (float)wgt;
+            count[f] = k - first[f] + 1;
+        }
+        if (first[f] < 0)
+            first[f] = 0;
+    }
+}
+
+void lk__voice_dct2(int ncep, int n, float *dct)
+{
+    for (int i = 0; i < ncep; i++)
+        for (int j = 0; j < n; j++)
+            dct[i * n + j] = (float)(cos(M_PI / n * (j + 0.5) * i) *
+                                     sqrt((i ? 2.0 : 1.0) / n));
+}
+
+void lk__voice_filter_ceps(const float *power, int n, int nbin,
+                           const int *first, const int *count,
+                           const float *w, const float *dct, float *ceps)
+{
+    float logf_[LK__VOICE_MAX_FILT];
+    for (int f = 0; f < n; f++) {
+        double s = 0;
+        const float *p = power + first[f];
+        const float *wf = w + (size_t)f * nbin;
+        for (int k = 0; k < count[f]; k++)
+            s += (double)wf[k] * p[k];
+        /* The floor sits far under any real signal's band energy (a frame
+         * of -90 dBFS noise) so silence does not dominate the cepstrum. */
+        logf_[f] = (float)log(s + 1e-8);
+    }
+    for (int i = 0; i < LK__VOICE_NCEP; i++) {
+        double s = 0;
+        for (int j = 0; j < n; j++)
+            s += (double)dct[i * n + j] * logf_[j];
+        ceps[i] = (float)s;
+    }
+}
 
 lk_status lk__mfcc_new(lk__mfcc **out)
 {
@@ -64,27 +119,9 @@ lk_status lk__mfcc_new(lk__mfcc **out)
     for (int i = 0; i < LK__VOICE_NMEL + 2; i++)
         edge[i] = mel_to_hz(lo + (hi - lo) * i / (LK__VOICE_NMEL + 1)) /
                   LK__VOICE_RATE * LK__VOICE_NFFT;
-    for (int f = 0; f < LK__VOICE_NMEL; f++) {
-        double l = edge[f], c = edge[f + 1], r = edge[f + 2];
-        m->f_first[f] = -1;
-        for (int k = 0; k < NBIN; k++) {
-            double a = (k - l) / (c - l), b = (r - k) / (r - c);
-            double wgt = a < b ? a : b;
-            if (wgt <= 0)
-                continue;
-            if (m->f_first[f] < 0)
-                m->f_first[f] = k;
-            m->f_w[f][k - m->f_first[f]] = (float)wgt;
-            m->f_n[f] = k - m->f_first[f] + 1;
-        }
-        if (m->f_first[f] < 0)
-            m->f_first[f] = 0;
-    }
-    /* Orthonormal DCT-II. */
-    for (int i = 0; i < LK__VOICE_NCEP; i++)
-        for (int j = 0; j < LK__VOICE_NMEL; j++)
-            m->dct[i][j] = (float)(cos(M_PI / LK__VOICE_NMEL * (j + 0.5) * i) *
-                                   sqrt((i ? 2.0 : 1.0) / LK__VOICE_NMEL));
+    lk__voice_tri_filters(edge, LK__VOICE_NMEL, NBIN, m->f_first, m->f_n,
+                          &m->f_w[0][0]);
+    lk__voice_dct2(LK__VOICE_NCEP, LK__VOICE_NMEL, &m->dct[0][0]);
     *out = m;
     return LK_OK;
 }
@@ -131,22 +168,8 @@ void lk__mfcc_frame(lk__mfcc *m, const float *x, float *ceps, float *energy_db)
     fftwf_execute(m->plan);
     for (int k = 0; k < NBIN; k++)
         m->power[k] = m->out[k][0] * m->out[k][0] + m->out[k][1] * m->out[k][1];
-    float logmel[LK__VOICE_NMEL];
-    for (int f = 0; f < LK__VOICE_NMEL; f++) {
-        double s = 0;
-        const float *p = m->power + m->f_first[f];
-        for (int k = 0; k < m->f_n[f]; k++)
-            s += (double)m->f_w[f][k] * p[k];
-        /* The floor sits far under any real signal's band energy (a frame
-         * of -90 dBFS noise) so silence does not dominate the cepstrum. */
-        logmel[f] = (float)log(s + 1e-8);
-    }
-    for (int i = 0; i < LK__VOICE_NCEP; i++) {
-        double s = 0;
-        for (int j = 0; j < LK__VOICE_NMEL; j++)
-            s += (double)m->dct[i][j] * logmel[j];
-        ceps[i] = (float)s;
-    }
+    lk__voice_filter_ceps(m->power, LK__VOICE_NMEL, NBIN, m->f_first, m->f_n,
+                          &m->f_w[0][0], &m->dct[0][0], ceps);
 }
 
 /* Regression deltas of src (stride LK__VOICE_DIM, NCEP wide, starting at

@@ -10,6 +10,7 @@
  * the level of a long recording to drift under it.
  */
 #include "voice/voice_impl.h"
+#include "media/audio.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,7 +60,23 @@ void lk__voice_front_free(lk__voice_front *f)
     free(f->clip);
     free(f->sel_clip);
     free(f->pending);
+    free(f->aux_block);
     memset(f, 0, sizeof *f);
+}
+
+lk_status lk__voice_front_set_aux(lk__voice_front *f, lk__voice_aux_fn aux,
+                                  void *ctx, int cmvn)
+{
+    if (!f->aux_block) {
+        f->aux_block = lk__malloc((size_t)LK__VOICE_BLOCK * LK__VOICE_DIM *
+                                  sizeof *f->aux_block);
+        if (!f->aux_block)
+            return LK_ERR_NOMEM;
+    }
+    f->aux = aux;
+    f->aux_ctx = ctx;
+    f->aux_cmvn = cmvn;
+    return LK_OK;
 }
 
 void lk__voice_front_reset(lk__voice_front *f, lk__voice_frames_cb cb,
@@ -86,12 +103,17 @@ static lk_status process_block(lk__voice_front *f)
     lk__voice_deltas(f->block, n);
     lk__voice_vad(f->energy, n, f->speech);
     lk__voice_tonal_gate(f->block, n, f->speech);
+    const float *src = f->block;
+    if (f->aux) {
+        lk__voice_deltas(f->aux_block, n);
+        src = f->aux_block;
+    }
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (!f->speech[i])
             continue;
         memcpy(f->sel + (size_t)m * LK__VOICE_DIM,
-               f->block + (size_t)i * LK__VOICE_DIM,
+               src + (size_t)i * LK__VOICE_DIM,
                LK__VOICE_DIM * sizeof *f->sel);
         f->sel_t[m] = f->times[i];
         f->sel_clip[m] = f->clip[i];
@@ -99,7 +121,8 @@ static lk_status process_block(lk__voice_front *f)
     }
     if (m == 0)
         return LK_OK;
-    lk__voice_cmvn(f->sel, m, LK__VOICE_DIM);
+    if (!f->aux || f->aux_cmvn)
+        lk__voice_cmvn(f->sel, m, LK__VOICE_DIM);
     f->speech_seconds += m * ((double)LK__VOICE_HOP / LK__VOICE_RATE);
     return f->cb ? f->cb(f->user, f->sel, f->sel_t, f->sel_clip, m) : LK_OK;
 }
@@ -142,6 +165,9 @@ lk_status lk__voice_front_push(lk__voice_front *f, const float *pcm, size_t n,
             float *row = f->block + (size_t)f->n_block * LK__VOICE_DIM;
             lk__mfcc_frame(f->mfcc, f->pending + i, row,
                            &f->energy[f->n_block]);
+            if (f->aux)
+                f->aux(f->aux_ctx, lk__mfcc_power(f->mfcc),
+                       f->aux_block + (size_t)f->n_block * LK__VOICE_DIM);
             int clipped = 0;
             for (int k = 0; k < LK__VOICE_HOP; k++)
                 clipped += fabsf(f->pending[i + (size_t)k]) >= 0.999f;
@@ -167,5 +193,20 @@ lk_status lk__voice_front_finish(lk__voice_front *f)
     lk_status s = process_block(f);
     f->n_pending = 1;
     f->next_t = NAN;
+    return s;
+}
+
+lk_status lk__voice_front_feed(lk__voice_front *f, lk__audio *a)
+{
+    const float *pcm;
+    size_t n;
+    double t0;
+    lk_status s;
+    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
+        if ((s = lk__voice_front_push(f, pcm, n, t0)) != LK_OK)
+            break;
+    lk__audio_close(a);
+    if (s == LK_DONE)
+        s = lk__voice_front_finish(f);
     return s;
 }

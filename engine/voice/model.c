@@ -2,7 +2,9 @@
  * model.c — the voice model file: format version 1, a GMM-UBM and the MAP
  * relevance factor, with the front-end settings it was trained with.  The
  * file comes from disk and is treated as untrusted: every size is checked
- * against the bytes present and every number for range before use.
+ * against the bytes present and every number for range before use.  Also
+ * what the synthetic-speech model file (spoof.c) reads and writes the same
+ * way: the front-end settings, a GMM's parameters, the bytes to disk.
  *
  * Layout (little-endian):
  *   0  "LKVOICE1"                 8 bytes
@@ -26,33 +28,87 @@ static const char magic[8] = {'L', 'K', 'V', 'O', 'I', 'C', 'E', '1'};
 /* Larger than a 4096-component model; refuses a runaway file early. */
 #define MAX_MODEL_BYTES ((size_t)64 << 20)
 
-static uint32_t rd_u32(const uint8_t *p)
+lk_status lk__voice_front_check(const uint8_t *p, uint32_t nfilt,
+                                const char *filt, const char *name)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    const uint32_t want[7] = {LK__VOICE_RATE, LK__VOICE_FRAME, LK__VOICE_HOP,
+                              LK__VOICE_NFFT, nfilt, LK__VOICE_NCEP,
+                              LK__VOICE_DIM};
+    const char *const what[7] = {"sample rate", "frame", "hop", "FFT", filt,
+                                 "cepstra", "feature dim"};
+    for (int i = 0; i < 7; i++) {
+        uint32_t v = lk__rd_u32(p + 4 * i);
+        if (v != want[i])
+            return lk__error(LK_ERR_MODEL, "%s: %s %u differs from this "
+                             "build's front end (%u)", name, what[i], v,
+                             want[i]);
+    }
+    return LK_OK;
 }
 
-static float rd_f32(const uint8_t *p)
+lk_status lk__voice_gmm_parse(const uint8_t *p, lk__gmm *g, const char *name,
+                              const char *cls)
 {
-    uint32_t u = rd_u32(p);
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
+    const size_t C = (size_t)g->c, D = (size_t)g->d;
+    /* "name: bona fide weight ..." or "name: weight ...". */
+    const char *c1 = cls ? cls : "", *c2 = cls ? " " : "";
+    double wsum = 0;
+    for (size_t c = 0; c < C; c++, p += 4) {
+        float w = lk__rd_f32(p);
+        if (!(w > 0 && w <= 1))
+            return lk__error(LK_ERR_MODEL, "%s: %s%sweight %zu is %g (not in "
+                             "(0, 1])", name, c1, c2, c, (double)w);
+        g->w[c] = w;
+        wsum += w;
+    }
+    if (fabs(wsum - 1.0) > 1e-3)
+        return lk__error(LK_ERR_MODEL, "%s: %s%sweights sum to %g, not 1",
+                         name, c1, c2, wsum);
+    for (size_t i = 0; i < C * D; i++, p += 4) {
+        float v = lk__rd_f32(p);
+        if (!isfinite(v) || fabsf(v) > 1e4f)
+            return lk__error(LK_ERR_MODEL, "%s: %s%smean %zu is %g", name, c1,
+                             c2, i, (double)v);
+        g->mu[i] = v;
+    }
+    for (size_t i = 0; i < C * D; i++, p += 4) {
+        float v = lk__rd_f32(p);
+        if (!(v >= 1e-8f && v <= 1e6f))
+            return lk__error(LK_ERR_MODEL, "%s: %s%svariance %zu is %g", name,
+                             c1, c2, i, (double)v);
+        g->var[i] = v;
+    }
+    lk__gmm_prepare(g);
+    return LK_OK;
 }
 
-static void wr_u32(uint8_t *p, uint32_t v)
+uint8_t *lk__voice_gmm_put(uint8_t *p, const lk__gmm *g)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
+    const size_t C = (size_t)g->c, D = (size_t)g->d;
+    /* Weights renormalised in double so the file sums to 1 however EM
+     * rounded. */
+    double wsum = 0;
+    for (size_t c = 0; c < C; c++)
+        wsum += g->w[c];
+    for (size_t c = 0; c < C; c++, p += 4)
+        lk__wr_f32(p, (float)(g->w[c] / wsum));
+    for (size_t i = 0; i < C * D; i++, p += 4)
+        lk__wr_f32(p, g->mu[i]);
+    for (size_t i = 0; i < C * D; i++, p += 4)
+        lk__wr_f32(p, g->var[i]);
+    return p;
 }
 
-static void wr_f32(uint8_t *p, float f)
+lk_status lk__voice_write_bytes(const char *path, const uint8_t *b, size_t n)
 {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    wr_u32(p, u);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t wrote = fwrite(b, 1, n, f);
+    if (fclose(f) != 0 || wrote != n)
+        return lk__error(LK_ERR_IO, "%s: write failed (%s)", path,
+                         strerror(errno));
+    return LK_OK;
 }
 
 void lk__voice_model_free(lk__voice_model *m)
@@ -82,26 +138,18 @@ lk_status lk__voice_model_parse(const uint8_t *b, size_t n, const char *name,
     if (n < HEADER || memcmp(b, magic, sizeof magic) != 0)
         return lk__error(LK_ERR_MODEL, "%s: not a Likeness voice model (bad "
                          "magic or shorter than its header)", name);
-    uint32_t version = rd_u32(b + 8), hdr = rd_u32(b + 12);
+    uint32_t version = lk__rd_u32(b + 8), hdr = lk__rd_u32(b + 12);
     if (version != 1 || hdr != HEADER)
         return lk__error(LK_ERR_MODEL, "%s: voice model format version %u "
                          "(header %u bytes); this build reads version 1",
                          name, version, hdr);
-    const uint32_t want[7] = {LK__VOICE_RATE, LK__VOICE_FRAME, LK__VOICE_HOP,
-                              LK__VOICE_NFFT, LK__VOICE_NMEL, LK__VOICE_NCEP,
-                              LK__VOICE_DIM};
-    static const char *const what[7] = {"sample rate", "frame", "hop", "FFT",
-                                        "mel bands", "cepstra",
-                                        "feature dim"};
-    for (int i = 0; i < 7; i++) {
-        uint32_t v = rd_u32(b + 16 + 4 * i);
-        if (v != want[i])
-            return lk__error(LK_ERR_MODEL, "%s: %s %u differs from this "
-                             "build's front end (%u)", name, what[i], v,
-                             want[i]);
-    }
-    uint32_t C = rd_u32(b + 44);
-    float rel = rd_f32(b + 48), lo = rd_f32(b + 52), hi = rd_f32(b + 56);
+    lk_status s = lk__voice_front_check(b + 16, LK__VOICE_NMEL, "mel bands",
+                                        name);
+    if (s != LK_OK)
+        return s;
+    uint32_t C = lk__rd_u32(b + 44);
+    float rel = lk__rd_f32(b + 48), lo = lk__rd_f32(b + 52),
+          hi = lk__rd_f32(b + 56);
     if (C < 1 || C > 4096)
         return lk__error(LK_ERR_MODEL, "%s: %u components (1..4096)", name, C);
     if (!(rel > 0 && rel < 1e6f) || lo != 20.0f || hi != 7600.0f)
@@ -116,49 +164,17 @@ lk_status lk__voice_model_parse(const uint8_t *b, size_t n, const char *name,
     lk__voice_model *m = lk__calloc(1, sizeof *m);
     if (!m)
         return LK_ERR_NOMEM;
-    lk_status s = lk__gmm_alloc(&m->ubm, (int)C, (int)D);
+    s = lk__gmm_alloc(&m->ubm, (int)C, (int)D);
     m->name = lk__strdup(name);
     m->scale = lk__calloc((size_t)C * D, sizeof *m->scale);
     if (s != LK_OK || !m->name || !m->scale) {
         lk__voice_model_free(m);
         return LK_ERR_NOMEM;
     }
-    const uint8_t *p = b + HEADER;
-    double wsum = 0;
-    for (size_t c = 0; c < C; c++, p += 4) {
-        float w = rd_f32(p);
-        if (!(w > 0 && w <= 1)) {
-            lk__voice_model_free(m);
-            return lk__error(LK_ERR_MODEL, "%s: weight %zu is %g (not in "
-                             "(0, 1])", name, c, (double)w);
-        }
-        m->ubm.w[c] = w;
-        wsum += w;
-    }
-    if (fabs(wsum - 1.0) > 1e-3) {
+    if ((s = lk__voice_gmm_parse(b + HEADER, &m->ubm, name, NULL)) != LK_OK) {
         lk__voice_model_free(m);
-        return lk__error(LK_ERR_MODEL, "%s: weights sum to %g, not 1", name,
-                         wsum);
+        return s;
     }
-    for (size_t i = 0; i < C * D; i++, p += 4) {
-        float v = rd_f32(p);
-        if (!isfinite(v) || fabsf(v) > 1e4f) {
-            lk__voice_model_free(m);
-            return lk__error(LK_ERR_MODEL, "%s: mean %zu is %g", name, i,
-                             (double)v);
-        }
-        m->ubm.mu[i] = v;
-    }
-    for (size_t i = 0; i < C * D; i++, p += 4) {
-        float v = rd_f32(p);
-        if (!(v >= 1e-8f && v <= 1e6f)) {
-            lk__voice_model_free(m);
-            return lk__error(LK_ERR_MODEL, "%s: variance %zu is %g", name, i,
-                             (double)v);
-        }
-        m->ubm.var[i] = v;
-    }
-    lk__gmm_prepare(&m->ubm);
     m->relevance = rel;
     m->dim = (int)(C * D);
     for (size_t c = 0; c < C; c++)
@@ -200,33 +216,12 @@ lk_status lk__voice_model_write(const lk__gmm *g, float relevance,
                             LK__VOICE_HOP, LK__VOICE_NFFT, LK__VOICE_NMEL,
                             LK__VOICE_NCEP, LK__VOICE_DIM, (uint32_t)C};
     for (int i = 0; i < 10; i++)
-        wr_u32(b + 8 + 4 * i, h[i]);
-    wr_f32(b + 48, relevance);
-    wr_f32(b + 52, 20.0f);
-    wr_f32(b + 56, 7600.0f);
-    uint8_t *p = b + HEADER;
-    /* Weights renormalised in double so the file sums to 1 however EM
-     * rounded. */
-    double wsum = 0;
-    for (size_t c = 0; c < C; c++)
-        wsum += g->w[c];
-    for (size_t c = 0; c < C; c++, p += 4)
-        wr_f32(p, (float)(g->w[c] / wsum));
-    for (size_t i = 0; i < C * D; i++, p += 4)
-        wr_f32(p, g->mu[i]);
-    for (size_t i = 0; i < C * D; i++, p += 4)
-        wr_f32(p, g->var[i]);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        lk_status s = lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
-        free(b);
-        return s;
-    }
-    size_t wrote = fwrite(b, 1, n, f);
-    int bad = fclose(f) != 0 || wrote != n;
+        lk__wr_u32(b + 8 + 4 * i, h[i]);
+    lk__wr_f32(b + 48, relevance);
+    lk__wr_f32(b + 52, 20.0f);
+    lk__wr_f32(b + 56, 7600.0f);
+    lk__voice_gmm_put(b + HEADER, g);
+    lk_status s = lk__voice_write_bytes(path, b, n);
     free(b);
-    if (bad)
-        return lk__error(LK_ERR_IO, "%s: write failed (%s)", path,
-                         strerror(errno));
-    return LK_OK;
+    return s;
 }

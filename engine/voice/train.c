@@ -1,7 +1,8 @@
 /*
  * train.c — training the voice model from audio files: the front end's
  * speech frames of every file, pooled, and a GMM-UBM fitted to them by EM
- * (`likeness train-voice` and tests/eval/voice_train call this).
+ * (`likeness train-voice` and tests/eval/voice_train call this).  The pool
+ * of speech frames serves spoof.c's trainer too.
  *
  * The UBM needs no speaker labels.  They are accepted so that a back-end
  * that uses them (LDA, PLDA) can come without changing callers; on the
@@ -19,28 +20,20 @@
 #define MAX_TRAIN_FRAMES ((size_t)4 << 20)
 #define MIN_TRAIN_SPEECH 60.0
 
-typedef struct pool {
-    float *x;
-    size_t n, cap;
-    int step;
-    long seen;
-    lk_status err;
-} pool;
-
-static lk_status pool_cb(void *user, const float *x, const double *t,
-                         const uint8_t *clip, int n)
+lk_status lk__voice_pool_cb(void *user, const float *x, const double *t,
+                            const uint8_t *clip, int n)
 {
     (void)t;
     (void)clip;
-    pool *p = user;
+    lk__voice_pool *p = user;
     for (int i = 0; i < n; i++) {
         if (p->seen++ % p->step)
             continue;
         if (p->n == p->cap) {
             if (p->cap >= MAX_TRAIN_FRAMES)
-                return lk__error(LK_ERR_TOO_LARGE, "voice train: over %zu "
-                                 "frames of speech; raise frame_step",
-                                 (size_t)MAX_TRAIN_FRAMES);
+                return lk__error(LK_ERR_TOO_LARGE, "%s: over %zu frames of "
+                                 "speech%s; raise frame_step", p->who,
+                                 (size_t)MAX_TRAIN_FRAMES, p->scope);
             size_t nc = p->cap ? p->cap * 2 : 65536;
             float *nx = lk__realloc(p->x, nc * LK__VOICE_DIM * sizeof *nx);
             if (!nx)
@@ -63,8 +56,8 @@ lk__voice_train_params lk__voice_train_default_params(void)
 
 /* Frames of one file into the pool; LK_ERR_FORMAT and LK_ERR_IO are the
  * file's own problem and skipped by the caller. */
-static lk_status add_file(lk__voice_front *f, pool *p, const char *path,
-                          double *speech)
+static lk_status add_file(lk__voice_front *f, lk__voice_pool *p,
+                          const char *path, double *speech)
 {
     lk__audio *a;
     lk_status s = lk__audio_open(path, &a);
@@ -76,16 +69,8 @@ static lk_status add_file(lk__voice_front *f, pool *p, const char *path,
         return lk__error(LK_ERR_FORMAT, "%s: sampled at %d Hz, under %d",
                          path, rate, LK__VOICE_RATE);
     }
-    lk__voice_front_reset(f, pool_cb, p);
-    const float *pcm;
-    size_t n;
-    double t0;
-    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
-        if ((s = lk__voice_front_push(f, pcm, n, t0)) != LK_OK)
-            break;
-    lk__audio_close(a);
-    if (s == LK_DONE)
-        s = lk__voice_front_finish(f);
+    lk__voice_front_reset(f, lk__voice_pool_cb, p);
+    s = lk__voice_front_feed(f, a);
     *speech = f->speech_seconds;
     return s;
 }
@@ -110,7 +95,8 @@ lk_status lk__voice_train(const char *const *files,
     lk_status s = lk__voice_front_init(&f);
     if (s != LK_OK)
         return s;
-    pool pl = {.step = p->frame_step};
+    lk__voice_pool pl = {.step = p->frame_step, .who = "voice train",
+                         .scope = ""};
     double total = 0;
     int used = 0;
     for (int i = 0; i < n; i++) {

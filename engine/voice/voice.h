@@ -138,6 +138,18 @@ lk_status lk__voice_segment_file(lk__voice *v, const char *path,
                                  const lk__voice_seg_params *p,
                                  lk__voice_segment_cb cb, void *user);
 
+/* Another consumer of the PCM a file is segmented from (the
+ * synthetic-speech detector), so that the sound track is decoded once:
+ * each chunk, 16 kHz mono, first sample at t0 s.  Anything but LK_OK stops
+ * the run with that. */
+typedef lk_status (*lk__voice_pcm_cb)(void *user, const float *pcm, size_t n,
+                                      double t0);
+/* lk__voice_segment_file, with tap (when not NULL) fed the same PCM. */
+lk_status lk__voice_segment_file_tap(lk__voice *v, const char *path,
+                                     const lk__voice_seg_params *p,
+                                     lk__voice_segment_cb cb, void *user,
+                                     lk__voice_pcm_cb tap, void *tap_user);
+
 /* ------------------------------------------------------------------------
  * Training (`likeness train-voice`)
  * ---------------------------------------------------------------------- */

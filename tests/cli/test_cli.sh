@@ -264,6 +264,70 @@ PYEOF
     has "mismatch names both models" "$T/err" "fr_feature-alt@9"
 fi
 
+# ---- provenance: the evidence on findings, and inspect ----------------------
+check "inspect --help" 0 "$LK" inspect --help
+has "inspect --help shows usage" "$T/out" "usage: likeness inspect"
+check "inspect a missing file" 2 "$LK" inspect "$T/none.jpg"
+has "missing file named by inspect" "$T/err" "none.jpg"
+check "inspect junk: read, nothing declared" 0 "$LK" inspect "$J/empty.jpg" "$J/random.jpg" "$J/notes.png" "$J/sub/truncated.jpg"
+has "junk: no-signal" "$T/out" "random.jpg: no-signal"
+# Copies of B's photo (perf-b, still enrolled in $G) labelled by exiftool.
+if [ -n "${OTHER:-}" ] && command -v exiftool >/dev/null 2>&1; then
+    P="$T/prov"
+    mkdir -p "$P"
+    for f in ai capture firefly; do cp "$OTHER" "$P/$f.jpg"; done
+    IPTC=http://cv.iptc.org/newscodes/digitalsourcetype
+    exiftool -q -overwrite_original "-XMP-iptcExt:DigitalSourceType=$IPTC/trainedAlgorithmicMedia" "-XMP-xmp:CreatorTool=Image Maker 2" "$P/ai.jpg"
+    exiftool -q -overwrite_original "-XMP-iptcExt:DigitalSourceType=$IPTC/digitalCapture" "$P/capture.jpg"
+    exiftool -q -overwrite_original "-EXIF:Software=Adobe Firefly" "$P/firefly.jpg"
+    check "scan an AI-labelled photo" 1 "$LK" scan --gallery "$G" "$P/ai.jpg"
+    has "finding says declared-ai" "$T/out" "MATCH perf-b.*\[declared-ai: xmp trainedAlgorithmicMedia by Image Maker 2\]"
+    check "scan --json: evidence on the finding" 1 "$LK" scan --gallery "$G" --json "$P/ai.jpg" "$P/capture.jpg" "$P/firefly.jpg"
+    $PY - "$T/out" <<'PYEOF' && ok "JSON evidence" || ko "JSON evidence"
+import json, sys
+want = {"ai.jpg": ("declared-ai", "generative", "xmp"),
+        "capture.jpg": ("declared-capture", "capture", "xmp"),
+        "firefly.jpg": ("likely-synthetic", "undeclared", None)}
+seen = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    name = r["path"].rsplit("/", 1)[-1]
+    v, cls, src = want[name]
+    assert r["provenance"]["verdict"] == v, r["provenance"]
+    for f in r["findings"]:
+        e = f["evidence"]
+        assert e["verdict"] == v and e["synthetic_speech"] is None, e
+        p = e["provenance"]
+        assert p["source_class"] == cls and p["source_from"] == src and not p["c2pa"], p
+        assert p["ai_software"] == (name == "firefly.jpg"), p
+    seen += 1
+assert seen == 3
+PYEOF
+    check "inspect an AI-labelled photo exits 1" 1 "$LK" inspect "$P/ai.jpg"
+    has "inspect shows the declaration" "$T/out" "declared: trainedAlgorithmicMedia (xmp) by Image Maker 2"
+    check "inspect a capture-labelled photo exits 0" 0 "$LK" inspect --json "$P/capture.jpg"
+    has "inspect --json verdict" "$T/out" '"verdict":"declared-capture"'
+    check "inspect names an AI tool in EXIF Software" 1 "$LK" inspect "$P/firefly.jpg"
+    has "AI software named" "$T/out" "software: Adobe Firefly (a generative AI tool)"
+    # A video labelled the same way (exiftool writes MP4's XMP uuid box):
+    # every appearance carries the declaration.
+    if [ -f "${V:-}/clip.mp4" ]; then
+        cp "$V/clip.mp4" "$P/ai_clip.mp4"
+        exiftool -q -overwrite_original "-XMP-iptcExt:DigitalSourceType=$IPTC/compositeWithTrainedAlgorithmicMedia" "$P/ai_clip.mp4"
+        check "scan an AI-labelled video" 1 "$LK" scan --gallery "$G" --json "$P/ai_clip.mp4"
+        $PY - "$T/out" <<'PYEOF' && ok "video findings carry the declaration" || ko "video findings carry the declaration"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["type"] == "video" and r["provenance"]["verdict"] == "declared-ai", r
+m = [f for f in r["findings"] if f["decision"] == "match"]
+assert m and all(f["evidence"]["verdict"] == "declared-ai" for f in m), m
+assert all(f["evidence"]["provenance"]["source_type"] == "compositeWithTrainedAlgorithmicMedia" for f in m)
+PYEOF
+    fi
+elif [ -n "${OTHER:-}" ]; then
+    ko "exiftool (installed by scripts/setup.sh) is missing"
+fi
+
 # ---- voice ------------------------------------------------------------------
 # Speech made at test time with flite (Debian's speech synthesiser): its
 # voices are distinct speakers the model was not trained on.  slt is the
@@ -310,6 +374,13 @@ f = m[0]
 # within one hop (2 s) of the truth at either end
 assert t0 - 2.1 <= f["start"] and f["end"] <= t1 + 2.1 and f["start"] < f["end"], (f, t0, t1)
 assert f["score"] >= r["voice_threshold"] and f["peak_score"] >= f["score"], f
+# flite is synthetic speech: the detector says so, on the finding and on
+# all the file's speech (models/spoof/README.md).
+e = f["evidence"]
+ss = e["synthetic_speech"]
+assert ss and ss["score"] > ss["threshold"] and ss["peak"] >= ss["score"], e
+assert e["verdict"] == "likely-synthetic", e
+assert r["synthetic_speech"]["score"] > r["synthetic_speech"]["threshold"], r
 PYEOF
     check "scan human output for audio" 1 "$LK" scan --gallery "$GV" "$A/programme.mp3"
     has "voice match in human output" "$T/out" "MATCH singer (The Singer)"
@@ -329,6 +400,18 @@ assert r["type"] == "video" and r["voice_segments"] >= 3, r
 faces = [f for f in r["findings"] if f["decision"] == "match" and f["modality"] == "face"]
 assert faces and all(f["performer"] == "singer" for f in faces), faces
 assert any("voice" in f and f["voice"]["segments"] >= 1 for f in faces), faces
+PYEOF
+        # A gallery without voices: the speech heard while B (enrolled as
+        # perf-b and perf-c) is on screen is still judged, and it is flite's.
+        check "scan a video's speech without voice templates" 1 "$LK" scan --gallery "$G" --json "$A/seen_heard.mp4"
+        $PY - "$T/out" <<'PYEOF' && ok "face finding carries the speech's synthetic score" || { ko "face finding carries the speech's synthetic score"; sed 's/^/    | /' "$T/out"; }
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["voice_segments"] >= 3 and r["synthetic_speech"], r
+b = [f for f in r["findings"] if f["decision"] == "match" and f["performer"] in ("perf-b", "perf-c")]
+assert b and "voice" not in b[0], b
+e = b[0]["evidence"]
+assert e["synthetic_speech"] and e["verdict"] == "likely-synthetic", e
 PYEOF
     fi
     # Bad audio: a music bed, silence only, 8 kHz, clipped, truncated, no

@@ -34,9 +34,8 @@
 #include "core/manifest.h"
 #include "media/audio.h"
 #include "voice/voice.h"
+#include "eval_common.h"
 
-#include <dirent.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,82 +43,8 @@
 #include <time.h>
 
 #define EER_TARGET 0.05
-#define MAX_ITEMS 1024
-
-typedef struct item {
-    char path[PATH_MAX];
-    char set[64];      /* folder under the eval dir */
-    char rel[256];     /* path inside it */
-    char label[96];
-} item;
-
-static item items[MAX_ITEMS];
-static int n_items;
-
-static int starts(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
-
-static int is_audio(const char *p)
-{
-    const char *e = strrchr(p, '.');
-    return e && (!strcmp(e, ".flac") || !strcmp(e, ".mp3") || !strcmp(e, ".wav"));
-}
-
-static int load_items(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!starts(de->d_name, "voices_"))
-            continue;
-        char mp[PATH_MAX];
-        snprintf(mp, sizeof mp, "%s/%s/MANIFEST.tsv", dir, de->d_name);
-        FILE *f = fopen(mp, "r");
-        if (!f)
-            continue;
-        char line[4096];
-        int first = 1;
-        while (fgets(line, sizeof line, f)) {
-            if (first) {
-                first = 0;
-                continue;
-            }
-            char *tab = strchr(line, '\t');
-            if (!tab)
-                continue;
-            *tab = '\0';
-            char *lab = tab + 1, *tab2 = strchr(lab, '\t');
-            if (tab2)
-                *tab2 = '\0';
-            if (!is_audio(line) || n_items == MAX_ITEMS)
-                continue;
-            item *it = &items[n_items];
-            /* A name too long for the table is not one of ours: skip. */
-            if (snprintf(it->path, sizeof it->path, "%s/%s/%s", dir,
-                         de->d_name, line) >= (int)sizeof it->path ||
-                snprintf(it->set, sizeof it->set, "%s", de->d_name) >=
-                    (int)sizeof it->set ||
-                snprintf(it->rel, sizeof it->rel, "%s", line) >=
-                    (int)sizeof it->rel ||
-                snprintf(it->label, sizeof it->label, "%s", lab) >=
-                    (int)sizeof it->label)
-                continue;
-            n_items++;
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return n_items;
-}
-
-static int cmp_items(const void *a, const void *b)
-{
-    return strcmp(((const item *)a)->path, ((const item *)b)->path);
-}
 
 static int is_clone(const item *it) { return strstr(it->label, ":") != NULL; }
-static int in_set(const item *it, const char *s) { return !strcmp(it->set, s); }
 
 static int train_item(const item *it, int with_libritts)
 {
@@ -550,23 +475,7 @@ static void bench_pcm(lk__voice *v, int dim)
         if (!in_set(&items[i], "voices_librispeech_resemblyzer") ||
             !starts(items[i].rel, "test-other/"))
             continue;
-        lk__audio *a;
-        if (lk__audio_open(items[i].path, &a) != LK_OK)
-            continue;
-        const float *x;
-        size_t m;
-        double t0;
-        while (lk__audio_read(a, &x, &m, &t0) == LK_OK) {
-            if (n + m > cap) {
-                cap = 2 * (n + m);
-                pcm = realloc(pcm, cap * sizeof *pcm);
-                if (!pcm)
-                    abort();
-            }
-            memcpy(pcm + n, x, m * sizeof *x);
-            n += m;
-        }
-        lk__audio_close(a);
+        append_pcm(items[i].path, &pcm, &n, &cap);
     }
     float *e = malloc((size_t)dim * sizeof *e);
     double best = 1e9;
@@ -585,13 +494,8 @@ static void bench_pcm(lk__voice *v, int dim)
 
 int main(int argc, char **argv)
 {
-    const char *dir = getenv("LIKENESS_EVAL_DIR");
-    if (!dir || load_items(dir) <= 0) {
-        fprintf(stderr, "eval_voice: LIKENESS_EVAL_DIR unset or without "
-                "voices_*: skipped\n");
+    if (!load_eval_items("eval_voice"))
         return 77;
-    }
-    qsort(items, (size_t)n_items, sizeof *items, cmp_items);
     if (argc > 1 && !strcmp(argv[1], "--train"))
         return train(argc, argv);
 
