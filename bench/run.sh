@@ -5,9 +5,9 @@
 #   bench/run.sh [--build DIR] [--rounds N] [--reps N] [--threads N]
 #                [--scan-runs N] [--search-reps N] [--video-reps N]
 #                [--out DIR] [--quick] [pipeline] [scan] [search] [video]
-#                [voice]
+#                [voice] [provenance]
 #
-# No part named: all five.  Pipeline: C and Python alternate, `rounds`
+# No part named: all six.  Pipeline: C and Python alternate, `rounds`
 # times (default 5), each process warming up on the first 16 photos and
 # making `reps` timed passes (default 1); the medians pool the passes of all
 # rounds, so that a machine busy with something else for a while weighs on
@@ -22,7 +22,11 @@
 # OUT/media (the eval-derived ones are removed after the run).  Voice:
 # front end and embeddings per core (thread CPU time; `video-reps` times),
 # and lk_scan_file on an hour of programme sound made with flite; no
-# baseline, the number is the multiple of real time.
+# baseline, the number is the multiple of real time.  Provenance:
+# lk_provenance_read beside reading and SHA-256-hashing the same file
+# (`video-reps` times each, alternating) on a signed JPEG with an 8 MB
+# store (tests' c2pa_craft), 200 MB of ISO BMFF without a manifest, and the
+# eval's signed samples when present.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,12 +53,12 @@ while [ $# -gt 0 ]; do
     --video-reps) video_reps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quick) quick=1; shift ;;
-    pipeline|scan|search|video|voice) parts="$parts $1"; shift ;;
+    pipeline|scan|search|video|voice|provenance) parts="$parts $1"; shift ;;
     -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
-[ -n "$parts" ] || parts="pipeline scan search video voice"
+[ -n "$parts" ] || parts="pipeline scan search video voice provenance"
 [ -n "$out" ] || out="$build/bench-results"
 sizes=100000,1000000
 if [ "$quick" = 1 ]; then
@@ -68,7 +72,7 @@ if ! "$py" -c 'import cv2, faiss, numpy' 2>/dev/null; then
          "and python3-numpy; skipped"
     exit 77
 fi
-for exe in bench/bench_face bench/bench_search bench/bench_video bench/bench_voice engine/cli/likeness; do
+for exe in bench/bench_face bench/bench_search bench/bench_video bench/bench_voice bench/bench_prov engine/cli/likeness; do
     if [ ! -x "$build/$exe" ]; then
         echo "run.sh: $build/$exe not built (ninja -C $build)" >&2
         exit 2
@@ -104,7 +108,7 @@ out=$(cd "$out" && pwd)
 # A part run on its own (as meson's benchmarks do) keeps its own files.
 # shellcheck disable=SC2086  # word splitting drops the leading blank
 tag=$(echo $parts | tr ' ' '-')
-[ "$tag" = "pipeline-scan-search-video-voice" ] && tag="" || tag="-$tag"
+[ "$tag" = "pipeline-scan-search-video-voice-provenance" ] && tag="" || tag="-$tag"
 results="$out/results$tag.jsonl"
 : >"$results"
 # Face boxes and embeddings of eval photos: kept out of the tree and removed.
@@ -351,6 +355,37 @@ run_voice() {
         "$media/slt_2.wav" >/dev/null
     "$build/bench/bench_voice" --reps "$video_reps" --json "$results" \
         --gallery "$gal" --scan "$hour"
+    ran=1
+}
+
+# ---- provenance: lk_provenance_read beside reading and hashing the file ------
+run_provenance() {
+    echo "== provenance: lk_provenance_read vs read + SHA-256 of the whole file"
+    media="$out/media/provenance"
+    mkdir -p "$media"
+    craft="$build/tests/c2pa_craft"
+    files=""
+    # A signed JPEG with an 8 MB manifest store (tests/unit/c2pa_craft.c),
+    # and 200 MB of ISO BMFF without one (what most uploads are).
+    if [ -x "$craft" ]; then
+        [ -f "$media/signed_8mb_store.jpg" ] ||
+            "$craft" --filler 8000000 "$media/signed_8mb_store.jpg" >/dev/null
+        files="$media/signed_8mb_store.jpg"
+    fi
+    [ -f "$media/plain_200mb.mp4" ] || "$py" - "$media/plain_200mb.mp4" <<'PYEOF'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"isom", 0, b"isom", b"mp42"))
+    f.write(struct.pack(">I4s", (200 << 20) + 8, b"mdat"))
+    for i in range(200):
+        f.write(bytes([i]) * (1 << 20))
+PYEOF
+    files="$files $media/plain_200mb.mp4"
+    # The real signed samples when the eval data is here.
+    prov="${LIKENESS_EVAL_DIR:-}/provenance_c2pa_iptc"
+    [ -d "$prov" ] && files="$files $(ls "$prov"/c2pa/*.jp*g | tr '\n' ' ')"
+    # shellcheck disable=SC2086  # the list is meant to split
+    "$build/bench/bench_prov" --reps "$video_reps" $files >>"$results"
     ran=1
 }
 
