@@ -1,7 +1,8 @@
 #!/bin/bash
 # The quick-start demo: set up and build, make the demo media from photos that
 # Debian packages ship (examples/demo/README.md), enrol a performer in a fresh
-# gallery, and scan images and a video for her.
+# gallery, scan images and a video for her, and show the evidence on a copy
+# of her photo labelled as AI-generated.
 #
 # Usage: scripts/demo.sh [OUTDIR]     (default: $BUILD_DIR/demo, i.e. build/demo)
 # Environment: BUILD_DIR=build (as for scripts/setup.sh)
@@ -57,6 +58,20 @@ expect 1 "$LIKENESS" scan --gallery "$GALLERY" "$SCAN_DIR"
 expect 1 "$LIKENESS" scan --gallery "$GALLERY" --json "$SCAN_DIR"
 # Other people and no face at all: nothing found.
 expect 0 "$LIKENESS" scan --gallery "$GALLERY" "$OTHER" "$OTHER_PROFILE" "$NOFACE"
+# Evidence: a copy of her close-up labelled the way image generators label
+# their output (XMP Iptc4xmpExt:DigitalSourceType trainedAlgorithmicMedia,
+# written by exiftool): the finding says declared-ai, and `inspect` reads
+# the label without any gallery (exit 1: a file declares AI).
+LABELLED=$OUT/labelled/generated_closeup.jpg
+mkdir -p "$OUT/labelled"
+rm -f "$LABELLED"
+for f in $PROBE_A; do
+    exiftool -q -o "$LABELLED" "-XMP-xmp:CreatorTool=Demo Image Generator" \
+        "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia" "$f"
+    break
+done
+expect 1 "$LIKENESS" scan --gallery "$GALLERY" "$LABELLED"
+expect 1 "$LIKENESS" inspect "$LABELLED"
 expect 0 "$LIKENESS" list --gallery "$GALLERY"
 expect 0 "$LIKENESS" info --gallery "$GALLERY"
 
