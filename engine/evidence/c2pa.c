@@ -376,7 +376,8 @@ static lk_signature verify_cose(lk__prov *pr, lk_prov_manifest *m,
     }
     const uint8_t *payload = claim;
     size_t payload_n = claim_n;
-    if (!cbor_is_null(f[2]) && !lk__cbor_bytes(f[2], &payload, &payload_n))
+    if (!lk__cbor_is_null(f[2]) &&
+        !lk__cbor_bytes(f[2], &payload, &payload_n))
         goto shape;
     int64_t alg = 0;
     if (!lk__cbor_int(cose_header(prot, f[1], 1, NULL), &alg)) {

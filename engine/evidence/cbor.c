@@ -184,6 +184,15 @@ cbor_item_t *lk__cbor_get_int(const cbor_item_t *map, int64_t key)
     return NULL;
 }
 
+int lk__cbor_is_null(const cbor_item_t *item)
+{
+    /* libcbor 0.8's cbor_is_null() asserts (aborts) on a float: check the
+     * width first. */
+    return item && cbor_isa_float_ctrl(item) &&
+           cbor_float_get_width(item) == CBOR_FLOAT_0 &&
+           cbor_ctrl_value(item) == CBOR_CTRL_NULL;
+}
+
 int lk__cbor_int(const cbor_item_t *item, int64_t *out)
 {
     if (!item || !cbor_is_int(item))

@@ -69,6 +69,8 @@ cbor_item_t *lk__cbor_load(const uint8_t *data, size_t n, const char **why);
 cbor_item_t *lk__cbor_get(const cbor_item_t *map, const char *key);
 cbor_item_t *lk__cbor_get_int(const cbor_item_t *map, int64_t key);
 int lk__cbor_int(const cbor_item_t *item, int64_t *out);
+/* 1 for CBOR null.  Use it, not cbor_is_null(), which aborts on floats. */
+int lk__cbor_is_null(const cbor_item_t *item);
 /* A malloc'd copy of a text string (definite or not); NULL otherwise. */
 char *lk__cbor_text(const cbor_item_t *item);
 /* A definite byte string's bytes (pointing into item). */

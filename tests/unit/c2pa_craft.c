@@ -581,7 +581,9 @@ static int cose_sign1(const c2pa_craft_params *p, const signer *s,
     cbor_item_t *arr = cbor_new_definite_array(4);
     cbor_array_push(arr, cbor_move(cbor_build_bytestring(prot.p, prot.n)));
     cbor_array_push(arr, cbor_move(cbor_new_definite_map(0)));
-    cbor_array_push(arr, cbor_move(cbor_new_null()));
+    cbor_array_push(arr, cbor_move(p->cose_float_payload
+                                       ? cbor_build_float4(1.5f)
+                                       : cbor_new_null()));
     cbor_array_push(arr, cbor_move(cbor_build_bytestring(rs, sizeof rs)));
     b_free(&prot);
     if (p->tag_long) {

@@ -106,6 +106,10 @@ typedef struct c2pa_craft_params {
                                   "application/x-c2pa-manifest-store"
                                   (C2PA 1.x; c2pa-rs now writes
                                   "application/c2pa" and reads both) */
+    int cose_float_payload;    /* 1: the COSE_Sign1's payload slot holds
+                                  a float instead of nil (malformed; a
+                                  fuzzer find: libcbor 0.8's cbor_is_null()
+                                  aborts on a float) */
 } c2pa_craft_params;
 
 /** An intact AI-generated JPEG: trainedAlgorithmicMedia, c2pa.created,

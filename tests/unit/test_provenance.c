@@ -589,6 +589,17 @@ static void test_cose_tag_forms(void **state)
         EXPECT(p->signature == LK_SIGNATURE_VALID, p);
         lk_provenance_free(p);
     }
+    /* A fuzzer find (fuzz_c2pa, 7.2M inputs in): a float where the
+     * detached payload's nil belongs made libcbor 0.8's cbor_is_null()
+     * abort.  Now: malformed, not verified, the manifest void. */
+    c2pa_craft_params c = capture_params(C2PA_CRAFT_JPEG);
+    c.cose_float_payload = 1;
+    const char *path = craft("cose_float_payload.jpg", &c);
+    lk_provenance *p = read_ok(path);
+    EXPECT(p->signature == LK_SIGNATURE_UNVERIFIED, p);
+    EXPECT(p->verdict == LK_VERDICT_INVALID_MANIFEST, p);
+    EXPECT(survived(path, p), p);
+    lk_provenance_free(p);
 }
 
 /* ------------------------------------------------------------------------
