@@ -364,6 +364,7 @@ run_provenance() {
     media="$out/media/provenance"
     mkdir -p "$media"
     craft="$build/tests/c2pa_craft"
+    [ -x "$craft" ] || craft="$build/bench/c2pa_craft"
     files=""
     # A signed JPEG with an 8 MB manifest store (tests/unit/c2pa_craft.c),
     # and 200 MB of ISO BMFF without one (what most uploads are).
