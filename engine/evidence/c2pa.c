@@ -30,10 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* JUMBF nesting C2PA uses is 4 deep (store, manifest, assertions,
- * assertion); anything deeper is not read. */
-#define MAX_JUMBF_DEPTH 8
+/* Bounds on what one store may make us keep: the walk itself only goes
+ * the 4 levels C2PA uses (store, manifest, assertions, assertion). */
 #define MAX_MANIFESTS 64
+#define MAX_ASSERTIONS 512
 #define MAX_ACTIONS 256
 
 static uint32_t be32(const uint8_t *p)
@@ -660,7 +660,7 @@ static void check_assertion_hashes(lk__prov *pr, lk_prov_manifest *m,
 static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
                           const uint8_t *file, size_t n, int active)
 {
-    jsuper asserts[256];
+    jsuper asserts[MAX_ASSERTIONS];
     int n_asserts = 0;
     box b, c;
     const uint8_t *claim = NULL, *sig = NULL;
@@ -674,10 +674,16 @@ static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
             size_t ao = s.first;
             box ab;
             int ar;
-            while ((ar = next_box(s.data, s.n, &ao, &ab)) == 1 &&
-                   n_asserts < (int)(sizeof asserts / sizeof *asserts))
+            while ((ar = next_box(s.data, s.n, &ao, &ab)) == 1) {
+                if (n_asserts == MAX_ASSERTIONS) {
+                    lk__prov_problem(pr, "manifest %s: over %d assertions: "
+                                         "the rest not read", m->label,
+                                     MAX_ASSERTIONS);
+                    break;
+                }
                 if (super_open(&ab, &asserts[n_asserts]))
                     n_asserts++;
+            }
             if (ar < 0) {
                 pr->damaged = 1;
                 lk__prov_problem(pr, "manifest %s: assertion boxes malformed "

@@ -70,16 +70,17 @@ lk_source_class lk__source_class(const char *s, const char **term,
 
 /* Tools whose output is generated (not merely edited) media, as they name
  * themselves in Software / CreatorTool / claim generators.  Matched as
- * whole words, any case. */
+ * whole words, any case; words that are also ordinary ones ("imagen" is
+ * Spanish for image, "designer", "gemini") only with their maker's name. */
 static const char *const ai_tools[] = {
     "midjourney", "dall-e", "dall·e", "dalle", "stable diffusion",
-    "stablediffusion", "sdxl", "adobe firefly", "firefly", "imagen",
+    "stablediffusion", "sdxl", "adobe firefly", "firefly", "google imagen",
     "novelai", "comfyui", "automatic1111", "invokeai", "dreamstudio",
     "leonardo.ai", "ideogram", "craiyon", "nightcafe", "bing image creator",
-    "image creator", "openai", "chatgpt", "gpt-4o", "sora", "runwayml",
-    "runway gen", "elevenlabs", "synthesia", "heygen", "deepfacelab",
-    "facefusion", "faceswap", "roop", "suno", "udio", "flux.1",
-    "google gemini", "gemini", "grok", "meta ai", "stability ai",
+    "openai", "chatgpt", "gpt-4o", "sora", "runwayml", "runway gen",
+    "elevenlabs", "synthesia", "heygen", "deepfacelab", "facefusion",
+    "faceswap", "roop", "suno", "udio", "flux.1", "google gemini", "grok",
+    "meta ai", "stability ai",
 };
 
 static int word_at(const char *text, size_t i, size_t n, size_t len)
