@@ -1455,7 +1455,7 @@ static void usage(FILE *f)
                "Likeness %s finds registered performers' faces in media.\n\n"
                "commands:\n", lk_version());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\n`likeness <command> --help` describes each command.\n"
           "Exit codes: 0 nothing found, 1 findings, 2 error.\n", f);
 }
