@@ -166,7 +166,8 @@ for m in models:
         log("%s: %s" % (dest, "sha256 mismatch" if os.path.exists(dest) else "missing"))
         continue
     if "package" not in m:
-        # The project's own models (models/voice/) are committed, not fetched.
+        # The project's own models (models/voice/, models/spoof/) are
+        # committed, not fetched.
         die("%s: %s; it is committed with the project: restore it with "
             "`git checkout -- %s`" % (dest, "sha256 mismatch" if os.path.exists(dest)
                                       else "missing", os.path.relpath(dest)))
