@@ -443,6 +443,16 @@ PYEOF
     check "train-voice --help" 0 "$LK" train-voice --help
     check "train-voice refuses too little speech" 2 "$LK" train-voice --out "$T/tiny.lkv" "$A/slt_1.wav"
     has "too little speech for training said" "$T/err" "speech"
+    # train-spoof: refusals (no real speech ships with the tests; the
+    # trainer itself is exercised by eval_spoof on the eval set).
+    check "train-spoof --help" 0 "$LK" train-spoof --help
+    has "train-spoof --help shows usage" "$T/out" "usage: likeness train-spoof"
+    check "train-spoof without --out" 2 "$LK" train-spoof --bonafide "$A" --synthetic "$A"
+    printf '%s\n' "$A/slt_1.wav" >"$T/one.txt"
+    check "train-spoof refuses a class of one file" 2 "$LK" train-spoof --bonafide "$T/one.txt" --synthetic "$T/one.txt" --out "$T/s.lkv"
+    check "train-spoof refuses a missing list" 2 "$LK" train-spoof --bonafide "$T/nolist.txt" --synthetic "$T/one.txt" --out "$T/s.lkv"
+    has "missing list named" "$T/err" "nolist.txt"
+    [ ! -e "$T/s.lkv" ] && ok "no model written on refusal" || ko "no model written on refusal"
 else
     ko "flite (speech synthesiser, installed by scripts/setup.sh) is missing"
 fi
