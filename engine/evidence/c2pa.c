@@ -34,6 +34,9 @@
  * the 4 levels C2PA uses (store, manifest, assertions, assertion). */
 #define MAX_MANIFESTS 64
 #define MAX_ASSERTIONS 512
+/* A manifest holds an assertion store, a claim, a signature and perhaps
+ * credential and data box stores. */
+#define MAX_MANIFEST_PARTS 32
 #define MAX_ACTIONS 256
 
 static uint32_t be32(const uint8_t *p)
@@ -124,6 +127,34 @@ static int super_content(const jsuper *s, box *c)
 {
     size_t off = s->first;
     return next_box(s->data, s->n, &off, c) == 1;
+}
+
+/* The superboxes inside parent, in order, at most max of them into out
+ * (other boxes are skipped).  owner (a manifest label, or NULL for the
+ * store) and what ("assertions", "manifests") name them in problems; a
+ * malformed box marks the store damaged.  Returns how many were read. */
+static int sub_superboxes(lk__prov *pr, const jsuper *parent, jsuper *out,
+                          int max, const char *owner, const char *what)
+{
+    box b;
+    size_t off = parent->first;
+    int n = 0, r;
+    while ((r = next_box(parent->data, parent->n, &off, &b)) == 1) {
+        if (n == max) {
+            lk__prov_problem(pr, "%s%s%sover %d %s: the rest not read",
+                             owner ? "manifest " : "", owner ? owner : "",
+                             owner ? ": " : "", max, what);
+            break;
+        }
+        n += super_open(&b, &out[n]);
+    }
+    if (r < 0) {
+        pr->damaged = 1;
+        lk__prov_problem(pr, "%s%s%s%s malformed after %d (truncated?)",
+                         owner ? "manifest " : "", owner ? owner : "",
+                         owner ? ": " : "", what, n);
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------------
@@ -660,48 +691,27 @@ static void check_assertion_hashes(lk__prov *pr, lk_prov_manifest *m,
 static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
                           const uint8_t *file, size_t n, int active)
 {
-    jsuper asserts[MAX_ASSERTIONS];
+    jsuper asserts[MAX_ASSERTIONS], parts[MAX_MANIFEST_PARTS];
     int n_asserts = 0;
-    box b, c;
+    box c;
     const uint8_t *claim = NULL, *sig = NULL;
-    size_t claim_n = 0, sig_n = 0, off = ms->first;
-    int r;
-    while ((r = next_box(ms->data, ms->n, &off, &b)) == 1) {
-        jsuper s;
-        if (!super_open(&b, &s))
-            continue;
-        if (label_is(&s, "c2pa.assertions")) {
-            size_t ao = s.first;
-            box ab;
-            int ar;
-            while ((ar = next_box(s.data, s.n, &ao, &ab)) == 1) {
-                if (n_asserts == MAX_ASSERTIONS) {
-                    lk__prov_problem(pr, "manifest %s: over %d assertions: "
-                                         "the rest not read", m->label,
-                                     MAX_ASSERTIONS);
-                    break;
-                }
-                if (super_open(&ab, &asserts[n_asserts]))
-                    n_asserts++;
-            }
-            if (ar < 0) {
-                pr->damaged = 1;
-                lk__prov_problem(pr, "manifest %s: assertion boxes malformed "
-                                     "(truncated?)", m->label);
-            }
-        } else if ((label_is(&s, "c2pa.claim") ||
-                    label_is(&s, "c2pa.claim.v2")) && super_content(&s, &c)) {
+    size_t claim_n = 0, sig_n = 0;
+    const int n_parts = sub_superboxes(pr, ms, parts, MAX_MANIFEST_PARTS,
+                                       m->label, "boxes");
+    for (int i = 0; i < n_parts; i++) {
+        const jsuper *s = &parts[i];
+        if (label_is(s, "c2pa.assertions")) {
+            n_asserts += sub_superboxes(pr, s, asserts + n_asserts,
+                                        MAX_ASSERTIONS - n_asserts, m->label,
+                                        "assertions");
+        } else if ((label_is(s, "c2pa.claim") ||
+                    label_is(s, "c2pa.claim.v2")) && super_content(s, &c)) {
             claim = c.data;
             claim_n = c.n;
-        } else if (label_is(&s, "c2pa.signature") && super_content(&s, &c)) {
+        } else if (label_is(s, "c2pa.signature") && super_content(s, &c)) {
             sig = c.data;
             sig_n = c.n;
         }
-    }
-    if (r < 0) {
-        pr->damaged = 1;
-        lk__prov_problem(pr, "manifest %s: boxes malformed (truncated?)",
-                         m->label);
     }
 
     const char *why = NULL;
@@ -799,22 +809,8 @@ void lk__c2pa_read(lk__prov *pr, const uint8_t *file, size_t n,
     }
     /* The manifests, in order: the last is the active one. */
     jsuper ms[MAX_MANIFESTS];
-    int n_ms = 0, r;
-    off = st.first;
-    while ((r = next_box(st.data, st.n, &off, &b)) == 1) {
-        if (n_ms == MAX_MANIFESTS) {
-            lk__prov_problem(pr, "over %d manifests: the rest ignored",
-                             MAX_MANIFESTS);
-            break;
-        }
-        if (super_open(&b, &ms[n_ms]))
-            n_ms++;
-    }
-    if (r < 0) {
-        pr->damaged = 1;
-        lk__prov_problem(pr, "C2PA manifest store malformed after %d "
-                             "manifest(s) (truncated?)", n_ms);
-    }
+    const int n_ms = sub_superboxes(pr, &st, ms, MAX_MANIFESTS, NULL,
+                                    "manifests");
     if (!n_ms) {
         pr->damaged = 1;
         lk__prov_problem(pr, "C2PA manifest store without a manifest");

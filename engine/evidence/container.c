@@ -62,9 +62,17 @@ static void store_found(lk__prov *pr, const uint8_t *file, size_t n,
     lk__c2pa_read(pr, file, n, store, store_n);
 }
 
-/* A place only C2PA uses holds no readable store: a damaged one. */
-static void damaged_store(lk__prov *pr, const char *where)
+/* A place only C2PA uses (where: "PNG caBX chunk", …) holding bytes from
+ * store (NULL: none found) to end: the store is read, or, not readable as
+ * one, it is a damaged store. */
+static void c2pa_place(lk__prov *pr, const uint8_t *file, size_t n,
+                       const char *where, const uint8_t *store,
+                       const uint8_t *end)
 {
+    if (store && is_c2pa_store(store, (size_t)(end - store))) {
+        store_found(pr, file, n, store, (size_t)(end - store));
+        return;
+    }
     pr->pub.c2pa = pr->damaged = 1;
     lk__prov_problem(pr, "%s without a readable C2PA manifest store", where);
 }
@@ -220,10 +228,7 @@ static void scan_png(lk__prov *pr, const uint8_t *b, size_t n)
             return;
         }
         if (memcmp(type, "caBX", 4) == 0) {
-            if (is_c2pa_store(d, len))
-                store_found(pr, b, n, d, len);
-            else
-                damaged_store(pr, "PNG caBX chunk");
+            c2pa_place(pr, b, n, "PNG caBX chunk", d, d + len);
         } else if (memcmp(type, "tEXt", 4) == 0 ||
                    memcmp(type, "iTXt", 4) == 0) {
             const uint8_t *z = memchr(d, 0, len);
@@ -296,11 +301,8 @@ static void scan_bmff(lk__prov *pr, const uint8_t *b, size_t n)
                 if (!z) {
                     lk__prov_problem(pr, "C2PA uuid box without its purpose");
                 } else if (z - p == 8 && memcmp(p, "manifest", 8) == 0) {
-                    p = z + 1 + 8;
-                    if (p <= end && is_c2pa_store(p, (size_t)(end - p)))
-                        store_found(pr, b, n, p, (size_t)(end - p));
-                    else
-                        damaged_store(pr, "C2PA uuid box");
+                    c2pa_place(pr, b, n, "C2PA uuid box",
+                               end - z > 9 ? z + 9 : NULL, end);
                 }
             } else if (memcmp(d, XMP_UUID, 16) == 0) {
                 lk__xmp_read(pr, d + 16, dn - 16);
@@ -329,10 +331,7 @@ static void scan_riff(lk__prov *pr, const uint8_t *b, size_t n)
             return;
         }
         if (memcmp(id, "C2PA", 4) == 0) {
-            if (is_c2pa_store(d, len))
-                store_found(pr, b, n, d, len);
-            else
-                damaged_store(pr, "RIFF C2PA chunk");
+            c2pa_place(pr, b, n, "RIFF C2PA chunk", d, d + len);
         } else if (memcmp(id, "_PMX", 4) == 0 || memcmp(id, "XMP ", 4) == 0) {
             lk__xmp_read(pr, d, len);
         } else if (memcmp(id, "EXIF", 4) == 0) {
@@ -424,10 +423,7 @@ static void scan_id3(lk__prov *pr, const uint8_t *b, size_t n)
             if (p) {
                 p = id3_skip_string(p, end, enc);      /* file name */
                 p = p ? id3_skip_string(p, end, enc) : NULL;  /* description */
-                if (p && is_c2pa_store(p, (size_t)(end - p)))
-                    store_found(pr, b, n, p, (size_t)(end - p));
-                else
-                    damaged_store(pr, "ID3 GEOB C2PA frame");
+                c2pa_place(pr, b, n, "ID3 GEOB C2PA frame", p, end);
             }
         } else if (memcmp(id, "PRIV", 4) == 0 && len > 4 &&
                    memcmp(d, "XMP\0", 4) == 0) {
