@@ -158,9 +158,6 @@ static void acc_window(llr_acc *acc, const window *w)
     acc->open = 1;
 }
 
-/* Least speech (10 ms frames) a face appearance's own sound is judged on. */
-#define SPEECH_MIN_FRAMES 100
-
 static void acc_evidence(llr_acc *acc, lk_evidence *ev)
 {
     acc_flush(acc);
@@ -170,6 +167,9 @@ static void acc_evidence(llr_acc *acc, lk_evidence *ev)
     ev->synthetic_score = (float)(acc->sum / (double)acc->n);
     ev->synthetic_peak = (float)acc->peak;
 }
+
+/* Least speech (10 ms frames) a face appearance's own sound is judged on. */
+#define SPEECH_MIN_FRAMES 100
 
 lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
                          const lk_scan_params *params, lk_scan_result *res)
@@ -226,21 +226,21 @@ lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
         }
         if (f->voice_segments)
             f->voice_score = sum / (float)f->voice_segments;
+        if (!ses->spoof)
+            continue;
+        if (f->voice_segments) {
+            acc_evidence(&acc, &f->evidence);
+            continue;
+        }
         /* The performer's voice not heard: the speech heard while the face
          * is on screen is the evidence, when there is a second of it. */
-        if (ses->spoof && !f->voice_segments) {
-            acc.a = f->start;
-            acc.b = f->end;
-            acc.open = 1;
-            acc_flush(&acc);
-            acc.peaked = 0;
-            if (acc.n < SPEECH_MIN_FRAMES)
-                acc.n = 0;
-            else
-                acc.peak = acc.sum / (double)acc.n;
+        double llr;
+        long frames = lk__spoof_range(ses->spoof, f->start, f->end, &llr);
+        if (frames >= SPEECH_MIN_FRAMES) {
+            f->evidence.speech_scored = 1;
+            f->evidence.synthetic_score = f->evidence.synthetic_peak =
+                (float)(llr / (double)frames);
         }
-        if (ses->spoof)
-            acc_evidence(&acc, &f->evidence);
     }
     /* The rest: voice-only findings. */
     int extra = 0;
