@@ -20,7 +20,7 @@
 #include "bench_common.h"
 
 #include "likeness.h"
-#include "media/video.h"
+#include "media/demux.h"
 
 #include <getopt.h>
 #include <sys/resource.h>
@@ -50,27 +50,35 @@ static int run_floor(const char *path, lk_sampling pol, outcome *o)
 {
     /* the scan's defaults, so that the same frames are decoded */
     const lk_video_params d = lk_video_default_params();
-    lk__video_opts vo = {.sampling = pol, .fps = d.fps,
-                         .scene_threshold = d.scene_threshold,
-                         .small_w = 0, .small_h = 0,
-                         .threads = decode_threads ? decode_threads : d.threads,
-                         .max_pixels = lk_detect_default_params().max_pixels};
+    lk__demux_opts vo = lk__demux_default_opts();
+    vo.video = 1;
+    vo.audio = 1;            /* the sound too, when there is any */
+    vo.min_audio_rate = 16000;
+    vo.sampling = pol;
+    vo.fps = d.fps;
+    vo.scene_threshold = d.scene_threshold;
+    vo.threads = decode_threads ? decode_threads : d.threads;
+    vo.max_pixels = lk_detect_default_params().max_pixels;
     const double t0 = bench_now(), c0 = bench_cpu();
-    lk__video *v;
-    if (lk__video_open(path, NULL, &vo, &v) != LK_OK) {
+    lk__source *src;
+    lk__demux *v = NULL;
+    if (lk__source_open_file(path, &src) != LK_OK ||
+        lk__demux_open(src, NULL, &vo, &v) != LK_OK) {
         fprintf(stderr, "bench_video: %s\n", lk_last_error());
         return -1;
     }
-    lk__vframe *f;
+    lk__item it;
     uint64_t h = 1469598103934665603ull;
     lk_status s;
-    while ((s = lk__video_next(v, &f)) == LK_OK) {
-        h = mix(h, (uint64_t)llround(f->t * 1000.0));
-        lk__video_release(v, f);
+    while ((s = lk__demux_next(v, &it)) == LK_OK) {
+        if (it.frame)
+            h = mix(h, (uint64_t)llround(it.frame->t * 1000.0));
+        lk__demux_release(v, &it);
     }
-    lk__video_info info;
-    lk__video_get_info(v, &info);
-    lk__video_close(v);
+    lk__demux_info info;
+    lk__demux_get_info(v, &info);
+    lk__demux_close(v);
+    lk__source_close(src);
     o->wall = bench_now() - t0;
     o->cpu = bench_cpu() - c0;
     if (s != LK_DONE) {

@@ -45,7 +45,7 @@ static lk_status count_frames(void *user, const float *frames,
 static int load_pcm(const char *path, float **pcm, size_t *n)
 {
     lk__audio *a;
-    if (lk__audio_open(path, &a) != LK_OK)
+    if (lk__audio_open(path, 0, &a) != LK_OK)
         return -1;
     size_t cap = 1 << 20;
     *pcm = malloc(cap * sizeof **pcm);

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
         goto out;
 
     lk_enroll_result er;
-    if (lk_gallery_enroll_file(gal, ses, "example", argv[2],
+    if (lk_gallery_enroll(gal, ses, "example", LK_MODALITY_FACE, argv[2],
                                LK_ENROLL_LARGEST, &er) != LK_OK)
         goto out;
     printf("enrolled %s (template %lld)\n", argv[2], (long long)er.template_id);

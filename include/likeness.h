@@ -10,7 +10,8 @@
  *     lk_session_new(eng, &ses);
  *     lk_gallery_open("gallery", eng, LK_GALLERY_CREATE, &gal);
  *     lk_gallery_add_performer(gal, "p-0001", "A. Performer");
- *     lk_gallery_enroll_file(gal, ses, "p-0001", "headshot.jpg", 0, NULL);
+ *     lk_gallery_enroll(gal, ses, "p-0001", LK_MODALITY_FACE, "headshot.jpg", 0,
+ *                       NULL);
  *     lk_scan_params sp = lk_scan_default_params();
  *     if (lk_scan_file(gal, ses, "upload.jpg", &sp, &res) == LK_OK) {
  *         for (int i = 0; i < res->n_findings; i++)
@@ -153,7 +154,10 @@ LK_API void lk_engine_free(lk_engine *eng);
 
 typedef enum lk_modality {
     LK_MODALITY_FACE = 0,
-    LK_MODALITY_VOICE = 1
+    LK_MODALITY_VOICE = 1,
+    LK_MODALITY_AUTO = -1      /* enrolment only: told from the file's
+                                  contents, a photo a face, anything else a
+                                  voice (lk_enroll_result.modality says) */
 } lk_modality;
 
 typedef struct lk_model_info {
@@ -269,7 +273,7 @@ enum {
  * or, for a gallery that has none recorded (made before voice, or by an
  * engine without one), at the first open that is not read-only.  An engine
  * with another speaker embedder than the recorded one opens the gallery
- * all the same, but its voice calls (lk_gallery_enroll_voice_file(), voice
+ * all the same, but its voice calls (lk_gallery_enroll() of a voice, voice
  * searches) return LK_ERR_MODEL_MISMATCH naming both models; an engine
  * without one gets LK_ERR_MODEL from them.  Faces are unaffected.
  *
@@ -293,63 +297,71 @@ enum {
     LK_ENROLL_LARGEST = 1 << 0     /* several faces: take the largest */
 };
 
+/* What an enrolment added.  The caller's struct, filled by the library:
+ * fields are only ever appended (a caller built against an older header
+ * gets the fields it knows of, as lk_*_default_params do). */
 typedef struct lk_enroll_result {
     int64_t template_id;       /* row id of the new template (of the
                                   existing one when duplicate) */
+    int duplicate;             /* 1: this file was already enrolled for the
+                                  performer in this modality; nothing was
+                                  added (and nothing decoded) */
+    lk_modality modality;
+    /* LK_MODALITY_FACE: */
     int faces_found;           /* faces the image held; 0 when duplicate */
     lk_face face;              /* the face enrolled */
-    int duplicate;             /* 1: this file was already enrolled for the
-                                  performer; nothing was added */
-} lk_enroll_result;
-
-/**
- * Add a face template to a registered performer from an image file.
- * The image must hold exactly one face, or with LK_ENROLL_LARGEST at least
- * one.  Faces are found in one detector pass over the whole image (no
- * tiles): a headshot's face is large.  Returns LK_OK, LK_ERR_NOT_FOUND (no such performer), LK_ERR_NO_FACE,
- * LK_ERR_MANY_FACES, the codes of lk_faces_from_file(), LK_ERR_DB.
- * out may be NULL.
- */
-LK_API lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
-                                        const char *performer_id,
-                                        const char *path, unsigned flags,
-                                        lk_enroll_result *out);
-
-typedef struct lk_voice_enroll_result {
-    int64_t template_id;       /* row id of the new voice template (of the
-                                  existing one when duplicate) */
+    /* LK_MODALITY_VOICE: */
     double seconds;            /* audio decoded; 0 when duplicate */
     double speech_seconds;     /* of which speech, that the template is
                                   made from; 0 when duplicate */
-    int duplicate;             /* 1: this file was already enrolled as a
-                                  voice of the performer; nothing added */
-} lk_voice_enroll_result;
+} lk_enroll_result;
 
 /**
- * Add a voice template to a registered performer from an audio file (or
- * the sound track of a video): one template from all the speech of the
- * recording, which should hold the performer's voice alone.  The file is
- * recognised by its sha256: enrolling it again for the same performer
- * adds nothing (duplicate, answered without decoding it).
+ * Add a template of modality m (LK_MODALITY_AUTO: a photo's face, or the
+ * voice of anything else) to a registered performer from the file at
+ * path, read once (one open, its bytes hashed and decoded from one
+ * mapping).  The file is recognised by its sha256: enrolling it again for
+ * the same performer and modality adds nothing (duplicate, answered
+ * without decoding it).  The template records the file's absolute path.
  *
- * ses must come from an engine with a speaker embedder (the gallery's
- * recorded one).  flags: 0 (reserved).  out may be NULL.
+ * LK_MODALITY_FACE: the image must hold exactly one face, or with
+ * LK_ENROLL_LARGEST at least one.  Faces are found in one detector pass
+ * over the whole image (no tiles): a headshot's face is large.
+ *
+ * LK_MODALITY_VOICE: one template from all the speech of an audio file (or
+ * the sound track of a video), which should hold the performer's voice
+ * alone.  ses must come from an engine with a speaker embedder (the
+ * gallery's recorded one); flags must be 0.
  *
  * Returns LK_OK; LK_ERR_NOT_FOUND (no such performer); LK_ERR_IO (the file
- * cannot be read); LK_ERR_FORMAT naming the file and the cause: no audio stream, audio
- * sampled below 16 kHz, too little speech (under 1 s: silence, noise, a
- * short clip), speech clipped at full scale (over 2% of its samples);
- * LK_ERR_MODEL (no speaker embedder loaded); LK_ERR_MODEL_MISMATCH (the
- * gallery's voice templates were made with another speaker embedder; both
- * ids named); LK_ERR_MISUSE (NULL argument, flags not 0, a read-only
- * gallery); LK_ERR_DB, LK_ERR_NOMEM.
+ * cannot be read); face: LK_ERR_NO_FACE, LK_ERR_MANY_FACES, the codes of
+ * lk_faces_from_file(); voice: LK_ERR_FORMAT naming the file and the cause
+ * (no audio stream, audio sampled below 16 kHz, too little speech — under
+ * 1 s: silence, noise, a short clip — speech clipped at full scale over 2%
+ * of its samples), LK_ERR_MODEL (no speaker embedder loaded),
+ * LK_ERR_MODEL_MISMATCH (the gallery's voice templates were made with
+ * another speaker embedder; both ids named); LK_ERR_MISUSE (NULL argument,
+ * unknown modality, voice flags not 0, a read-only gallery); LK_ERR_DB,
+ * LK_ERR_NOMEM.  out may be NULL; it is zeroed on failure (voice: seconds
+ * and speech_seconds are still filled when the speech was refused).
  */
-LK_API lk_status lk_gallery_enroll_voice_file(lk_gallery *gal,
-                                              lk_session *ses,
-                                              const char *performer_id,
-                                              const char *path,
-                                              unsigned flags,
-                                              lk_voice_enroll_result *out);
+LK_API lk_status lk_gallery_enroll(lk_gallery *gal, lk_session *ses,
+                                   const char *performer_id, lk_modality m,
+                                   const char *path, unsigned flags,
+                                   lk_enroll_result *out);
+
+/**
+ * As lk_gallery_enroll() on size bytes at data (an upload: image, audio or
+ * video alike), which stay unchanged during the call; name stands for them
+ * in messages and is what the template records as its source.  Also
+ * LK_ERR_FORMAT for size 0.
+ */
+LK_API lk_status lk_gallery_enroll_memory(lk_gallery *gal, lk_session *ses,
+                                          const char *performer_id,
+                                          lk_modality m, const char *name,
+                                          const void *data, size_t size,
+                                          unsigned flags,
+                                          lk_enroll_result *out);
 
 /**
  * Erase a performer: the performer's row, consent records and templates
@@ -772,6 +784,18 @@ typedef struct lk_scan_result {
 LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,
                               const char *path, const lk_scan_params *params,
                               lk_scan_result **out);
+
+/**
+ * As lk_scan_file() on size bytes at data (an upload held in memory:
+ * image, video or audio, told apart by their contents), which stay
+ * unchanged during the call; name stands for them in messages and in the
+ * result's path.  The same limits and errors as a file, and LK_ERR_FORMAT
+ * for size 0.
+ */
+LK_API lk_status lk_scan_memory(lk_gallery *gal, lk_session *ses,
+                                const char *name, const void *data,
+                                size_t size, const lk_scan_params *params,
+                                lk_scan_result **out);
 LK_API void lk_scan_result_free(lk_scan_result *res);
 
 /**

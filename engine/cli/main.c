@@ -275,17 +275,9 @@ static int cmd_enroll(int argc, char **argv)
     for (size_t i = 1; i < bad.n; i += 2)
         fail("%s", bad.v[i]);
     for (size_t i = 0; i < files.n; i++) {
-        lk_media_kind kind = LK_MEDIA_IMAGE;
         lk_enroll_result r;
-        lk_voice_enroll_result vr;
-        memset(&r, 0, sizeof r);
-        s = lk_media_probe(files.v[i], &kind);
-        if (s == LK_OK && kind == LK_MEDIA_IMAGE)
-            s = lk_gallery_enroll_file(gal, ses, performer, files.v[i], flags,
-                                       &r);
-        else if (s == LK_OK)
-            s = lk_gallery_enroll_voice_file(gal, ses, performer, files.v[i],
-                                             0, &vr);
+        s = lk_gallery_enroll(gal, ses, performer, LK_MODALITY_AUTO,
+                              files.v[i], flags, &r);
         if (s != LK_OK) {
             errors++;
             if (o.json)
@@ -294,22 +286,22 @@ static int cmd_enroll(int argc, char **argv)
                 fail_status(s);
             continue;
         }
-        if (kind != LK_MEDIA_IMAGE) {
-            added += !vr.duplicate;
+        if (r.modality == LK_MODALITY_VOICE) {
+            added += !r.duplicate;
             if (o.json)
                 print_json(json_pack("{s:s,s:s,s:s,s:I,s:b,s:f,s:f}", "path",
                                      files.v[i], "performer", performer,
                                      "modality", "voice", "template",
-                                     (json_int_t)vr.template_id, "duplicate",
-                                     vr.duplicate, "seconds", vr.seconds,
-                                     "speech_seconds", vr.speech_seconds));
-            else if (vr.duplicate)
+                                     (json_int_t)r.template_id, "duplicate",
+                                     r.duplicate, "seconds", r.seconds,
+                                     "speech_seconds", r.speech_seconds));
+            else if (r.duplicate)
                 printf("%s: already enrolled for %s\n", files.v[i], performer);
             else
                 printf("%s: voice enrolled for %s (template %lld, %.1f s of "
                        "speech in %.1f s)\n", files.v[i], performer,
-                       (long long)vr.template_id, vr.speech_seconds,
-                       vr.seconds);
+                       (long long)r.template_id, r.speech_seconds,
+                       r.seconds);
             continue;
         }
         added += !r.duplicate;

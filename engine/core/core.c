@@ -147,33 +147,6 @@ void lk__sha256_hex(const void *data, size_t n, char hex[65])
     to_hex(md, len, hex);
 }
 
-lk_status lk__sha256_file(const char *path, char hex[65])
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx) {
-        fclose(f);
-        return lk__error(LK_ERR_NOMEM, "%s: out of memory hashing", path);
-    }
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    unsigned char buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        EVP_DigestUpdate(ctx, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    if (bad)
-        return lk__error(LK_ERR_IO, "%s: read error", path);
-    to_hex(md, len, hex);
-    return LK_OK;
-}
-
 lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
                         size_t *n_out)
 {

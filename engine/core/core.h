@@ -34,8 +34,7 @@ char *lk__strdup(const char *s);
  * when out of memory. */
 char *lk__path_join(const char *dir, const char *name);
 
-/* Lower-case hex sha256 of a file (65 bytes with the NUL).  LK_ERR_IO. */
-lk_status lk__sha256_file(const char *path, char hex[65]);
+/* Lower-case hex sha256 of n bytes (65 bytes with the NUL). */
 void lk__sha256_hex(const void *data, size_t n, char hex[65]);
 
 /* Open path for reading, refusing what is not a regular file (a

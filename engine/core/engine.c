@@ -8,6 +8,7 @@
 #include "cv/cv_bridge.h"
 #include "lk_config.h"
 #include "media/image.h"
+#include "media/source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,23 @@ lk_status lk_faces_from_rgb(lk_session *ses, const uint8_t *rgb, int width,
     return LK_OK;
 }
 
+lk_status lk__faces_from_memory(lk_session *ses, const char *name,
+                                const void *data, size_t n,
+                                const lk_detect_params *params, lk_faces **out)
+{
+    *out = NULL;
+    lk__image img;
+    lk_status s = lk__image_load_memory(name, data, n, params->max_pixels,
+                                        &img);
+    if (s != LK_OK)
+        return s;
+    s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride, params, out);
+    lk__image_release(&img);
+    if (s != LK_OK && !strstr(lk_last_error(), name))
+        lk__error(s, "%s: %s", name, lk_last_error());
+    return s;
+}
+
 lk_status lk_faces_from_file(lk_session *ses, const char *path,
                              const lk_detect_params *params, lk_faces **out)
 {
@@ -301,15 +319,13 @@ lk_status lk_faces_from_file(lk_session *ses, const char *path,
     *out = NULL;
     if (!ses || !path)
         return lk__error(LK_ERR_MISUSE, "lk_faces_from_file: NULL argument");
-    if (!params)
-        params = &defaults;
-    lk__image img;
-    lk_status s = lk__image_load(path, params->max_pixels, &img);
+    lk__source *src;
+    lk_status s = lk__source_open_file(path, &src);
     if (s != LK_OK)
         return s;
-    s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride, params, out);
-    lk__image_release(&img);
-    if (s != LK_OK && !strstr(lk_last_error(), path))
-        lk__error(s, "%s: %s", path, lk_last_error());
+    s = lk__faces_from_memory(ses, path, lk__source_data(src),
+                              lk__source_size(src), params ? params : &defaults,
+                              out);
+    lk__source_close(src);
     return s;
 }

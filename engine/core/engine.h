@@ -30,4 +30,11 @@ struct lk_session {
     lk__spoof *spoof;        /* NULL without a synthetic-speech detector */
 };
 
+/* lk_faces_from_file() on n bytes of an image in memory (kept unchanged
+ * during the call); name stands for them in messages.  params not NULL. */
+lk_status lk__faces_from_memory(lk_session *ses, const char *name,
+                                const void *data, size_t n,
+                                const lk_detect_params *params,
+                                lk_faces **out);
+
 #endif

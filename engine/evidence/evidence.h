@@ -97,12 +97,14 @@ void lk__png_text(lk__prov *pr, const char *key, const uint8_t *text,
  * of metadata to the readers above.  Unknown types: nothing. */
 void lk__prov_scan(lk__prov *pr, const uint8_t *file, size_t n);
 
-/* The evidence on each finding of res, a scan of path: the file's own
+/* The evidence on each finding of res, a scan of the n bytes at b (named
+ * name): the file's own
  * provenance (read into res->provenance), its verdict raised to
  * likely-synthetic for a finding whose speech the detector scored over
  * res->synthetic_threshold (lk_verdict's values are ordered by strength).
- * Codes of lk_provenance_read(). */
-lk_status lk__evidence_attach(const char *path, lk_scan_result *res);
+ * LK_ERR_NOMEM. */
+lk_status lk__evidence_attach(const char *name, const uint8_t *b, size_t n,
+                              lk_scan_result *res);
 
 /* lk_provenance_read() on bytes already in memory; name is used in the
  * problem sentences.  For the fuzzer (tests/fuzz/fuzz_c2pa.c) and for

@@ -5,14 +5,12 @@
  * scan attaches to its findings.
  */
 #include "evidence/evidence.h"
+#include "media/source.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 /* Most problems a record keeps (a hostile file could make thousands). */
 #define MAX_PROBLEMS 32
@@ -194,21 +192,17 @@ lk_status lk_provenance_read(const char *path, lk_provenance **out)
     *out = NULL;
     if (!path)
         return lk__error(LK_ERR_MISUSE, "lk_provenance_read: path is NULL");
-    int fd;
-    size_t n;
-    lk_status s = lk__open_regular(path, &fd, &n);
-    if (s != LK_OK)
-        return s;
     /* A mapping: the hard binding hashes every byte of a file that may be
      * gigabytes of video, and nothing else needs a copy. */
-    const uint8_t *b = n ? mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)
-                         : (const uint8_t *)"";
-    close(fd);
-    if (b == MAP_FAILED)
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
-    s = lk__provenance_from_memory(path, b, n, out);
-    if (n)
-        munmap((void *)b, n);
+    lk__source *src;
+    lk_status s = lk__source_open_file(path, &src);
+    if (s == LK_ERR_FORMAT)      /* empty: an empty record, as for junk */
+        return lk__provenance_from_memory(path, (const uint8_t *)"", 0, out);
+    if (s != LK_OK)
+        return s;
+    s = lk__provenance_from_memory(path, lk__source_data(src),
+                                   lk__source_size(src), out);
+    lk__source_close(src);
     return s;
 }
 
@@ -232,9 +226,10 @@ void lk_provenance_free(lk_provenance *p)
     free(pr);
 }
 
-lk_status lk__evidence_attach(const char *path, lk_scan_result *res)
+lk_status lk__evidence_attach(const char *name, const uint8_t *b, size_t n,
+                              lk_scan_result *res)
 {
-    lk_status s = lk_provenance_read(path, &res->provenance);
+    lk_status s = lk__provenance_from_memory(name, b, n, &res->provenance);
     if (s != LK_OK)
         return s;
     for (int i = 0; i < res->n_findings; i++) {

@@ -1,18 +1,65 @@
 /*
- * scan_internal.h — what scan.c (images, dispatch) and scan_video.c share.
+ * scan_internal.h — the stages of a scan, as the orchestration layer
+ * (pipeline/scan.c) drives them: the faces of a video's sampled frames
+ * (scan_video.c) and the voices in its sound (scan_voice.c), each fed from
+ * the one demux pass, plus what every scan shares (warnings, order).
  */
 #ifndef LK_SCAN_INTERNAL_H
 #define LK_SCAN_INTERNAL_H
 
 #include "core/engine.h"
+#include "media/demux.h"
 
-/* Scan a video into res, whose path and threshold are set: fmt is path's
- * container, opened by lk__av_open(), which this takes over (and closes).
- * Fills size, findings, counters and warnings.  Codes as lk_scan_file(). */
-struct AVFormatContext;
-lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
-                         struct AVFormatContext *fmt,
+/* ---- faces in sampled frames -------------------------------------------- */
+
+typedef struct lk__vscan lk__vscan;
+
+/* Check params->video (LK_ERR_MISUSE naming what is out of range) and
+ * start the tracker; threshold is the face decision's.  LK_ERR_NOMEM. */
+lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
+                        const lk_scan_params *params, float threshold,
+                        lk__vscan **out);
+/* What the demux pass must give this stage: the sampling policy, the
+ * detector's input box, the pixel limit (sound off: the caller adds it). */
+lk__demux_opts lk__vscan_demux_opts(const lk_session *ses,
+                                    const lk_scan_params *params);
+/* One sampled frame of d through detection, tracking and embedding. */
+lk_status lk__vscan_frame(lk__vscan *vs, lk__demux *d, lk__vframe *f);
+/* The end of the pictures: the last tracks decided, appearances into
+ * res->findings, size and counters from d.  Codes as lk_scan_file(). */
+lk_status lk__vscan_finish(lk__vscan *vs, lk__demux *d, lk_scan_result *res);
+void lk__vscan_free(lk__vscan *vs);
+
+/* ---- voices (and synthetic speech) in PCM -------------------------------- */
+
+typedef struct lk__voicescan lk__voicescan;
+
+/* Start listening with the session's speaker segmenter (ses->voice, which
+ * this holds until finish or free) and, when the engine has one, its
+ * synthetic-speech scorer; threshold is the voice decision's.
+ * LK_ERR_NOMEM. */
+lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
+                              float threshold, lk__voicescan **out);
+/* 16 kHz mono PCM whose first sample is at t0 s: to every audio sink. */
+lk_status lk__voicescan_push(lk__voicescan *v, const float *pcm, size_t n,
+                             double t0);
+/* The end of the sound: fills speech_seconds, voice_segments and the
+ * synthetic-speech fields, attaches voice evidence to res's face findings
+ * of the same performer, and appends voice-only findings.  LK_ERR_BACKEND,
+ * LK_ERR_NOMEM.  Free v afterwards all the same. */
+lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
+                               lk_scan_result *res);
+void lk__voicescan_free(lk__voicescan *v);
+
+/* ---- faces in a photo ----------------------------------------------------- */
+
+/* Decide every face of a photo (res->threshold set): matches (and, with
+ * params->report_all, the others) into res->findings, best first; size
+ * and face count too.  LK_ERR_BACKEND, LK_ERR_NOMEM. */
+lk_status lk__scan_image(lk_gallery *gal, const lk_faces *faces,
                          const lk_scan_params *params, lk_scan_result *res);
+
+/* ---- shared ---------------------------------------------------------------- */
 
 /* Append a warning to res (counted always, kept up to the first
  * LK__SCAN_MAX_WARNINGS).  LK_ERR_NOMEM. */
@@ -22,13 +69,5 @@ lk_status lk__scan_warn(lk_scan_result *res, const char *fmt, ...)
 
 /* Matches first, then by start time (video and audio findings). */
 void lk__scan_sort(lk_scan_result *res);
-
-/* Listen to the sound track of path for registered voices (res->
- * voice_threshold set): fills speech_seconds and voice_segments, attaches
- * voice evidence to res's face findings of the same performer, and appends
- * voice-only findings.  Codes of lk__voice_segment_file() (LK_ERR_FORMAT
- * for no audio stream or narrowband audio), LK_ERR_BACKEND, LK_ERR_NOMEM. */
-lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
-                         const lk_scan_params *params, lk_scan_result *res);
 
 #endif

@@ -10,8 +10,7 @@
  */
 #include "match/scan_internal.h"
 #include "match/track.h"
-#include "media/av.h"
-#include "media/video.h"
+#include "media/demux.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +32,7 @@ typedef struct decided {
     int match;
 } decided;
 
-typedef struct video_scan {
+struct lk__vscan {
     lk_gallery *gal;
     lk_session *ses;
     const lk_scan_params *params;
@@ -44,7 +43,10 @@ typedef struct video_scan {
     int64_t tracks;
     float *emb;              /* scratch: embeddings of one frame */
     size_t emb_cap;          /* rows */
-} video_scan;
+    lk__tracker *tr;
+    double last_t;           /* the last sampled frame's time */
+};
+typedef struct lk__vscan video_scan;
 
 static lk_status decide(video_scan *vs, const lk__track *tk)
 {
@@ -147,7 +149,7 @@ static float face_quality(const lk_face *f, int dw, int dh)
 
 /* Landmarks and embeddings of the planned faces of frame f, in detection
  * order, into vs->emb; their landmarks (display pixels) into faces. */
-static lk_status embed_frame(video_scan *vs, lk__video *v, lk__vframe *f,
+static lk_status embed_frame(video_scan *vs, lk__demux *v, lk__vframe *f,
                              lk_face *faces, int n, const int *want)
 {
     int m = 0;
@@ -158,7 +160,7 @@ static lk_status embed_frame(video_scan *vs, lk__video *v, lk__vframe *f,
     const uint8_t *rgb;
     int w, h, stride;
     float scale;
-    lk_status s = lk__video_rgb(v, f, vs->params->video.max_side, &rgb, &w, &h,
+    lk_status s = lk__demux_rgb(v, f, vs->params->video.max_side, &rgb, &w, &h,
                                 &stride, &scale);
     if (s != LK_OK)
         return s;
@@ -201,9 +203,10 @@ static lk_status embed_frame(video_scan *vs, lk__video *v, lk__vframe *f,
 }
 
 /* One sampled frame through detection, tracking and embedding. */
-static lk_status scan_frame(video_scan *vs, lk__video *v, lk__tracker *tr,
-                            lk__vframe *f)
+lk_status lk__vscan_frame(lk__vscan *vs, lk__demux *v, lk__vframe *f)
 {
+    lk__tracker *tr = vs->tr;
+    vs->last_t = f->t;
     const float sx = (float)f->dw / (float)f->sw;
     const float sy = (float)f->dh / (float)f->sh;
     lk_detect_params dp = vs->params->detect;
@@ -335,88 +338,86 @@ static lk_status make_findings(video_scan *vs, lk_scan_result *res)
     return LK_OK;
 }
 
-lk_status lk__scan_video(lk_gallery *gal, lk_session *ses, const char *path,
-                         AVFormatContext *fmt, const lk_scan_params *params,
-                         lk_scan_result *res)
+lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
+                        const lk_scan_params *params, float threshold,
+                        lk__vscan **out)
 {
+    *out = NULL;
     const lk_video_params *vp = &params->video;
-    const lk__model *det = ses->eng->detect;
-    lk__video_opts o = {
-        .sampling = vp->sampling,
-        .fps = vp->fps,
-        .scene_threshold = vp->scene_threshold,
-        .small_w = det->input_w,
-        .small_h = det->input_h,
-        .threads = vp->threads,
-        .max_pixels = params->detect.max_pixels,
-    };
-    lk_status s = LK_OK;
     if (vp->sampling != LK_SAMPLE_SCENE && vp->sampling != LK_SAMPLE_RATE &&
         vp->sampling != LK_SAMPLE_KEYFRAMES)
-        s = lk__error(LK_ERR_MISUSE, "scan: unknown sampling policy %d",
-                      (int)vp->sampling);
-    else if (!(vp->fps > 0 && vp->fps <= 1000) || vp->max_side < 0 ||
-             vp->embeds_per_track < 1 || vp->embeds_per_track > 64 ||
-             !(vp->merge_gap >= 0))
-        s = lk__error(LK_ERR_MISUSE, "scan: video parameters out of range "
-                      "(fps %g, max_side %d, embeds_per_track %d, "
-                      "merge_gap %g)", vp->fps, vp->max_side,
-                      vp->embeds_per_track, vp->merge_gap);
-
-    video_scan vs = {.gal = gal, .ses = ses, .params = params,
-                     .threshold = res->threshold, .dim = ses->eng->embed->dim};
+        return lk__error(LK_ERR_MISUSE, "scan: unknown sampling policy %d",
+                         (int)vp->sampling);
+    if (!(vp->fps > 0 && vp->fps <= 1000) || vp->max_side < 0 ||
+        vp->embeds_per_track < 1 || vp->embeds_per_track > 64 ||
+        !(vp->merge_gap >= 0))
+        return lk__error(LK_ERR_MISUSE, "scan: video parameters out of range "
+                         "(fps %g, max_side %d, embeds_per_track %d, "
+                         "merge_gap %g)", vp->fps, vp->max_side,
+                         vp->embeds_per_track, vp->merge_gap);
+    lk__vscan *vs = lk__calloc(1, sizeof *vs);
+    if (!vs)
+        return LK_ERR_NOMEM;
+    *vs = (lk__vscan){.gal = gal, .ses = ses, .params = params,
+                      .threshold = threshold, .dim = ses->eng->embed->dim};
     /* Keyframes come seconds apart: time-based windows scale with them. */
     const double interval = vp->sampling == LK_SAMPLE_KEYFRAMES
                                 ? 2.0 : 1.0 / vp->fps;
-    lk__track_params tp = lk__track_default_params(vs.dim,
+    lk__track_params tp = lk__track_default_params(vs->dim,
                                                    vp->embeds_per_track,
                                                    interval);
-    lk__tracker *tr = NULL;
-    lk__video *v = NULL;
+    lk_status s = lk__tracker_new(&tp, &vs->tr);
+    if (s != LK_OK) {
+        lk__vscan_free(vs);
+        return s;
+    }
+    *out = vs;
+    return LK_OK;
+}
+
+lk__demux_opts lk__vscan_demux_opts(const lk_session *ses,
+                                    const lk_scan_params *params)
+{
+    const lk_video_params *vp = &params->video;
+    const lk__model *det = ses->eng->detect;
+    lk__demux_opts o = lk__demux_default_opts();
+    o.video = 1;
+    o.sampling = vp->sampling;
+    o.fps = vp->fps;
+    o.scene_threshold = vp->scene_threshold;
+    o.small_w = det->input_w;
+    o.small_h = det->input_h;
+    o.threads = vp->threads;
+    o.max_pixels = params->detect.max_pixels;
+    return o;
+}
+
+lk_status lk__vscan_finish(lk__vscan *vs, lk__demux *v, lk_scan_result *res)
+{
+    lk_status s = decide_finished(vs, vs->tr, INFINITY, 1);
     if (s == LK_OK)
-        s = lk__tracker_new(&tp, &tr);
-    if (s == LK_OK) {
-        s = lk__video_open(path, fmt, &o, &v);   /* which owns fmt now */
-        fmt = NULL;
-    }
-    double last_t = 0.0;
-    while (s == LK_OK) {
-        lk__vframe *f;
-        s = lk__video_next(v, &f);
-        if (s != LK_OK)
-            break;
-        last_t = f->t;
-        s = scan_frame(&vs, v, tr, f);
-        lk__video_release(v, f);
-    }
-    if (s == LK_DONE)
-        s = decide_finished(&vs, tr, INFINITY, 1);
-    if (s == LK_OK)
-        s = make_findings(&vs, res);
-    if (s == LK_OK) {
-        lk__video_info info;
-        lk__video_get_info(v, &info);
-        res->width = info.width;
-        res->height = info.height;
-        res->faces = (int)vs.tracks;
-        if (!isnan(info.duration))
-            res->duration = info.duration;
-        else if (last_t > res->duration)
-            res->duration = last_t;
-        res->frames_decoded = info.frames_decoded;
-        res->frames_sampled = info.frames_sampled;
-        res->cuts = info.cuts;
-        const char *w;
-        for (int i = 0; s == LK_OK && (w = lk__video_warning(v, i)); i++)
-            s = lk__scan_warn(res, "%s", w);
-        /* the reader counted all, and kept only the first few */
-        res->n_warnings = (int)(info.warnings > INT32_MAX ? INT32_MAX
-                                                          : info.warnings);
-    }
-    avformat_close_input(&fmt);   /* not handed over: refused early */
-    lk__video_close(v);
-    lk__tracker_free(tr);
-    free(vs.d);
-    free(vs.emb);
-    return s;
+        s = make_findings(vs, res);
+    if (s != LK_OK)
+        return s;
+    lk__demux_info info;
+    lk__demux_get_info(v, &info);
+    res->width = info.width;
+    res->height = info.height;
+    res->faces = (int)vs->tracks;
+    if (isnan(info.duration) && vs->last_t > res->duration)
+        res->duration = vs->last_t;
+    res->frames_decoded = info.frames_decoded;
+    res->frames_sampled = info.frames_sampled;
+    res->cuts = info.cuts;
+    return LK_OK;
+}
+
+void lk__vscan_free(lk__vscan *vs)
+{
+    if (!vs)
+        return;
+    lk__tracker_free(vs->tr);
+    free(vs->d);
+    free(vs->emb);
+    free(vs);
 }

@@ -113,11 +113,6 @@ static int stretches(voice_scan *vs, double gap, stretch **out)
     return k;
 }
 
-static lk_status spoof_tap(void *user, const float *pcm, size_t n, double t0)
-{
-    return lk__spoof_push(user, pcm, n, t0);
-}
-
 /* Frame LLRs over the union of time-ordered windows, each frame counted
  * once: ranges resolve to the scorer's buckets, so windows that overlap or
  * share a bucket are joined before the sum is taken. */
@@ -171,17 +166,61 @@ static void acc_evidence(llr_acc *acc, lk_evidence *ev)
 /* Least speech (10 ms frames) a face appearance's own sound is judged on. */
 #define SPEECH_MIN_FRAMES 100
 
-lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
-                         const lk_scan_params *params, lk_scan_result *res)
+struct lk__voicescan {
+    voice_scan vs;
+    lk_session *ses;
+    int segmenting;          /* the session's segmenter is ours */
+};
+
+lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
+                              float threshold, lk__voicescan **out)
 {
-    voice_scan vs = {.gal = gal, .threshold = res->voice_threshold};
+    *out = NULL;
+    lk__voicescan *v = lk__calloc(1, sizeof *v);
+    if (!v)
+        return LK_ERR_NOMEM;
+    v->vs = (voice_scan){.gal = gal, .threshold = threshold};
+    v->ses = ses;
     lk__voice_seg_params sp = lk__voice_seg_default_params();
     if (ses->spoof)
         lk__spoof_reset(ses->spoof);
-    lk_status s = lk__voice_segment_file_tap(ses->voice, path, &sp,
-                                             on_segment, &vs,
-                                             ses->spoof ? spoof_tap : NULL,
-                                             ses->spoof);
+    lk_status s = lk__voice_seg_begin(ses->voice, &sp, on_segment, &v->vs);
+    if (s != LK_OK) {
+        free(v);
+        return s;
+    }
+    v->segmenting = 1;
+    *out = v;
+    return LK_OK;
+}
+
+lk_status lk__voicescan_push(lk__voicescan *v, const float *pcm, size_t n,
+                             double t0)
+{
+    lk_status s = lk__voice_seg_push(v->ses->voice, pcm, n, t0);
+    if (s == LK_OK && v->ses->spoof)
+        s = lk__spoof_push(v->ses->spoof, pcm, n, t0);
+    return s;
+}
+
+void lk__voicescan_free(lk__voicescan *v)
+{
+    if (!v)
+        return;
+    if (v->segmenting)
+        (void)lk__voice_seg_finish(v->ses->voice);
+    free(v->vs.w);
+    free(v);
+}
+
+lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
+                               lk_scan_result *res)
+{
+    lk_session *ses = v->ses;
+    lk_status s = lk__voice_seg_finish(ses->voice);
+    v->segmenting = 0;
+    voice_scan vs = v->vs;     /* with the last windows, freed here */
+    v->vs.w = NULL;
     if (s == LK_OK && ses->spoof &&
         (s = lk__spoof_finish(ses->spoof)) == LK_OK) {
         double sum;

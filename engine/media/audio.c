@@ -1,7 +1,7 @@
 /*
- * audio.c — the sound track of a media file as a stream of 16 kHz mono
- * float chunks with timestamps: FFmpeg demuxes and decodes the best audio
- * stream, libswresample mixes down and resamples.
+ * audio.c — sound as 16 kHz mono float chunks with timestamps: FFmpeg
+ * decodes the packets of one audio stream that the demux pass hands over,
+ * libswresample mixes down and resamples (audio.h).
  *
  * Uploads are untrusted and may be long or damaged: nothing is loaded
  * whole, a corrupt packet costs a warning and not the file, and a stream
@@ -10,8 +10,10 @@
  */
 #include "media/audio.h"
 #include "media/av.h"
+#include "media/demux.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,14 +26,12 @@
  * not audio we can use; stop rather than spin through a broken file. */
 enum { MAX_CONSECUTIVE_ERRORS = 200 };
 
-struct lk__audio {
-    char *path;
-    AVFormatContext *fmt;
+struct lk__audio_dec {
+    const char *path;      /* the caller's, for messages */
+    lk__audio_sink sink;
     AVCodecContext *dec;
     SwrContext *swr;
-    AVPacket *pkt;
     AVFrame *frame;
-    int stream;
     AVRational tb;
     int64_t start;
     /* The resampler's input format, to notice a change midstream. */
@@ -40,139 +40,95 @@ struct lk__audio {
     float *buf;
     int cap;
     double next_t;         /* expected time of the next input frame */
-    int eof_demux, eof_dec, swr_flushed;
     int errors, consecutive;
     int64_t frames_ok;
-    lk__audio_info info;
 };
 
-const lk__audio_info *lk__audio_get_info(const lk__audio *a)
+lk_status lk__audio_check_rate(const char *name, int rate, int min_rate)
 {
-    return &a->info;
+    if (rate >= min_rate)
+        return LK_OK;
+    return lk__error(LK_ERR_FORMAT, "%s: audio sampled at %d Hz; voice "
+                     "analysis needs at least %d Hz (narrowband audio lacks "
+                     "the upper band the models measure, and would read as "
+                     "synthetic)", name, rate, min_rate);
 }
 
-void lk__audio_close(lk__audio *a)
+void lk__audio_dec_close(lk__audio_dec *a)
 {
     if (!a)
         return;
     swr_free(&a->swr);
     av_channel_layout_uninit(&a->swr_layout);
     avcodec_free_context(&a->dec);
-    avformat_close_input(&a->fmt);
-    av_packet_free(&a->pkt);
     av_frame_free(&a->frame);
     free(a->buf);
-    free(a->path);
     free(a);
 }
 
-lk_status lk__audio_open(const char *path, lk__audio **out)
+int64_t lk__audio_dec_frames(const lk__audio_dec *a)
 {
-    if (out)
-        *out = NULL;
-    if (!path || !out)
-        return lk__error(LK_ERR_MISUSE, "audio open: NULL argument");
-    lk__audio *a = lk__calloc(1, sizeof *a);
+    return a->frames_ok;
+}
+
+lk_status lk__audio_dec_open(const char *path, AVFormatContext *fmt, int idx,
+                             const lk__audio_sink *sink, lk__audio_dec **out)
+{
+    *out = NULL;
+    const AVStream *st = fmt->streams[idx];
+    const AVCodecParameters *par = st->codecpar;
+    const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+    if (!codec)
+        return lk__error(LK_ERR_FORMAT, "%s: no decoder for audio codec %s",
+                         path, avcodec_get_name(par->codec_id));
+    if (par->sample_rate <= 0 || par->sample_rate > 768000 ||
+        par->ch_layout.nb_channels <= 0 || par->ch_layout.nb_channels > 64)
+        return lk__error(LK_ERR_FORMAT, "%s: audio stream declares %d Hz, %d "
+                         "channels", path, par->sample_rate,
+                         par->ch_layout.nb_channels);
+    lk__audio_dec *a = lk__calloc(1, sizeof *a);
     if (!a)
         return LK_ERR_NOMEM;
-    a->path = lk__strdup(path);
-    if (!a->path) {
-        free(a);
-        return LK_ERR_NOMEM;
-    }
-    a->next_t = 0.0;
-    lk_status s = lk__av_open(path, &a->fmt);
-    if (s != LK_OK) {
-        lk__audio_close(a);
-        return s;
-    }
-    char e[128];
-    const AVCodec *codec = NULL;
-    int idx = av_find_best_stream(a->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec,
-                                  0);
-    if (idx == AVERROR_STREAM_NOT_FOUND) {
-        lk__audio_close(a);
-        return lk__error(LK_ERR_FORMAT, "%s: no audio stream", path);
-    }
-    if (idx < 0 || !codec) {
-        const char *name = "unknown";
-        /* Name the codec we could not decode, when there is a stream. */
-        for (unsigned i = 0; i < a->fmt->nb_streams; i++)
-            if (a->fmt->streams[i]->codecpar->codec_type ==
-                AVMEDIA_TYPE_AUDIO) {
-                name = avcodec_get_name(a->fmt->streams[i]->codecpar->codec_id);
-                break;
-            }
-        lk__audio_close(a);
-        return lk__error(LK_ERR_FORMAT, "%s: no decoder for audio codec %s",
-                         path, name);
-    }
-    a->stream = idx;
-    AVStream *st = a->fmt->streams[idx];
-    /* Video and other streams are not demuxed into packets we would drop
-     * anyway. */
-    for (unsigned i = 0; i < a->fmt->nb_streams; i++)
-        if ((int)i != idx)
-            a->fmt->streams[i]->discard = AVDISCARD_ALL;
+    a->path = path;
+    a->sink = *sink;
     a->tb = st->time_base;
     /* Times count from the container's start, as video frames' do, so that
      * a voice and a face in one file share a clock. */
-    a->start = a->fmt->start_time != AV_NOPTS_VALUE
-                   ? av_rescale_q(a->fmt->start_time, AV_TIME_BASE_Q, a->tb)
+    a->start = fmt->start_time != AV_NOPTS_VALUE
+                   ? av_rescale_q(fmt->start_time, AV_TIME_BASE_Q, a->tb)
                    : st->start_time;
-
-    const AVCodecParameters *par = st->codecpar;
-    if (par->sample_rate <= 0 || par->sample_rate > 768000 ||
-        par->ch_layout.nb_channels <= 0 || par->ch_layout.nb_channels > 64) {
-        /* The message first: par belongs to the stream close frees. */
-        lk_status err = lk__error(LK_ERR_FORMAT, "%s: audio stream declares "
-                                  "%d Hz, %d channels", path,
-                                  par->sample_rate,
-                                  par->ch_layout.nb_channels);
-        lk__audio_close(a);
-        return err;
-    }
     a->dec = avcodec_alloc_context3(codec);
-    a->pkt = av_packet_alloc();
     a->frame = av_frame_alloc();
-    if (!a->dec || !a->pkt || !a->frame) {
-        lk__audio_close(a);
+    if (!a->dec || !a->frame) {
+        lk__audio_dec_close(a);
         return lk__error(LK_ERR_NOMEM, "%s: out of memory", path);
     }
     int rc = avcodec_parameters_to_context(a->dec, par);
     if (rc >= 0) {
         a->dec->pkt_timebase = st->time_base;
-        /* One session is one thread (likeness.h); parallelism is across
-         * files, not inside a decoder. */
+        /* Parallelism is across files and stages, not inside a decoder. */
         a->dec->thread_count = 1;
         rc = avcodec_open2(a->dec, codec, NULL);
     }
     if (rc < 0) {
-        lk__audio_close(a);
+        char e[128];
+        lk__audio_dec_close(a);
         return lk__error(lk__av_status(rc), "%s: cannot open the %s decoder "
                          "(%s)", path, codec->name, lk__av_err(rc, e, sizeof e));
     }
-    a->info.in_rate = par->sample_rate;
-    a->info.in_channels = par->ch_layout.nb_channels;
-    a->info.duration = NAN;
-    if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
-        a->info.duration = lk__av_seconds(st->duration, 0, st->time_base);
-    else if (a->fmt->duration != AV_NOPTS_VALUE && a->fmt->duration > 0)
-        a->info.duration = (double)a->fmt->duration / AV_TIME_BASE;
-    snprintf(a->info.codec, sizeof a->info.codec, "%s", codec->name);
     *out = a;
     return LK_OK;
 }
 
 /* (Re)build the resampler for the format of frame f. */
-static lk_status setup_swr(lk__audio *a, const AVFrame *f)
+static lk_status setup_swr(lk__audio_dec *a, const AVFrame *f)
 {
     if (a->swr && a->swr_rate == f->sample_rate && a->swr_fmt == f->format &&
         !av_channel_layout_compare(&a->swr_layout, &f->ch_layout))
         return LK_OK;
     if (a->swr)
-        lk__log(LK_LOG_WARN, "%s: audio format changes at %.2f s; "
-                "resampling anew", a->path, a->next_t);
+        a->sink.warn(a->sink.user, a->next_t,
+                     "audio format changes; resampled anew", 0);
     swr_free(&a->swr);
     av_channel_layout_uninit(&a->swr_layout);
     if (f->sample_rate <= 0 || f->sample_rate > 768000 ||
@@ -214,7 +170,7 @@ static lk_status setup_swr(lk__audio *a, const AVFrame *f)
 }
 
 /* Convert frame f (NULL flushes) into a->buf; *n samples, *t0 their time. */
-static lk_status convert(lk__audio *a, const AVFrame *f, size_t *n, double *t0)
+static lk_status convert(lk__audio_dec *a, const AVFrame *f, size_t *n, double *t0)
 {
     *n = 0;
     if (!a->swr)
@@ -263,17 +219,126 @@ static lk_status convert(lk__audio *a, const AVFrame *f, size_t *n, double *t0)
     return LK_OK;
 }
 
-static lk_status on_bad_packet(lk__audio *a, int rc)
+static lk_status on_bad_packet(lk__audio_dec *a, int rc)
 {
-    char e[128];
     a->errors++;
     a->consecutive++;
-    lk__log(LK_LOG_WARN, "%s: corrupt audio near %.2f s skipped (%s)", a->path,
-            a->next_t, lk__av_err(rc, e, sizeof e));
+    a->sink.warn(a->sink.user, a->next_t, "corrupt audio skipped", rc);
     if (a->consecutive >= MAX_CONSECUTIVE_ERRORS)
         return lk__error(LK_ERR_FORMAT, "%s: audio undecodable from %.2f s "
                          "(%d corrupt packets in a row)", a->path, a->next_t,
                          a->consecutive);
+    return LK_OK;
+}
+
+/* Every frame the decoder has ready, resampled, to the sink. */
+static lk_status receive(lk__audio_dec *a)
+{
+    for (;;) {
+        int rc = avcodec_receive_frame(a->dec, a->frame);
+        if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+            return LK_OK;
+        lk_status s;
+        if (rc < 0) {
+            if ((s = on_bad_packet(a, rc)) != LK_OK)
+                return s;
+            continue;
+        }
+        a->consecutive = 0;
+        a->frames_ok++;
+        size_t n = 0;
+        double t0 = 0;
+        s = setup_swr(a, a->frame);
+        if (s == LK_OK)
+            s = convert(a, a->frame, &n, &t0);
+        av_frame_unref(a->frame);
+        if (s == LK_OK && n > 0)
+            s = a->sink.pcm(a->sink.user, a->buf, n, t0);
+        if (s != LK_OK)
+            return s;
+    }
+}
+
+lk_status lk__audio_dec_packet(lk__audio_dec *a, const AVPacket *pkt)
+{
+    int rc = avcodec_send_packet(a->dec, pkt);
+    lk_status s;
+    if (rc == AVERROR(ENOMEM))
+        return lk__error(LK_ERR_NOMEM, "%s: out of memory", a->path);
+    if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_EOF &&
+        (s = on_bad_packet(a, rc)) != LK_OK)
+        return s;
+    if ((s = receive(a)) != LK_OK || pkt)
+        return s;
+    /* The end: what the resampler still holds. */
+    size_t n = 0;
+    double t0 = 0;
+    if ((s = convert(a, NULL, &n, &t0)) == LK_OK && n > 0)
+        s = a->sink.pcm(a->sink.user, a->buf, n, t0);
+    if (s == LK_OK && a->frames_ok == 0 && a->errors > 0)
+        s = lk__error(LK_ERR_FORMAT, "%s: no decodable audio (%d corrupt "
+                      "packets)", a->path, a->errors);
+    return s;
+}
+
+/* ------------------------------------------------------------------------
+ * A file's sound alone, through the demux pass
+ * ---------------------------------------------------------------------- */
+
+struct lk__audio {
+    lk__source *src;
+    lk__demux *d;
+    lk__item item;
+    int have_item;
+    lk__audio_info info;
+};
+
+const lk__audio_info *lk__audio_get_info(const lk__audio *a)
+{
+    return &a->info;
+}
+
+void lk__audio_close(lk__audio *a)
+{
+    if (!a)
+        return;
+    if (a->have_item)
+        lk__demux_release(a->d, &a->item);
+    lk__demux_close(a->d);
+    lk__source_close(a->src);
+    free(a);
+}
+
+lk_status lk__audio_open(const char *path, int min_rate, lk__audio **out)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return lk__error(LK_ERR_MISUSE, "audio open: NULL argument");
+    lk__audio *a = lk__calloc(1, sizeof *a);
+    if (!a)
+        return LK_ERR_NOMEM;
+    lk__demux_opts o = lk__demux_default_opts();
+    o.audio = 1;
+    o.min_audio_rate = min_rate;
+    lk_status s = lk__source_open_file(path, &a->src);
+    if (s == LK_OK)
+        s = lk__demux_open(a->src, NULL, &o, &a->d);
+    lk__demux_info di;
+    if (s == LK_OK) {
+        lk__demux_get_info(a->d, &di);
+        if (!di.audio)
+            s = lk__demux_audio_refusal(a->d);
+    }
+    if (s != LK_OK) {
+        lk__audio_close(a);
+        return s;
+    }
+    a->info.in_rate = di.audio_rate;
+    a->info.in_channels = di.audio_channels;
+    a->info.duration = di.audio_duration;
+    snprintf(a->info.codec, sizeof a->info.codec, "%s", di.audio_codec);
+    *out = a;
     return LK_OK;
 }
 
@@ -288,86 +353,23 @@ lk_status lk__audio_read(lk__audio *a, const float **pcm, size_t *n,
         *t0 = 0;
     if (!a || !pcm || !n || !t0)
         return lk__error(LK_ERR_MISUSE, "audio read: NULL argument");
-    char e[128];
-    lk_status s;
-    for (;;) {
-        if (a->eof_dec) {
-            if (a->swr_flushed)
-                break;
-            a->swr_flushed = 1;
-            if ((s = convert(a, NULL, n, t0)) != LK_OK)
-                return s;
-            if (*n > 0) {
-                *pcm = a->buf;
-                return LK_OK;
-            }
-            break;
-        }
-        int rc = avcodec_receive_frame(a->dec, a->frame);
-        if (rc == 0) {
-            a->consecutive = 0;
-            a->frames_ok++;
-            s = setup_swr(a, a->frame);
-            if (s == LK_OK)
-                s = convert(a, a->frame, n, t0);
-            av_frame_unref(a->frame);
-            if (s != LK_OK)
-                return s;
-            if (*n > 0) {
-                *pcm = a->buf;
-                return LK_OK;
-            }
-            continue;
-        }
-        if (rc == AVERROR_EOF) {
-            a->eof_dec = 1;
-            continue;
-        }
-        if (rc != AVERROR(EAGAIN)) {
-            if ((s = on_bad_packet(a, rc)) != LK_OK)
-                return s;
-            continue;
-        }
-        /* The decoder wants input. */
-        if (a->eof_demux) {
-            a->eof_dec = 1;   /* drained; should not happen after NULL */
-            continue;
-        }
-        rc = av_read_frame(a->fmt, a->pkt);
-        if (rc < 0) {
-            if (rc != AVERROR_EOF) {
-                if (rc == AVERROR(ENOMEM))
-                    return lk__error(LK_ERR_NOMEM, "%s: out of memory",
-                                     a->path);
-                if (a->frames_ok == 0 && rc != AVERROR_INVALIDDATA)
-                    return lk__error(lk__av_status(rc), "%s: cannot read "
-                                     "audio (%s)", a->path,
-                                     lk__av_err(rc, e, sizeof e));
-                /* A damaged tail: keep what was decoded. */
-                lk__log(LK_LOG_WARN, "%s: audio ends early at %.2f s (%s)",
-                        a->path, a->next_t, lk__av_err(rc, e, sizeof e));
-            }
-            a->eof_demux = 1;
-            rc = avcodec_send_packet(a->dec, NULL);
-            if (rc < 0 && rc != AVERROR_EOF)
-                a->eof_dec = 1;
-            continue;
-        }
-        if (a->pkt->stream_index != a->stream) {
-            av_packet_unref(a->pkt);
-            continue;
-        }
-        rc = avcodec_send_packet(a->dec, a->pkt);
-        av_packet_unref(a->pkt);
-        if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_EOF) {
-            if (rc == AVERROR(ENOMEM))
-                return lk__error(LK_ERR_NOMEM, "%s: out of memory", a->path);
-            if ((s = on_bad_packet(a, rc)) != LK_OK)
-                return s;
-        }
+    if (a->have_item) {
+        lk__demux_release(a->d, &a->item);
+        a->have_item = 0;
     }
-    if (a->frames_ok == 0 && a->errors > 0)
-        return lk__error(LK_ERR_FORMAT, "%s: no decodable audio (%d corrupt "
-                         "packets)", a->path, a->errors);
-    return LK_DONE;
+    lk_status s = lk__demux_next(a->d, &a->item);
+    if (s == LK_OK) {
+        a->have_item = 1;
+        *pcm = a->item.pcm;
+        *n = a->item.n;
+        *t0 = a->item.t0;
+        return LK_OK;
+    }
+    if (s != LK_DONE)
+        return s;
+    const char *w;
+    for (int i = 0; (w = lk__demux_warning(a->d, i)); i++)
+        lk__log(LK_LOG_WARN, "%s", w);
+    lk_status as = lk__demux_audio_status(a->d);
+    return as != LK_OK ? as : LK_DONE;
 }

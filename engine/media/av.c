@@ -3,9 +3,10 @@
  * file is opened for demuxing, shared by video and audio decoding.
  *
  * Uploads are hostile: a playlist (HLS, concat, DASH, image sequences)
- * would make FFmpeg open other files or the network.  So input is read
- * through the file protocol only, by container demuxers from a list of
- * real media containers; anything else is refused by name.
+ * would make FFmpeg open other files or the network.  So a container reads
+ * the bytes of its source (media/source.h) through a custom I/O context,
+ * no protocol may be opened, and only demuxers from a list of real media
+ * containers are tried; anything else is refused by name.
  */
 #include "media/av.h"
 
@@ -14,7 +15,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <libavutil/avstring.h>
 #include <libavutil/avutil.h>
@@ -90,65 +90,123 @@ double lk__av_seconds(int64_t ts, int64_t start, AVRational tb)
     return (double)(((long double)ts - (long double)start) * tb.num / tb.den);
 }
 
-/* The file starts as ISO base media (MP4, MOV, 3GP) do: an ftyp box. */
-static int iso_media(const char *path)
+/* Reading an AVFormatContext's bytes from a source: a cursor per open
+ * container, so that one source may be opened more than once. */
+typedef struct cursor {
+    lk__source *src;
+    size_t pos;
+} cursor;
+
+static int cursor_read(void *opaque, uint8_t *buf, int size)
 {
-    unsigned char h[8];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    return n == 8 && memcmp(h + 4, "ftyp", 4) == 0;
+    cursor *c = opaque;
+    const size_t n = lk__source_size(c->src);
+    if (c->pos >= n)
+        return AVERROR_EOF;
+    size_t k = n - c->pos < (size_t)size ? n - c->pos : (size_t)size;
+    memcpy(buf, lk__source_data(c->src) + c->pos, k);
+    c->pos += k;
+    lk__source_consumed(c->src, c->pos);
+    return (int)k;
 }
 
-lk_status lk__av_open(const char *path, AVFormatContext **out)
+static int64_t cursor_seek(void *opaque, int64_t off, int whence)
+{
+    cursor *c = opaque;
+    const int64_t n = (int64_t)lk__source_size(c->src);
+    int64_t to;
+    switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE:
+        return n;
+    case SEEK_SET:
+        to = off;
+        break;
+    case SEEK_CUR:
+        to = (int64_t)c->pos + off;
+        break;
+    case SEEK_END:
+        to = n + off;
+        break;
+    default:
+        return AVERROR(EINVAL);
+    }
+    if (to < 0)
+        return AVERROR(EINVAL);
+    c->pos = (size_t)(to > n ? n : to);
+    return to;
+}
+
+/* The I/O context a container opened by lk__av_open() reads through. */
+static void free_io(AVIOContext **pb)
+{
+    if (!*pb)
+        return;
+    free((*pb)->opaque);
+    av_freep(&(*pb)->buffer);
+    avio_context_free(pb);
+}
+
+void lk__av_close(AVFormatContext **fmt)
+{
+    if (!fmt || !*fmt)
+        return;
+    AVIOContext *pb = (*fmt)->pb;
+    avformat_close_input(fmt);   /* leaves a custom pb alone */
+    free_io(&pb);
+}
+
+enum { IO_BUFFER = 1 << 16 };
+
+lk_status lk__av_open(lk__source *src, AVFormatContext **out)
 {
     if (out)
         *out = NULL;
-    if (!path || !out)
+    if (!src || !out)
         return lk__error(LK_ERR_MISUSE, "av open: NULL argument");
     lk__av_init();
-
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return lk__error(LK_ERR_IO, "%s: is a directory, not a media file",
-                         path);
-    if (!S_ISREG(st.st_mode))
-        return lk__error(LK_ERR_IO, "%s: not a regular file", path);
-    if (st.st_size == 0)
-        return lk__error(LK_ERR_FORMAT, "%s: file is empty", path);
+    const char *path = lk__source_name(src);
 
     AVFormatContext *fmt = avformat_alloc_context();
-    if (!fmt)
+    cursor *c = lk__calloc(1, sizeof *c);
+    uint8_t *buf = av_malloc(IO_BUFFER);
+    AVIOContext *pb = c && buf ? avio_alloc_context(buf, IO_BUFFER, 0, c,
+                                                    cursor_read, NULL,
+                                                    cursor_seek)
+                               : NULL;
+    if (!fmt || !pb) {
+        if (!pb)
+            av_free(buf);
+        free(c);
+        avio_context_free(&pb);
+        avformat_free_context(fmt);
         return lk__error(LK_ERR_NOMEM, "%s: out of memory", path);
+    }
+    c->src = src;
+    fmt->pb = pb;
+    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     AVDictionary *opts = NULL;
-    av_dict_set(&opts, "protocol_whitelist", "file", 0);
+    /* The bytes come from the source alone; a playlist may name no other
+     * file or address. */
+    av_dict_set(&opts, "protocol_whitelist", "none", 0);
     av_dict_set(&opts, "format_whitelist", container_whitelist, 0);
     /* Enough to find the streams of any real file; bounded for hostile
      * ones that declare hundreds of streams or hide them late. */
     av_dict_set(&opts, "probesize", "10000000", 0);
     av_dict_set(&opts, "analyzeduration", "10000000", 0);
-    /* A path is a path: "file:" would be parsed as a protocol prefix. */
-    char *url = av_asprintf("file:%s", path);
-    if (!url) {
-        av_dict_free(&opts);
-        avformat_free_context(fmt);
-        return lk__error(LK_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int rc = avformat_open_input(&fmt, url, NULL, &opts);
-    av_free(url);
+    /* The name only for demuxers that look at an extension. */
+    int rc = avformat_open_input(&fmt, path, NULL, &opts);
     av_dict_free(&opts);
     char e[128];
     if (rc < 0) {
-        /* avformat_open_input frees fmt on failure. */
+        /* avformat_open_input frees fmt on failure, not a custom pb. */
+        free_io(&pb);
         lk_status s = lk__av_status(rc);
         if (s != LK_ERR_FORMAT)
             return lk__error(s, "%s: cannot open (%s)", path,
                              lk__av_err(rc, e, sizeof e));
-        if (iso_media(path))
+        /* The file starts as ISO base media (MP4, MOV, 3GP) do. */
+        if (lk__source_size(src) >= 8 &&
+            memcmp(lk__source_data(src) + 4, "ftyp", 4) == 0)
             return lk__error(LK_ERR_FORMAT, "%s: MP4/MOV file without a "
                              "readable index (moov box): truncated, or still "
                              "being written", path);
@@ -160,7 +218,7 @@ lk_status lk__av_open(const char *path, AVFormatContext **out)
                          lk__av_err(rc, e, sizeof e));
     }
     if ((rc = avformat_find_stream_info(fmt, NULL)) < 0) {
-        avformat_close_input(&fmt);
+        lk__av_close(&fmt);
         return lk__error(lk__av_status(rc), "%s: cannot read stream "
                          "information (%s)", path, lk__av_err(rc, e, sizeof e));
     }

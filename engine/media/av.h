@@ -1,11 +1,12 @@
 /*
  * av.h — what video and audio decoding share on top of FFmpeg's libav*:
- * process-wide set-up, opening an untrusted file safely, error text.
+ * process-wide set-up, opening an untrusted source safely, error text.
  */
 #ifndef LK_AV_H
 #define LK_AV_H
 
 #include "core/core.h"
+#include "media/source.h"
 
 #include <libavformat/avformat.h>
 
@@ -13,14 +14,16 @@
  * only); idempotent and thread-safe. */
 void lk__av_init(void);
 
-/* Open path for demuxing: a regular, non-empty file, read through the file
- * protocol only (a playlist cannot reach the network or another file), by
- * one of the container demuxers listed in av.c.  Stream information is
- * read (probing at most a few seconds).  Errors name the file: LK_ERR_IO
- * (unreadable, not a regular file), LK_ERR_FORMAT (empty, not a known
- * container, no decodable stream information), LK_ERR_NOMEM.  *out is
- * NULL on failure; close with avformat_close_input(). */
-lk_status lk__av_open(const char *path, AVFormatContext **out);
+/* Open a source for demuxing: its bytes are read through a custom I/O
+ * context (no file or network protocol can be reached: a playlist names
+ * nothing), by one of the container demuxers listed in av.c.  Stream
+ * information is read (probing at most a few seconds).  Errors name the
+ * source: LK_ERR_FORMAT (not a known container, no decodable stream
+ * information), LK_ERR_NOMEM.  *out is NULL on failure; close with
+ * lk__av_close().  The source must outlive the container. */
+lk_status lk__av_open(lk__source *src, AVFormatContext **out);
+/* Close what lk__av_open() opened and set *fmt to NULL; NULL is fine. */
+void lk__av_close(AVFormatContext **fmt);
 
 /* Which kinds of stream an open container holds (decodable or not; a
  * cover picture is not video) and its duration in seconds (NAN when

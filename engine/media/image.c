@@ -413,8 +413,8 @@ static VipsImage *open_loader(const char *loader, VipsSource *source,
     return im;
 }
 
-lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
-                                int shrink, lk__image *out)
+/* Check the arguments every loader takes; LK_OK to go on. */
+static lk_status load_args(const char *path, int shrink, lk__image *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -424,10 +424,18 @@ lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
     if (shrink != 1 && shrink != 2 && shrink != 4 && shrink != 8)
         return lk__error(LK_ERR_MISUSE, "%s: shrink must be 1, 2, 4 or 8, "
                          "not %d", path, shrink);
-    lk_status st = lk__media_init();
+    return lk__media_init();
+}
+
+static lk_status load_source(const char *path, VipsSource *source,
+                             int64_t max_pixels, int shrink, lk__image *out);
+
+lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
+                                int shrink, lk__image *out)
+{
+    lk_status st = load_args(path, shrink, out);
     if (st != LK_OK)
         return st;
-
     int fd;
     if ((st = open_regular(path, &fd)) != LK_OK)
         return st;
@@ -438,7 +446,31 @@ lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
         take_vips_error(detail, sizeof detail);
         return lk__error(LK_ERR_IO, "%s: cannot read (%s)", path, detail);
     }
+    return load_source(path, source, max_pixels, shrink, out);
+}
 
+lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
+                                int64_t max_pixels, lk__image *out)
+{
+    lk_status st = load_args(name, 1, out);
+    if (st != LK_OK)
+        return st;
+    if (!data || n == 0)
+        return lk__error(LK_ERR_FORMAT, "%s: no bytes", name);
+    VipsSource *source = vips_source_new_from_memory(data, n);
+    if (!source) {
+        char detail[400];
+        take_vips_error(detail, sizeof detail);
+        return lk__error(LK_ERR_NOMEM, "%s: cannot read (%s)", name, detail);
+    }
+    return load_source(name, source, max_pixels, 1, out);
+}
+
+/* Decode from source, which this takes over. */
+static lk_status load_source(const char *path, VipsSource *source,
+                             int64_t max_pixels, int shrink, lk__image *out)
+{
+    lk_status st;
     VipsImage *img = NULL;
     const char *loader = vips_foreign_find_load_source(source);
     if (!loader) {

@@ -26,6 +26,11 @@ lk_status lk__media_init(void);
  * with lk__image_release(). */
 lk_status lk__image_load(const char *path, int64_t max_pixels, lk__image *out);
 
+/* As lk__image_load() on n bytes in memory (kept unchanged during the
+ * call); name stands for them in messages. */
+lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
+                                int64_t max_pixels, lk__image *out);
+
 /* Free img->data and zero *img; NULL or an already released image is fine. */
 void lk__image_release(lk__image *img);
 

@@ -1,10 +1,9 @@
 /*
  * embed.c — speaker embeddings: the per-session state, Baum-Welch
  * statistics against the UBM, the MAP supervector, whole-clip embedding of
- * PCM or a file, and the segmenter that embeds windows of long audio.
+ * PCM, and the segmenter that embeds windows of long audio.
  */
 #include "voice/voice_impl.h"
-#include "media/audio.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -241,8 +240,6 @@ lk_status lk__voice_embed_pcm(lk__voice *v, const char *what, const float *pcm,
     if (v->seg_active)
         return lk__error(LK_ERR_MISUSE, "%s: voice session is segmenting",
                          what);
-    if (info)
-        info->in_rate = LK__VOICE_RATE;
     whole_begin(v);
     lk_status s = lk__voice_front_push(&v->front, pcm, n, 0.0);
     if (s != LK_OK)
@@ -250,57 +247,28 @@ lk_status lk__voice_embed_pcm(lk__voice *v, const char *what, const float *pcm,
     return whole_end(v, what, out, info);
 }
 
-/* Open path and refuse what the voice model cannot judge. */
-static lk_status open_audio(const char *path, lk__audio **a,
-                            lk__voice_info *info)
+lk_status lk__voice_embed_begin(lk__voice *v)
 {
-    lk_status s = lk__audio_open(path, a);
-    if (s != LK_OK)
-        return s;
-    const lk__audio_info *ai = lk__audio_get_info(*a);
-    if (info)
-        info->in_rate = ai->in_rate;
-    if (ai->in_rate < LK__VOICE_RATE) {
-        int rate = ai->in_rate;
-        lk__audio_close(*a);
-        *a = NULL;
-        return lk__error(LK_ERR_FORMAT, "%s: audio sampled at %d Hz; voice "
-                         "matching needs at least %d Hz (narrowband audio "
-                         "lacks the upper band the model measures)", path,
-                         rate, LK__VOICE_RATE);
-    }
+    if (!v)
+        return lk__error(LK_ERR_MISUSE, "voice embed: NULL argument");
+    if (v->seg_active)
+        return lk__error(LK_ERR_MISUSE, "voice session is segmenting");
+    whole_begin(v);
     return LK_OK;
 }
 
-lk_status lk__voice_embed_file(lk__voice *v, const char *path, float *out,
-                               lk__voice_info *info)
+lk_status lk__voice_embed_push(lk__voice *v, const float *pcm, size_t n,
+                               double t0)
+{
+    return lk__voice_front_push(&v->front, pcm, n, t0);
+}
+
+lk_status lk__voice_embed_end(lk__voice *v, const char *what, float *out,
+                              lk__voice_info *info)
 {
     if (info)
         memset(info, 0, sizeof *info);
-    if (!v || !path || !out)
-        return lk__error(LK_ERR_MISUSE, "voice embed: NULL argument");
-    if (v->seg_active)
-        return lk__error(LK_ERR_MISUSE, "%s: voice session is segmenting",
-                         path);
-    lk__audio *a;
-    lk_status s = open_audio(path, &a, info);
-    if (s != LK_OK)
-        return s;
-    whole_begin(v);
-    const float *pcm;
-    size_t n;
-    double t0;
-    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
-        if ((s = lk__voice_front_push(&v->front, pcm, n, t0)) != LK_OK)
-            break;
-    lk__audio_close(a);
-    if (s != LK_DONE)
-        return s;
-    int rate = info ? info->in_rate : 0;
-    s = whole_end(v, path, out, info);
-    if (info)
-        info->in_rate = rate;
-    return s;
+    return whole_end(v, what ? what : "audio", out, info);
 }
 
 /* ------------------------------------------------------------------------
@@ -430,38 +398,4 @@ lk_status lk__voice_seg_finish(lk__voice *v)
         s = flush_run(v);
     v->seg_active = 0;
     return s;
-}
-
-lk_status lk__voice_segment_file(lk__voice *v, const char *path,
-                                 const lk__voice_seg_params *p,
-                                 lk__voice_segment_cb cb, void *user)
-{
-    return lk__voice_segment_file_tap(v, path, p, cb, user, NULL, NULL);
-}
-
-lk_status lk__voice_segment_file_tap(lk__voice *v, const char *path,
-                                     const lk__voice_seg_params *p,
-                                     lk__voice_segment_cb cb, void *user,
-                                     lk__voice_pcm_cb tap, void *tap_user)
-{
-    if (!v || !path || !cb)
-        return lk__error(LK_ERR_MISUSE, "voice segment: NULL argument");
-    lk__audio *a;
-    lk_status s = open_audio(path, &a, NULL);
-    if (s != LK_OK)
-        return s;
-    if ((s = lk__voice_seg_begin(v, p, cb, user)) != LK_OK) {
-        lk__audio_close(a);
-        return s;
-    }
-    const float *pcm;
-    size_t n;
-    double t0;
-    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
-        if ((s = lk__voice_seg_push(v, pcm, n, t0)) != LK_OK ||
-            (tap && (s = tap(tap_user, pcm, n, t0)) != LK_OK))
-            break;
-    lk__audio_close(a);
-    lk_status f = lk__voice_seg_finish(v);
-    return s != LK_DONE ? s : f;
 }

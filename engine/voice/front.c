@@ -10,7 +10,6 @@
  * the level of a long recording to drift under it.
  */
 #include "voice/voice_impl.h"
-#include "media/audio.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -196,17 +195,19 @@ lk_status lk__voice_front_finish(lk__voice_front *f)
     return s;
 }
 
-lk_status lk__voice_front_feed(lk__voice_front *f, lk__audio *a)
+static lk_status front_push(void *ctx, const float *pcm, size_t n, double t0)
 {
-    const float *pcm;
-    size_t n;
-    double t0;
-    lk_status s;
-    while ((s = lk__audio_read(a, &pcm, &n, &t0)) == LK_OK)
-        if ((s = lk__voice_front_push(f, pcm, n, t0)) != LK_OK)
-            break;
-    lk__audio_close(a);
-    if (s == LK_DONE)
-        s = lk__voice_front_finish(f);
-    return s;
+    return lk__voice_front_push(ctx, pcm, n, t0);
+}
+
+lk_status lk__voice_front_read(lk__voice_front *f, lk__pcm_read_fn read,
+                               const char *path, lk__voice_frames_cb cb,
+                               void *user)
+{
+    if (!read)
+        return lk__error(LK_ERR_MISUSE, "%s: no reader for training audio",
+                         path);
+    lk__voice_front_reset(f, cb, user);
+    lk_status s = read(path, front_push, f);
+    return s == LK_OK ? lk__voice_front_finish(f) : s;
 }

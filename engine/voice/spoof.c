@@ -15,7 +15,6 @@
  */
 #include "voice/spoof.h"
 #include "voice/voice_impl.h"
-#include "media/audio.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -440,44 +439,6 @@ long lk__spoof_total(const lk__spoof *s, double *sum)
     return s ? s->n : 0;
 }
 
-/* Open a file's sound track for the detector: 16 kHz or better only. */
-static lk_status open_audio(const char *path, lk__audio **out)
-{
-    lk_status s = lk__audio_open(path, out);
-    if (s != LK_OK)
-        return s;
-    int rate = lk__audio_get_info(*out)->in_rate;
-    if (rate < LK__VOICE_RATE) {
-        lk__audio_close(*out);
-        *out = NULL;
-        return lk__error(LK_ERR_FORMAT, "%s: sampled at %d Hz, under %d: "
-                         "its missing upper band would read as synthetic",
-                         path, rate, LK__VOICE_RATE);
-    }
-    return LK_OK;
-}
-
-lk_status lk__spoof_score_file(lk__spoof *s, const char *path, double *mean,
-                               long *frames)
-{
-    *mean = 0;
-    *frames = 0;
-    if (!s || !path)
-        return lk__error(LK_ERR_MISUSE, "spoof: NULL argument");
-    lk__audio *a;
-    lk_status st = open_audio(path, &a);
-    if (st != LK_OK)
-        return st;
-    lk__spoof_reset(s);
-    if ((st = lk__voice_front_feed(&s->front, a)) != LK_OK)
-        return st;
-    double sum;
-    *frames = lk__spoof_total(s, &sum);
-    if (*frames)
-        *mean = sum / (double)*frames;
-    return LK_OK;
-}
-
 /* ------------------------------------------------------------------------
  * Training
  * ---------------------------------------------------------------------- */
@@ -485,19 +446,15 @@ lk_status lk__spoof_score_file(lk__spoof *s, const char *path, double *mean,
 #define MIN_CLASS_SPEECH 10.0
 
 static lk_status add_file(lk__voice_front *f, lk__voice_pool *p,
-                          const char *path)
+                          lk__pcm_read_fn read, const char *path)
 {
-    lk__audio *a;
-    lk_status s = open_audio(path, &a);
-    if (s != LK_OK)
-        return s;
-    lk__voice_front_reset(f, lk__voice_pool_cb, p);
     p->seen = 0;
-    return lk__voice_front_feed(f, a);
+    return lk__voice_front_read(f, read, path, lk__voice_pool_cb, p);
 }
 
-static lk_status load_class(lk__voice_front *f, const char *const *files,
-                            int n, int step, const char *cls,
+static lk_status load_class(lk__voice_front *f, lk__pcm_read_fn read,
+                            const char *const *files, int n, int step,
+                            const char *cls,
                             lk__voice_pool *p)
 {
     memset(p, 0, sizeof *p);
@@ -509,7 +466,7 @@ static lk_status load_class(lk__voice_front *f, const char *const *files,
         return LK_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
         size_t before = p->n;
-        lk_status s = files[i] ? add_file(f, p, files[i])
+        lk_status s = files[i] ? add_file(f, p, read, files[i])
                                : lk__error(LK_ERR_MISUSE, "spoof train: %s "
                                            "file %d is NULL", cls, i);
         if (s == LK_OK && p->n == before)
@@ -639,7 +596,7 @@ static double eer_threshold(double *bona, int nb, double *synth, int ns)
 
 lk__spoof_train_params lk__spoof_train_default_params(void)
 {
-    lk__spoof_train_params p = {512, 10, 1, LK__SPOOF_LFCC, 0, 8000.0f};
+    lk__spoof_train_params p = {NULL, 512, 10, 1, LK__SPOOF_LFCC, 0, 8000.0f};
     return p;
 }
 
@@ -682,9 +639,9 @@ lk_status lk__spoof_train(const char *const *bonafide, int n_bonafide,
         free(shell);
         return s;
     }
-    if ((s = load_class(&f, bonafide, n_bonafide, p->frame_step, "bona fide",
-                        &bp)) != LK_OK ||
-        (s = load_class(&f, synthetic, n_synthetic, p->frame_step,
+    if ((s = load_class(&f, p->read, bonafide, n_bonafide, p->frame_step,
+                        "bona fide", &bp)) != LK_OK ||
+        (s = load_class(&f, p->read, synthetic, n_synthetic, p->frame_step,
                         "synthetic", &sp)) != LK_OK)
         goto done;
     bs = lk__calloc((size_t)bp.files, sizeof *bs);
@@ -734,25 +691,3 @@ done:
 /* ------------------------------------------------------------------------
  * Public API
  * ---------------------------------------------------------------------- */
-
-lk_spoof_train_params lk_spoof_train_default_params(void)
-{
-    const lk__spoof_train_params d = lk__spoof_train_default_params();
-    lk_spoof_train_params p = {d.components, d.iters, d.frame_step};
-    return p;
-}
-
-lk_status lk_spoof_train(const char *const *bonafide, int n_bonafide,
-                         const char *const *synthetic, int n_synthetic,
-                         const lk_spoof_train_params *params,
-                         const char *out_path)
-{
-    lk__spoof_train_params p = lk__spoof_train_default_params();
-    if (params) {
-        p.components = params->components;
-        p.iters = params->iters;
-        p.frame_step = params->frame_step;
-    }
-    return lk__spoof_train(bonafide, n_bonafide, synthetic, n_synthetic, &p,
-                           out_path);
-}

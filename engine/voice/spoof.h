@@ -66,17 +66,12 @@ long lk__spoof_range(const lk__spoof *s, double t0, double t1, double *sum);
 /* The same over the whole stream. */
 long lk__spoof_total(const lk__spoof *s, double *sum);
 
-/* Score the sound track of a file: *mean (mean LLR over its speech) and
- * *frames (speech frames; 0 leaves *mean at 0).  Audio sampled below
- * 16 kHz is refused (LK_ERR_FORMAT), as by the speaker embedder. */
-lk_status lk__spoof_score_file(lk__spoof *s, const char *path, double *mean,
-                               long *frames);
-
 /* ------------------------------------------------------------------------
  * Training (`likeness train-spoof`, tests/eval/eval_spoof --train)
  * ---------------------------------------------------------------------- */
 
 typedef struct lk__spoof_train_params {
+    lk__pcm_read_fn read;    /* required: decodes a file (voice.h) */
     int components;          /* Gaussians per class (default 512) */
     int iters;               /* EM iterations after each split (10) */
     int frame_step;          /* every k-th speech frame (1) */

@@ -1,7 +1,8 @@
 /*
  * train.c — training the voice model from audio files: the front end's
  * speech frames of every file, pooled, and a GMM-UBM fitted to them by EM
- * (`likeness train-voice` and tests/eval/voice_train call this).  The pool
+ * (lk_voice_train in pipeline/train.c and tests/eval/voice_train call
+ * this, with the reader that decodes the files).  The pool
  * of speech frames serves spoof.c's trainer too.
  *
  * The UBM needs no speaker labels.  They are accepted so that a back-end
@@ -10,7 +11,6 @@
  * (models/voice/README.md).
  */
 #include "voice/voice_impl.h"
-#include "media/audio.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,27 +50,17 @@ lk_status lk__voice_pool_cb(void *user, const float *x, const double *t,
 
 lk__voice_train_params lk__voice_train_default_params(void)
 {
-    lk__voice_train_params p = {64, 10, 2, 16.0f, 0};
+    lk__voice_train_params p = {NULL, 64, 10, 2, 16.0f, 0};
     return p;
 }
 
 /* Frames of one file into the pool; LK_ERR_FORMAT and LK_ERR_IO are the
  * file's own problem and skipped by the caller. */
 static lk_status add_file(lk__voice_front *f, lk__voice_pool *p,
-                          const char *path, double *speech)
+                          lk__pcm_read_fn read, const char *path,
+                          double *speech)
 {
-    lk__audio *a;
-    lk_status s = lk__audio_open(path, &a);
-    if (s != LK_OK)
-        return s;
-    if (lk__audio_get_info(a)->in_rate < LK__VOICE_RATE) {
-        int rate = lk__audio_get_info(a)->in_rate;
-        lk__audio_close(a);
-        return lk__error(LK_ERR_FORMAT, "%s: sampled at %d Hz, under %d",
-                         path, rate, LK__VOICE_RATE);
-    }
-    lk__voice_front_reset(f, lk__voice_pool_cb, p);
-    s = lk__voice_front_feed(f, a);
+    lk_status s = lk__voice_front_read(f, read, path, lk__voice_pool_cb, p);
     *speech = f->speech_seconds;
     return s;
 }
@@ -102,7 +92,7 @@ lk_status lk__voice_train(const char *const *files,
     for (int i = 0; i < n; i++) {
         double speech = 0;
         size_t before = pl.n;
-        s = files[i] ? add_file(&f, &pl, files[i], &speech)
+        s = files[i] ? add_file(&f, &pl, p->read, files[i], &speech)
                      : lk__error(LK_ERR_MISUSE, "voice train: file %d is "
                                  "NULL", i);
         if (s == LK_ERR_FORMAT || s == LK_ERR_IO || s == LK_ERR_MISUSE) {
@@ -134,26 +124,4 @@ done:
     free(pl.x);
     lk__voice_front_free(&f);
     return s;
-}
-
-lk_voice_train_params lk_voice_train_default_params(void)
-{
-    const lk__voice_train_params d = lk__voice_train_default_params();
-    lk_voice_train_params p = {256, d.iters, d.frame_step, d.relevance};
-    return p;
-}
-
-lk_status lk_voice_train(const char *const *files, int n,
-                         const lk_voice_train_params *params,
-                         const char *out_path)
-{
-    const lk_voice_train_params d = lk_voice_train_default_params();
-    if (!params)
-        params = &d;
-    lk__voice_train_params p = lk__voice_train_default_params();
-    p.components = params->components;
-    p.iters = params->iters;
-    p.frame_step = params->frame_step;
-    p.relevance = params->relevance;
-    return lk__voice_train(files, NULL, n, &p, out_path);
 }

@@ -64,7 +64,6 @@ typedef struct lk__voice_info {
     double seconds;          /* audio seen */
     double speech_seconds;   /* of which detected as speech */
     double clipped;          /* fraction of samples at full scale */
-    int in_rate;             /* files: the stream's own sample rate */
 } lk__voice_info;
 
 /* Least speech an embedding is made from, and the clipping that makes a
@@ -80,11 +79,15 @@ typedef struct lk__voice_info {
 lk_status lk__voice_embed_pcm(lk__voice *v, const char *what, const float *pcm,
                               size_t n, float *out, lk__voice_info *info);
 
-/* The same for the sound track of a file, streamed (lk__audio).  Audio
- * sampled below 16 kHz is refused (LK_ERR_FORMAT): its missing upper band
- * would move every score. */
-lk_status lk__voice_embed_file(lk__voice *v, const char *path, float *out,
-                               lk__voice_info *info);
+/* The same streamed, for a recording of any length: begin, push its PCM
+ * (first sample at t0 seconds) chunk by chunk, end with the embedding.
+ * The session is busy in between (not for segmenting).  end's codes as
+ * lk__voice_embed_pcm(); what names the audio. */
+lk_status lk__voice_embed_begin(lk__voice *v);
+lk_status lk__voice_embed_push(lk__voice *v, const float *pcm, size_t n,
+                               double t0);
+lk_status lk__voice_embed_end(lk__voice *v, const char *what, float *out,
+                              lk__voice_info *info);
 
 /* Cosine of two L2-normalised embeddings: the score the threshold in the
  * manifest applies to. */
@@ -132,29 +135,22 @@ lk_status lk__voice_seg_push(lk__voice *v, const float *pcm, size_t n,
 /* Report what remains and end the run (v is free for other use again). */
 lk_status lk__voice_seg_finish(lk__voice *v);
 
-/* Convenience: segment the sound track of a file (same refusal of
- * narrowband audio as lk__voice_embed_file). */
-lk_status lk__voice_segment_file(lk__voice *v, const char *path,
-                                 const lk__voice_seg_params *p,
-                                 lk__voice_segment_cb cb, void *user);
-
-/* Another consumer of the PCM a file is segmented from (the
- * synthetic-speech detector), so that the sound track is decoded once:
- * each chunk, 16 kHz mono, first sample at t0 s.  Anything but LK_OK stops
- * the run with that. */
-typedef lk_status (*lk__voice_pcm_cb)(void *user, const float *pcm, size_t n,
-                                      double t0);
-/* lk__voice_segment_file, with tap (when not NULL) fed the same PCM. */
-lk_status lk__voice_segment_file_tap(lk__voice *v, const char *path,
-                                     const lk__voice_seg_params *p,
-                                     lk__voice_segment_cb cb, void *user,
-                                     lk__voice_pcm_cb tap, void *tap_user);
-
 /* ------------------------------------------------------------------------
  * Training (`likeness train-voice`)
  * ---------------------------------------------------------------------- */
 
+/* How a trainer gets the sound of one of its recordings: decode path
+ * (refusing what a voice stage cannot judge, with a message naming it)
+ * and hand every chunk of 16 kHz mono PCM to push.  The orchestration
+ * layer provides it (lk__read_pcm_file, pipeline/pipeline.h): voice/ opens
+ * no files.  LK_ERR_FORMAT and LK_ERR_IO skip the file. */
+typedef lk_status (*lk__pcm_push_fn)(void *ctx, const float *pcm, size_t n,
+                                     double t0);
+typedef lk_status (*lk__pcm_read_fn)(const char *path, lk__pcm_push_fn push,
+                                     void *ctx);
+
 typedef struct lk__voice_train_params {
+    lk__pcm_read_fn read;  /* required */
     int components;      /* UBM Gaussians (default 64) */
     int iters;           /* EM iterations per split (default 10) */
     int frame_step;      /* use every k-th speech frame (default 2) */

@@ -68,10 +68,11 @@ lk_status lk__voice_front_finish(lk__voice_front *f);
 lk_status lk__voice_front_set_aux(lk__voice_front *f, lk__voice_aux_fn aux,
                                   void *ctx, int cmvn);
 void lk__voice_front_free(lk__voice_front *f);
-/* Push all of an opened audio track through f, close it, and finish f.
- * The audio's or the front end's status. */
-struct lk__audio;
-lk_status lk__voice_front_feed(lk__voice_front *f, struct lk__audio *a);
+/* Reset f to hand its frames to cb, read path's sound into it with read,
+ * and finish it.  read's or the front end's status. */
+lk_status lk__voice_front_read(lk__voice_front *f, lk__pcm_read_fn read,
+                               const char *path, lk__voice_frames_cb cb,
+                               void *user);
 
 /* ------------------------------------------------------------------------
  * Model files (model.c, spoof.c): little-endian numbers, GMMs, the

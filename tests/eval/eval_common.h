@@ -109,7 +109,7 @@ static int in_set(const item *it, const char *s) { return !strcmp(it->set, s); }
 static void append_pcm(const char *path, float **pcm, size_t *n, size_t *cap)
 {
     lk__audio *a;
-    if (lk__audio_open(path, &a) != LK_OK)
+    if (lk__audio_open(path, 0, &a) != LK_OK)
         return;
     const float *x;
     size_t m;

@@ -44,6 +44,7 @@
 #include "media/audio.h"
 #include "voice/spoof.h"
 #include "eval_common.h"
+#include "../unit/pcm_file.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -146,6 +147,7 @@ static int train(int argc, char **argv)
     }
     fprintf(stderr, "training on %d bona fide and %d synthetic files, %d "
             "components\n", nb, ns, p.components);
+    p.read = lk__read_pcm_file;
     lk_status s = lk__spoof_train(bona, nb, synth, ns, &p, out);
     if (s != LK_OK) {
         fprintf(stderr, "train: %s\n", lk_last_error());
@@ -262,7 +264,7 @@ static double evaluate(lk__spoof *sc, double thr, const char *tmp,
         }
         double mean;
         long frames;
-        lk_status st = lk__spoof_score_file(sc, src, &mean, &frames);
+        lk_status st = spoof_score_file(sc, src, &mean, &frames);
         if (tmp)
             remove(path);
         if (st != LK_OK || frames == 0) {

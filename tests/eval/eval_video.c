@@ -51,7 +51,7 @@ static int enrol_all(lk_gallery *gal, lk_session *ses, const char *eval)
         lk_gallery_add_performer(gal, label, label);
         snprintf(path, sizeof path, "%s/faces_face_recognition/%s", eval, file);
         lk_enroll_result r;
-        if (lk_gallery_enroll_file(gal, ses, label, path, LK_ENROLL_LARGEST,
+        if (lk_gallery_enroll(gal, ses, label, LK_MODALITY_FACE, path, LK_ENROLL_LARGEST,
                                    &r) == LK_OK)
             n += !r.duplicate;
         else

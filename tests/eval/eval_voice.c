@@ -35,6 +35,7 @@
 #include "media/audio.h"
 #include "voice/voice.h"
 #include "eval_common.h"
+#include "../unit/pcm_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -90,6 +91,7 @@ static int train(int argc, char **argv)
         }
     fprintf(stderr, "training on %d files (%s LibriTTS), %d components\n", n,
             with_libritts ? "with" : "without", p.components);
+    p.read = lk__read_pcm_file;
     lk_status s = lk__voice_train(files, labels, n, &p, out);
     if (s != LK_OK) {
         fprintf(stderr, "train: %s\n", lk_last_error());
@@ -259,7 +261,7 @@ static int run_protocol(lk__voice *v, int dim, proto *p, int segments)
         }
         lk__voice_info info;
         double c0 = now_cpu();
-        lk_status s = lk__voice_embed_file(v, it->path, e, &info);
+        lk_status s = voice_embed_file(v, it->path, e, &info);
         p->cpu_s += now_cpu() - c0;
         p->audio_s += info.seconds;
         if (s != LK_OK) {
@@ -298,7 +300,7 @@ static int run_protocol(lk__voice *v, int dim, proto *p, int segments)
     for (int i = 0; i < n_items; i++) {
         if (!in_set(&items[i], "voices_misc_single_refs"))
             continue;
-        if (lk__voice_embed_file(v, items[i].path, e, NULL) != LK_OK) {
+        if (voice_embed_file(v, items[i].path, e, NULL) != LK_OK) {
             fprintf(stderr, "  %s\n", lk_last_error());
             p->failures++;
             continue;
@@ -326,7 +328,7 @@ static int run_protocol(lk__voice *v, int dim, proto *p, int segments)
                 continue;
             seg_ctx c = {enrol, each, (const char (*)[96])spk, n_spk, dim,
                          it->label, p};
-            if (lk__voice_segment_file(v, it->path, NULL, seg_cb, &c) != LK_OK)
+            if (voice_segment_file(v, it->path, NULL, seg_cb, &c) != LK_OK)
                 p->failures++;
         }
     }
@@ -363,7 +365,7 @@ static void run_clones(lk__voice *v, int dim, double thr)
         if (dup)
             continue;
         snprintf(seen_base[n_seen++], 128, "%s", b);
-        if (lk__voice_embed_file(v, it->path, e, NULL) != LK_OK) {
+        if (voice_embed_file(v, it->path, e, NULL) != LK_OK) {
             fprintf(stderr, "  %s\n", lk_last_error());
             continue;
         }
@@ -393,7 +395,7 @@ static void run_clones(lk__voice *v, int dim, double thr)
             char want[96];
             snprintf(want, sizeof want, "%s", it->label);
             *strchr(want, ':') = '\0';
-            if (lk__voice_embed_file(v, it->path, e, NULL) != LK_OK) {
+            if (voice_embed_file(v, it->path, e, NULL) != LK_OK) {
                 fprintf(stderr, "  %s\n", lk_last_error());
                 total++;
                 continue;

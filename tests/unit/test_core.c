@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "core/manifest.h"
+#include "media/source.h"
 #include "test_tmp.h"
 
 #include <jansson.h>
@@ -87,12 +88,29 @@ static void test_sha256(void **state)
                              "b00361a396177a9cb410ff61f20015ad");
     snprintf(path, sizeof path, "%s/abc.txt", tmpdir);
     write_file(path, "abc");
-    assert_int_equal(lk__sha256_file(path, hex), LK_OK);
-    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
-                             "b00361a396177a9cb410ff61f20015ad");
+    /* a source hashes the bytes it holds, file or memory alike */
+    lk__source *src;
+    assert_int_equal(lk__source_open_file(path, &src), LK_OK);
+    assert_string_equal(lk__source_sha256(src),
+                        "ba7816bf8f01cfea414140de5dae2223"
+                        "b00361a396177a9cb410ff61f20015ad");
+    lk__source_close(src);
+    assert_int_equal(lk__source_open_memory("abc", "abc", 3, &src), LK_OK);
+    assert_string_equal(lk__source_sha256(src), hex);
+    lk__source_close(src);
     snprintf(path, sizeof path, "%s/missing", tmpdir);
-    assert_int_equal(lk__sha256_file(path, hex), LK_ERR_IO);
+    assert_int_equal(lk__source_open_file(path, &src), LK_ERR_IO);
+    assert_null(src);
     assert_non_null(strstr(lk_last_error(), "missing"));
+    /* a FIFO is refused without blocking; an empty file is no media */
+    snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(lk__source_open_file(path, &src), LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "not a regular file"));
+    snprintf(path, sizeof path, "%s/empty", tmpdir);
+    write_file(path, "");
+    assert_int_equal(lk__source_open_file(path, &src), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "empty"));
 }
 
 static void test_read_file_limit(void **state)

@@ -28,6 +28,7 @@
 
 #include "gallery/gallery.h"
 #include "core/engine.h"
+#include "pcm_file.h"
 #include "test_tmp.h"
 
 #define MODEL "test_model@1.0"
@@ -1525,24 +1526,24 @@ static void test_enroll_file(void **state)
     assert_string_equal(stats_of(g).face_model, lk_engine_face_model_id(eng));
 
     lk_enroll_result r;
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, one, 0, &r),
                      LK_ERR_NOT_FOUND);
     assert_int_equal(lk_gallery_add_performer(g, "obama", "Barack Obama"),
                      LK_OK);
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, one, 0, &r),
                      LK_OK);
     assert_int_equal(r.faces_found, 1);
     assert_int_equal(r.duplicate, 0);
     assert_true(r.template_id > 0);
     assert_true(r.face.w > 20 && r.face.h > 20);
     int64_t first = r.template_id;
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, one, 0, &r),
                      LK_OK);
     assert_int_equal(r.duplicate, 1);
     assert_int_equal(r.template_id, first);
     assert_int_equal(stats_of(g).templates, 1);
 
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", two, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, two, 0, &r),
                      LK_ERR_MANY_FACES);
     assert_non_null(strstr(lk_last_error(), "obama_and_biden.jpg"));
     const char *many = strstr(lk_last_error(), ": ");
@@ -1550,10 +1551,10 @@ static void test_enroll_file(void **state)
     assert_non_null(many);
     assert_int_equal(sscanf(many, ": %d faces found", &nf), 1);
     assert_true(nf >= 2);
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", none, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, none, 0, &r),
                      LK_ERR_NO_FACE);
     assert_non_null(strstr(lk_last_error(), "flat.png"));
-    assert_int_equal(lk_gallery_enroll_file(g, ses, "obama", two,
+    assert_int_equal(lk_gallery_enroll(g, ses, "obama", LK_MODALITY_FACE, two,
                                             LK_ENROLL_LARGEST, &r), LK_OK);
     assert_int_equal(r.faces_found, nf);
     assert_int_equal(stats_of(g).templates, 2);
@@ -2345,22 +2346,22 @@ static void test_enroll_voice_file(void **state)
     assert_string_equal(st.voice_model, lk_engine_voice_model_id(eng));
     assert_int_equal(st.voice_dim, lk_engine_voice_dim(eng));
 
-    lk_voice_enroll_result r;
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+    lk_enroll_result r;
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 0, &r),
                      LK_ERR_NOT_FOUND);
     assert_non_null(strstr(lk_last_error(), "1688"));
     assert_int_equal(lk_gallery_add_performer(g, "1688", "Reader 1688"),
                      LK_OK);
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 1, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 1, &r),
                      LK_ERR_MISUSE);
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 0, &r),
                      LK_OK);
     assert_int_equal(r.duplicate, 0);
     assert_true(r.template_id > 0);
     assert_true(r.seconds > 5 && r.speech_seconds > 2 &&
                 r.speech_seconds <= r.seconds);
     int64_t first = r.template_id;
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 0, &r),
                      LK_OK);
     assert_int_equal(r.duplicate, 1);
     assert_int_equal(r.template_id, first);
@@ -2370,16 +2371,16 @@ static void test_enroll_voice_file(void **state)
     assert_int_equal(st.templates, 0);
 
     /* Refusals name the file and the cause, and add nothing. */
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", silence, 0,
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, silence, 0,
                                                   &r), LK_ERR_FORMAT);
     assert_non_null(strstr(lk_last_error(), "silence.wav"));
     assert_non_null(strstr(lk_last_error(), "too little speech"));
     assert_int_equal(r.template_id, 0);
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", narrow, 0,
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, narrow, 0,
                                                   &r), LK_ERR_FORMAT);
     assert_non_null(strstr(lk_last_error(), "narrow.wav"));
     assert_non_null(strstr(lk_last_error(), "8000 Hz"));
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", mute, 0,
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, mute, 0,
                                                   &r), LK_ERR_FORMAT);
     assert_non_null(strstr(lk_last_error(), "mute.mp4"));
     assert_non_null(strstr(lk_last_error(), "no audio stream"));
@@ -2388,7 +2389,7 @@ static void test_enroll_voice_file(void **state)
     /* Another utterance of the same reader finds the template; the file is
      * embedded as enrolment would. */
     float *q = xmalloc(sizeof(float) * (size_t)lk_engine_voice_dim(eng));
-    assert_int_equal(lk__voice_embed_file(ses->voice, two, q, NULL), LK_OK);
+    assert_int_equal(voice_embed_file(ses->voice, two, q, NULL), LK_OK);
     lk_match m[2];
     int n = 0;
     assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, q, 2, m,
@@ -2398,7 +2399,7 @@ static void test_enroll_voice_file(void **state)
     assert_int_equal(m[0].template_id, first);
     assert_true(m[0].score >= eng->voice->threshold);
     /* Voice templates are not faces. */
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", two, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, two, 0, &r),
                      LK_OK);
     assert_int_equal(r.duplicate, 0);
     lk_gallery_close(g);
@@ -2413,7 +2414,7 @@ static void test_enroll_voice_file(void **state)
                                              "other_voice@2", 4096,
                                              LK_GALLERY_CREATE, &g), LK_OK);
     assert_int_equal(lk_gallery_add_performer(g, "1688", NULL), LK_OK);
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 0, &r),
                      LK_ERR_MODEL_MISMATCH);
     assert_non_null(strstr(lk_last_error(), "other_voice@2"));
     assert_non_null(strstr(lk_last_error(), lk_engine_voice_model_id(eng)));
@@ -2422,7 +2423,7 @@ static void test_enroll_voice_file(void **state)
     assert_int_equal(lk__gallery_open_model(dir2, lk_engine_face_model_id(eng),
                                             lk_engine_face_dim(eng), 0, &g),
                      LK_OK);
-    assert_int_equal(lk_gallery_enroll_voice_file(g, ses, "1688", one, 0, &r),
+    assert_int_equal(lk_gallery_enroll(g, ses, "1688", LK_MODALITY_VOICE, one, 0, &r),
                      LK_ERR_MODEL);
     assert_non_null(strstr(lk_last_error(), "no speaker embedder loaded"));
     lk_gallery_close(g);

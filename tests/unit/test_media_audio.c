@@ -53,7 +53,7 @@ static lk_status decode(const char *name, decoded *d)
     memset(d, 0, sizeof *d);
     d->monotonic = d->contiguous = 1;
     lk__audio *a;
-    lk_status s = lk__audio_open(tpath(name), &a);
+    lk_status s = lk__audio_open(tpath(name), 0, &a);
     if (s != LK_OK)
         return s;
     d->info = *lk__audio_get_info(a);
@@ -260,7 +260,7 @@ static void test_no_audio(void **state)
 {
     (void)state;
     lk__audio *a = (lk__audio *)1;
-    assert_int_equal(lk__audio_open(tpath("noaudio.mp4"), &a), LK_ERR_FORMAT);
+    assert_int_equal(lk__audio_open(tpath("noaudio.mp4"), 0, &a), LK_ERR_FORMAT);
     assert_null(a);
     assert_non_null(strstr(lk_last_error(), "no audio stream"));
     assert_non_null(strstr(lk_last_error(), "noaudio.mp4"));
@@ -270,12 +270,12 @@ static void test_bad_files(void **state)
 {
     (void)state;
     lk__audio *a;
-    assert_int_equal(lk__audio_open(tpath("missing.wav"), &a), LK_ERR_IO);
+    assert_int_equal(lk__audio_open(tpath("missing.wav"), 0, &a), LK_ERR_IO);
     assert_non_null(strstr(lk_last_error(), "missing.wav"));
-    assert_int_equal(lk__audio_open(tpath("garbage.wav"), &a), LK_ERR_FORMAT);
+    assert_int_equal(lk__audio_open(tpath("garbage.wav"), 0, &a), LK_ERR_FORMAT);
     assert_non_null(strstr(lk_last_error(), "garbage.wav"));
-    assert_int_equal(lk__audio_open(tmp_dir, &a), LK_ERR_IO);
-    assert_int_equal(lk__audio_open(NULL, &a), LK_ERR_MISUSE);
+    assert_int_equal(lk__audio_open(tmp_dir, 0, &a), LK_ERR_IO);
+    assert_int_equal(lk__audio_open(NULL, 0, &a), LK_ERR_MISUSE);
     lk__audio_close(NULL);
     const float *p;
     size_t n;
@@ -296,7 +296,7 @@ static void test_absurd_rate(void **state)
     snprintf(path, sizeof path, "%s/tests/fuzz/regress/flac_rate_958636.flac",
              root);
     lk__audio *a = (lk__audio *)1;
-    assert_int_equal(lk__audio_open(path, &a), LK_ERR_FORMAT);
+    assert_int_equal(lk__audio_open(path, 0, &a), LK_ERR_FORMAT);
     assert_null(a);
     assert_non_null(strstr(lk_last_error(), "flac_rate_958636.flac"));
     assert_non_null(strstr(lk_last_error(), "958636 Hz, 3 channels"));

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "media/av.h"
-#include "media/video.h"
+#include "media/demux.h"
 #include "test_tmp.h"
 
 static char tmp_dir[PATH_MAX / 2];
@@ -203,23 +203,48 @@ typedef struct run {
     int cut[256], key[256];
     int sw, sh, dw, dh;
     uint8_t corner[3];       /* small frame's top-right pixel, first frame */
-    lk__video_info info;
+    lk__demux_info info;
     lk_status end;
+    size_t samples;          /* sound, when asked for */
+    double pcm_first, pcm_last;
+    int pcm_before_last_frame;   /* chunks that came before the last frame */
 } run;
 
-static lk_status read_all(const char *name, lk_sampling pol, double fps,
-                          run *r)
+static lk_status read_av(const char *name, lk_sampling pol, double fps,
+                         int audio, run *r)
 {
     memset(r, 0, sizeof *r);
-    lk__video_opts o = {.sampling = pol, .fps = fps, .scene_threshold = 0.12f,
-                        .small_w = 320, .small_h = 240, .threads = 2,
-                        .max_pixels = 100000000};
-    lk__video *v;
-    lk_status s = lk__video_open(tpath(name), NULL, &o, &v);
+    lk__demux_opts o = lk__demux_default_opts();
+    o.video = 1;
+    o.audio = audio;
+    o.sampling = pol;
+    o.fps = fps;
+    o.small_w = 320;
+    o.small_h = 240;
+    o.threads = 2;
+    o.max_pixels = 100000000;
+    lk__source *src;
+    lk_status s = lk__source_open_file(tpath(name), &src);
     if (s != LK_OK)
         return s;
-    lk__vframe *f;
-    while ((s = lk__video_next(v, &f)) == LK_OK) {
+    lk__demux *v;
+    if ((s = lk__demux_open(src, NULL, &o, &v)) != LK_OK) {
+        lk__source_close(src);
+        return s;
+    }
+    lk__item it;
+    int pcm_chunks = 0;
+    while ((s = lk__demux_next(v, &it)) == LK_OK) {
+        lk__vframe *f = it.frame;
+        if (!f) {
+            if (!r->samples)
+                r->pcm_first = it.t0;
+            r->pcm_last = it.t0 + (double)it.n / 16000;
+            r->samples += it.n;
+            pcm_chunks++;
+            lk__demux_release(v, &it);
+            continue;
+        }
         if (r->n < 256) {
             r->t[r->n] = f->t;
             r->cut[r->n] = f->cut;
@@ -233,12 +258,20 @@ static lk_status read_all(const char *name, lk_sampling pol, double fps,
             memcpy(r->corner, f->small + (f->sw - 2) * 3 + f->sstride, 3);
         }
         r->n++;
-        lk__video_release(v, f);
+        r->pcm_before_last_frame = pcm_chunks;
+        lk__demux_release(v, &it);
     }
     r->end = s;
-    lk__video_get_info(v, &r->info);
-    lk__video_close(v);
+    lk__demux_get_info(v, &r->info);
+    lk__demux_close(v);
+    lk__source_close(src);
     return s == LK_DONE ? LK_OK : s;
+}
+
+static lk_status read_all(const char *name, lk_sampling pol, double fps,
+                          run *r)
+{
+    return read_av(name, pol, fps, 0, r);
 }
 
 static void test_start_offset(void **state)
@@ -397,6 +430,109 @@ static void write_bytes(const char *name, const void *p, size_t n)
     fclose(f);
 }
 
+/* One pass: pictures and sound of a file come through the same queue, the
+ * sound interleaved with the frames (not after them), on one clock. */
+static void test_pictures_and_sound(void **state)
+{
+    (void)state;
+    NEED_FFMPEG();
+    assert_int_equal(ffmpeg("av.mp4", "-f lavfi -i testsrc=size=160x120:"
+                            "rate=25:duration=4 -f lavfi -i sine=frequency="
+                            "440:sample_rate=44100:duration=4 -c:v mpeg4 "
+                            "-c:a aac -shortest"), 0);
+    run r;
+    assert_int_equal(read_av("av.mp4", LK_SAMPLE_RATE, 2.0, 1, &r), LK_OK);
+    assert_int_equal(r.n, 8);
+    assert_true(r.info.video && r.info.audio);
+    assert_int_equal(r.info.audio_rate, 44100);
+    /* 4 s at 16 kHz, give or take the codec's priming and padding */
+    assert_true(r.samples > 63000 && r.samples < 65500);
+    assert_float_equal(r.pcm_first, 0.0, 0.05);
+    assert_float_equal(r.pcm_last, 4.0, 0.1);
+    /* most of the sound arrived before the last sampled frame */
+    assert_true(r.pcm_before_last_frame > 50);
+    /* sound not asked for: frames only */
+    assert_int_equal(read_av("av.mp4", LK_SAMPLE_RATE, 2.0, 0, &r), LK_OK);
+    assert_int_equal(r.n, 8);
+    assert_int_equal(r.samples, 0);
+    assert_false(r.info.audio);
+
+    /* narrowband sound is refused by name, and the pictures still come */
+    assert_int_equal(ffmpeg("av8k.mkv", "-f lavfi -i testsrc=size=160x120:"
+                            "rate=25:duration=2 -f lavfi -i sine=sample_rate="
+                            "8000:duration=2 -c:v mpeg4 -c:a pcm_s16le"), 0);
+    lk__source *src;
+    assert_int_equal(lk__source_open_file(tpath("av8k.mkv"), &src), LK_OK);
+    lk__demux_opts o = lk__demux_default_opts();
+    o.video = o.audio = 1;
+    o.min_audio_rate = 16000;
+    lk__demux *d;
+    assert_int_equal(lk__demux_open(src, NULL, &o, &d), LK_OK);
+    assert_int_equal(lk__demux_audio_refusal(d), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "av8k.mkv: audio sampled at 8000"));
+    lk__item it;
+    int frames = 0, chunks = 0;
+    while (lk__demux_next(d, &it) == LK_OK) {
+        frames += it.frame != NULL;
+        chunks += it.frame == NULL;
+        lk__demux_release(d, &it);
+    }
+    assert_int_equal(frames, 4);
+    assert_int_equal(chunks, 0);
+    assert_int_equal(lk__demux_audio_status(d), LK_OK);
+    lk__demux_close(d);
+
+    /* neither asked for is a misuse; the source outlives a failed open */
+    o.video = o.audio = 0;
+    d = (lk__demux *)1;
+    assert_int_equal(lk__demux_open(src, NULL, &o, &d), LK_ERR_MISUSE);
+    assert_null(d);
+    lk__source_close(src);
+}
+
+/* A source in memory reads as the same file does. */
+static void test_memory_source(void **state)
+{
+    (void)state;
+    NEED_FFMPEG();
+    assert_int_equal(ffmpeg("mem.mkv", "-f lavfi -i testsrc=size=160x120:"
+                            "rate=25:duration=2 -c:v mpeg4"), 0);
+    FILE *f = fopen(tpath("mem.mkv"), "rb");
+    assert_non_null(f);
+    static uint8_t buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof buf);
+    lk__source *src;
+    assert_int_equal(lk__source_open_memory("upload.mkv", buf, n, &src), LK_OK);
+    assert_string_equal(lk__source_name(src), "upload.mkv");
+    assert_false(lk__source_is_image(src));
+    lk__demux_opts o = lk__demux_default_opts();
+    o.video = 1;
+    o.sampling = LK_SAMPLE_RATE;
+    lk__demux *d;
+    assert_int_equal(lk__demux_open(src, NULL, &o, &d), LK_OK);
+    lk__item it;
+    int frames = 0;
+    while (lk__demux_next(d, &it) == LK_OK) {
+        frames++;
+        lk__demux_release(d, &it);
+    }
+    assert_int_equal(frames, 4);
+    lk__demux_close(d);
+    lk__source_close(src);
+    /* no bytes, junk bytes */
+    assert_int_equal(lk__source_open_memory("none", buf, 0, &src),
+                     LK_ERR_FORMAT);
+    assert_null(src);
+    assert_int_equal(lk__source_open_memory("junk.bin", "junk junk junk", 14,
+                                            &src), LK_OK);
+    AVFormatContext *fmt;
+    assert_int_equal(lk__av_open(src, &fmt), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "junk.bin: "));
+    lk__source_close(src);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -485,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_bframes_skipped),
         cmocka_unit_test(test_keyframes),
         cmocka_unit_test(test_scene_cuts),
+        cmocka_unit_test(test_pictures_and_sound),
+        cmocka_unit_test(test_memory_source),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -155,11 +155,11 @@ static void test_enrol_and_find(void **state)
     assert_int_equal(lk_gallery_add_performer(gal, "hopper", "Grace Hopper"),
                      LK_OK);
     lk_enroll_result er;
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "collins", ASTRONAUT, 0,
+    assert_int_equal(lk_gallery_enroll(gal, ses, "collins", LK_MODALITY_FACE, ASTRONAUT, 0,
                                             &er), LK_OK);
     assert_int_equal(er.faces_found, 1);
     assert_int_equal(er.duplicate, 0);
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "hopper", HOPPER, 0, &er),
+    assert_int_equal(lk_gallery_enroll(gal, ses, "hopper", LK_MODALITY_FACE, HOPPER, 0, &er),
                      LK_OK);
 
     lk_scan_params sp = lk_scan_default_params();
@@ -219,19 +219,19 @@ static void test_enrol_rules(void **state)
     assert_int_equal(lk_session_new(eng, &ses), LK_OK);
     lk_gallery *gal = new_gallery("g2");
     lk_enroll_result er;
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "nobody", ASTRONAUT, 0,
+    assert_int_equal(lk_gallery_enroll(gal, ses, "nobody", LK_MODALITY_FACE, ASTRONAUT, 0,
                                             &er), LK_ERR_NOT_FOUND);
     assert_int_equal(lk_gallery_add_performer(gal, "p", NULL), LK_OK);
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "p", blank, 0, &er),
+    assert_int_equal(lk_gallery_enroll(gal, ses, "p", LK_MODALITY_FACE, blank, 0, &er),
                      LK_ERR_NO_FACE);
     assert_non_null(strstr(lk_last_error(), "blank.png"));
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "p", scene, 0, &er),
+    assert_int_equal(lk_gallery_enroll(gal, ses, "p", LK_MODALITY_FACE, scene, 0, &er),
                      LK_ERR_MANY_FACES);
     assert_non_null(strstr(lk_last_error(), "scene.png"));
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "p", scene,
+    assert_int_equal(lk_gallery_enroll(gal, ses, "p", LK_MODALITY_FACE, scene,
                                             LK_ENROLL_LARGEST, &er), LK_OK);
     assert_int_equal(er.faces_found, 2);
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "p", scene,
+    assert_int_equal(lk_gallery_enroll(gal, ses, "p", LK_MODALITY_FACE, scene,
                                             LK_ENROLL_LARGEST, &er), LK_OK);
     assert_int_equal(er.duplicate, 1);
     lk_gallery_stats st;
@@ -277,9 +277,9 @@ static void test_threads_share_engine_and_gallery(void **state)
     lk_gallery *gal = new_gallery("g3");
     lk_gallery_add_performer(gal, "collins", NULL);
     lk_gallery_add_performer(gal, "hopper", NULL);
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "collins", ASTRONAUT, 0,
+    assert_int_equal(lk_gallery_enroll(gal, ses, "collins", LK_MODALITY_FACE, ASTRONAUT, 0,
                                             NULL), LK_OK);
-    assert_int_equal(lk_gallery_enroll_file(gal, ses, "hopper", HOPPER, 0, NULL),
+    assert_int_equal(lk_gallery_enroll(gal, ses, "hopper", LK_MODALITY_FACE, HOPPER, 0, NULL),
                      LK_OK);
     lk_session_free(ses);
     pthread_t th[2];
@@ -291,6 +291,95 @@ static void test_threads_share_engine_and_gallery(void **state)
     assert_true(args[0].ok);
     assert_true(args[1].ok);
     lk_gallery_close(gal);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)len);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+/* The JSON record of a scan with its "path" value cut out. */
+static char *json_without_path(const lk_scan_result *r)
+{
+    char *j = lk_scan_result_json(r);
+    assert_non_null(j);
+    char *a = strstr(j, "\"path\":\""), *b = a ? strchr(a + 8, '"') : NULL;
+    assert_non_null(b);
+    memmove(a, b + 1, strlen(b + 1) + 1);
+    return j;
+}
+
+/* Scanning and enrolling from memory: what an upload service does.  The
+ * bytes give what the same file gives, and are known as that file. */
+static void test_memory(void **state)
+{
+    (void)state;
+    NEED_MEDIA();
+    lk_session *ses;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    lk_gallery *gal = new_gallery("gmem");
+    assert_int_equal(lk_gallery_add_performer(gal, "collins", NULL), LK_OK);
+    size_t n;
+    uint8_t *b = slurp(ASTRONAUT, &n);
+    lk_enroll_result er;
+    assert_int_equal(lk_gallery_enroll_memory(gal, ses, "collins",
+                                              LK_MODALITY_AUTO, "upload.png",
+                                              b, n, 0, &er), LK_OK);
+    assert_int_equal(er.modality, LK_MODALITY_FACE);
+    assert_int_equal(er.faces_found, 1);
+    assert_int_equal(er.duplicate, 0);
+    /* the same bytes as a file: recognised by their hash */
+    assert_int_equal(lk_gallery_enroll(gal, ses, "collins", LK_MODALITY_FACE,
+                                       ASTRONAUT, 0, &er), LK_OK);
+    assert_int_equal(er.duplicate, 1);
+    free(b);
+
+    lk_scan_params sp = lk_scan_default_params();
+    b = slurp(mirrored, &n);
+    lk_scan_result *rf, *rm;
+    assert_int_equal(lk_scan_file(gal, ses, mirrored, &sp, &rf), LK_OK);
+    assert_int_equal(lk_scan_memory(gal, ses, "upload.jpg", b, n, &sp, &rm),
+                     LK_OK);
+    char *jf = json_without_path(rf), *jm = json_without_path(rm);
+    assert_string_equal(jf, jm);
+    assert_non_null(strstr(jf, "\"collins\""));
+    lk_free(jf);
+    lk_free(jm);
+    jm = lk_scan_result_json(rm);
+    assert_non_null(strstr(jm, "\"path\":\"upload.jpg\""));
+    lk_free(jm);
+    lk_scan_result_free(rf);
+    lk_scan_result_free(rm);
+
+    /* damaged bytes: an error naming the upload, and the session goes on */
+    lk_scan_result *r = (lk_scan_result *)1;
+    lk_status s = lk_scan_memory(gal, ses, "cut.jpg", b, n / 3, &sp, &r);
+    assert_true(s == LK_ERR_FORMAT || s == LK_OK);
+    if (s == LK_OK)
+        lk_scan_result_free(r);
+    else
+        assert_non_null(strstr(lk_last_error(), "cut.jpg"));
+    assert_int_equal(lk_scan_memory(gal, ses, "none", b, 0, &sp, &r),
+                     LK_ERR_FORMAT);
+    assert_null(r);
+    assert_int_equal(lk_scan_memory(gal, ses, "junk", "not media at all", 16,
+                                    &sp, &r), LK_ERR_FORMAT);
+    assert_non_null(strstr(lk_last_error(), "junk: "));
+    assert_int_equal(lk_scan_memory(gal, ses, NULL, b, n, &sp, &r),
+                     LK_ERR_MISUSE);
+    free(b);
+    lk_gallery_close(gal);
+    lk_session_free(ses);
 }
 
 static void test_bad_files(void **state)
@@ -323,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_enrol_and_find),
         cmocka_unit_test(test_enrol_rules),
         cmocka_unit_test(test_threads_share_engine_and_gallery),
+        cmocka_unit_test(test_memory),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

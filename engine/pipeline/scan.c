@@ -1,0 +1,262 @@
+/*
+ * scan.c — the orchestration of a scan (lk_scan_file, lk_scan_memory,
+ * lk_media_probe).
+ *
+ * One source per file or buffer (media/source.h), sniffed once.  A photo
+ * goes to the face pipeline; anything else is demuxed once
+ * (media/demux.h), its sampled frames to the faces stage
+ * (match/scan_video.c) and its sound, at the same time, to the voices
+ * stage (match/scan_voice.c: speaker windows and the synthetic-speech
+ * detector).  The evidence is read from the same bytes.
+ */
+#include "evidence/evidence.h"
+#include "match/scan_internal.h"
+#include "media/audio.h"
+#include "media/av.h"
+#include "media/source.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Open src's container and say which streams it holds; a container with
+ * neither video nor audio is an error naming the file. */
+static lk_status open_av(lk__source *src, AVFormatContext **fmt,
+                         int *has_video, int *has_audio, double *duration)
+{
+    lk_status s = lk__av_open(src, fmt);
+    if (s != LK_OK)
+        return s;
+    lk__av_streams(*fmt, has_video, has_audio, duration);
+    if (!*has_video && !*has_audio) {
+        lk__av_close(fmt);
+        return lk__error(LK_ERR_FORMAT, "%s: no video or audio stream",
+                         lk__source_name(src));
+    }
+    return LK_OK;
+}
+
+lk_status lk_media_probe(const char *path, lk_media_kind *out)
+{
+    if (!path || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_media_probe: NULL argument");
+    *out = LK_MEDIA_IMAGE;
+    lk__source *src;
+    lk_status s = lk__source_open_file(path, &src);
+    if (s != LK_OK)
+        return s;
+    if (!lk__source_is_image(src)) {
+        AVFormatContext *fmt;
+        int has_video, has_audio;
+        double duration;
+        s = open_av(src, &fmt, &has_video, &has_audio, &duration);
+        if (s == LK_OK)
+            *out = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
+        lk__av_close(&fmt);
+    }
+    lk__source_close(src);
+    return s;
+}
+
+static lk_status new_result(lk__source *src, lk_scan_result **out)
+{
+    lk_scan_result *res = lk__calloc(1, sizeof *res);
+    if (!res || !(res->path = lk__strdup(lk__source_name(src)))) {
+        free(res);
+        return LK_ERR_NOMEM;
+    }
+    *out = res;
+    return LK_OK;
+}
+
+static lk_status scan_photo(lk_gallery *gal, lk_session *ses, lk__source *src,
+                            const lk_scan_params *params, lk_scan_result *res)
+{
+    lk_faces *faces = NULL;
+    lk_status s = lk__faces_from_memory(ses, lk__source_name(src),
+                                        lk__source_data(src),
+                                        lk__source_size(src), &params->detect,
+                                        &faces);
+    if (s == LK_OK)
+        s = lk__scan_image(gal, faces, params, res);
+    lk_faces_free(faces);
+    return s;
+}
+
+/* The demux pass with the stages it feeds. */
+typedef struct pass {
+    lk__demux *d;
+    lk__vscan *faces;        /* NULL: no pictures */
+    lk__voicescan *voices;   /* NULL: not listening */
+} pass;
+
+static lk_status run_pass(pass *p)
+{
+    lk_status s;
+    for (;;) {
+        lk__item it;
+        if ((s = lk__demux_next(p->d, &it)) != LK_OK)
+            break;
+        if (it.frame)
+            s = p->faces ? lk__vscan_frame(p->faces, p->d, it.frame) : LK_OK;
+        else if (p->voices)
+            s = lk__voicescan_push(p->voices, it.pcm, it.n, it.t0);
+        lk__demux_release(p->d, &it);
+        if (s != LK_OK)
+            return s;
+    }
+    return s == LK_DONE ? LK_OK : s;
+}
+
+static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
+                         const lk_scan_params *params, lk_scan_result *res)
+{
+    const char *name = lk__source_name(src);
+    AVFormatContext *fmt;
+    int has_video, has_audio;
+    double duration;
+    lk_status s = open_av(src, &fmt, &has_video, &has_audio, &duration);
+    if (s != LK_OK)
+        return s;
+    lk_gallery_stats st;
+    if (!has_video && !ses->voice)
+        s = lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
+                      "no speaker embedder (no voice_embed model in "
+                      "%s/manifest.json)", name, ses->eng->manifest.dir);
+    else
+        s = lk_gallery_stats_get(gal, &st);
+    if (s != LK_OK) {
+        lk__av_close(&fmt);
+        return s;
+    }
+    res->kind = has_video ? LK_MEDIA_VIDEO : LK_MEDIA_AUDIO;
+    res->duration = isnan(duration) ? 0.0 : duration;
+    res->voice_threshold = ses->voice && params->voice_threshold < -1.0f
+                               ? ses->eng->voice->threshold
+                               : params->voice_threshold;
+    /* The sound is decoded when there is a voice to find (voice
+     * templates) or speech to judge (a synthetic-speech detector, whose
+     * score over a face appearance is evidence even when the performer's
+     * voice is not registered); otherwise not at all. */
+    int listen = has_audio && params->voice && ses->voice &&
+                 (st.voice_templates > 0 || ses->spoof);
+    if (!has_video && !listen) {
+        lk__av_close(&fmt);
+        return LK_OK;
+    }
+
+    pass p = {0};
+    lk__demux_opts o = has_video ? lk__vscan_demux_opts(ses, params)
+                                 : lk__demux_default_opts();
+    o.audio = listen;
+    o.min_audio_rate = LK__AUDIO_RATE;
+    if (has_video)
+        s = lk__vscan_new(gal, ses, params, res->threshold, &p.faces);
+    if (s == LK_OK)
+        s = lk__demux_open(src, fmt, &o, &p.d);   /* which owns fmt now */
+    else
+        lk__av_close(&fmt);
+    /* Sound that cannot be judged (narrowband, undecodable) costs a film
+     * its voices, not its faces. */
+    lk_status refused = LK_OK;
+    if (s == LK_OK && listen &&
+        (refused = lk__demux_audio_refusal(p.d)) != LK_OK && !has_video)
+        s = refused;
+    char why[512] = "";
+    if (refused != LK_OK)
+        snprintf(why, sizeof why, "%s", lk_last_error());
+    if (s == LK_OK && listen && refused == LK_OK)
+        s = lk__voicescan_begin(gal, ses, res->voice_threshold, &p.voices);
+    if (s == LK_OK)
+        s = run_pass(&p);
+    if (s == LK_OK && p.faces)
+        s = lk__vscan_finish(p.faces, p.d, res);
+    if (s == LK_OK && p.voices) {
+        lk_status as = lk__demux_audio_status(p.d);
+        if (as == LK_OK)
+            s = lk__voicescan_finish(p.voices, params, res);
+        else if (as == LK_ERR_FORMAT && has_video)
+            snprintf(why, sizeof why, "%s", lk_last_error());
+        else
+            s = as;
+    }
+    if (s == LK_OK) {
+        lk__demux_info info;
+        lk__demux_get_info(p.d, &info);
+        const char *w;
+        for (int i = 0; s == LK_OK && (w = lk__demux_warning(p.d, i)); i++)
+            s = lk__scan_warn(res, "%s", w);
+        /* the reader counted all, and kept only the first few */
+        res->n_warnings = (int)(info.warnings > INT32_MAX ? INT32_MAX
+                                                          : info.warnings);
+        if (s == LK_OK && why[0])
+            s = lk__scan_warn(res, "voices not searched: %s", why);
+    }
+    lk__voicescan_free(p.voices);
+    lk__vscan_free(p.faces);
+    lk__demux_close(p.d);
+    return s;
+}
+
+static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
+                             const lk_scan_params *params,
+                             lk_scan_result **out)
+{
+    lk_scan_params defaults = lk_scan_default_params();
+    if (!params)
+        params = &defaults;
+    lk_scan_result *res;
+    lk_status s = new_result(src, &res);
+    if (s != LK_OK)
+        return s;
+    res->threshold = params->threshold < -1.0f ? ses->eng->embed->threshold
+                                               : params->threshold;
+    s = lk__source_is_image(src) ? scan_photo(gal, ses, src, params, res)
+                                 : scan_av(gal, ses, src, params, res);
+    if (s == LK_OK) {
+        lk__scan_sort(res);
+        s = lk__evidence_attach(lk__source_name(src), lk__source_data(src),
+                                lk__source_size(src), res);
+    }
+    if (s != LK_OK) {
+        lk_scan_result_free(res);
+        return s;
+    }
+    *out = res;
+    return LK_OK;
+}
+
+lk_status lk_scan_file(lk_gallery *gal, lk_session *ses, const char *path,
+                       const lk_scan_params *params, lk_scan_result **out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_scan_file: out is NULL");
+    *out = NULL;
+    if (!gal || !ses || !path)
+        return lk__error(LK_ERR_MISUSE, "lk_scan_file: NULL argument");
+    lk__source *src;
+    lk_status s = lk__source_open_file(path, &src);
+    if (s != LK_OK)
+        return s;
+    s = scan_source(gal, ses, src, params, out);
+    lk__source_close(src);
+    return s;
+}
+
+lk_status lk_scan_memory(lk_gallery *gal, lk_session *ses, const char *name,
+                         const void *data, size_t size,
+                         const lk_scan_params *params, lk_scan_result **out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_scan_memory: out is NULL");
+    *out = NULL;
+    if (!gal || !ses || !name || !data)
+        return lk__error(LK_ERR_MISUSE, "lk_scan_memory: NULL argument");
+    lk__source *src;
+    lk_status s = lk__source_open_memory(name, data, size, &src);
+    if (s != LK_OK)
+        return s;
+    s = scan_source(gal, ses, src, params, out);
+    lk__source_close(src);
+    return s;
+}
