@@ -19,7 +19,9 @@
 # next to the decode-only floor of the same policy, `video-reps` (3) each,
 # floor and scan alternating; the videos are made from the demo photos
 # (always) and from the eval crowd clip (when present), and cached in
-# OUT/media (the eval-derived ones are removed after the run).  Voice:
+# OUT/media (the eval-derived ones are removed after the run); the 720p
+# clips also with a sound track of flite speech, against a gallery with a
+# voice, the floor then decoding the sound too.  Voice:
 # front end and embeddings per core (thread CPU time; `video-reps` times),
 # and lk_scan_file on an hour of programme sound made with flite; no
 # baseline, the number is the multiple of real time.  Provenance:
@@ -251,6 +253,38 @@ run_search() {
     ran=1
 }
 
+# Speech made with flite, into DIR (kept): three speakers' sentences and the
+# cycle of them with pauses (cycle.wav, 16 kHz).  1 when flite is missing.
+make_speech() {
+    command -v flite >/dev/null 2>&1 || return 1
+    sdir=$1
+    mkdir -p "$sdir"
+    say() { [ -f "$sdir/$3" ] || flite -voice "$1" -t "$2" -o "$sdir/$3"; }
+    say slt "The quick brown fox jumps over the lazy dog while the band plays on the stage tonight." slt_1.wav
+    say slt "Performers deserve to know where their faces and voices are used, and to be paid for it." slt_2.wav
+    say slt "In the morning the rehearsal starts at nine, and every actor must know the lines by heart." slt_3.wav
+    say rms "Nobody expected the storm to arrive so early, but the crew kept filming until dark." rms_1.wav
+    say awb "The director asked for one more take, and the whole cast sighed and went back to places." awb_1.wav
+    if [ ! -f "$sdir/cycle.wav" ]; then
+        ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
+            -i anullsrc=r=16000:cl=mono -t 1.5 "$sdir/pause.wav"
+        for f in rms_1 pause slt_3 pause awb_1 pause slt_2 pause; do
+            echo "file '$sdir/$f.wav'"
+        done >"$sdir/list.txt"
+        ffmpeg -nostdin -hide_banner -loglevel error -y -f concat -safe 0 \
+            -i "$sdir/list.txt" -ar 16000 "$sdir/cycle.wav"
+    fi
+}
+
+# VIDEO with the speech cycle looped under it as its sound track (AAC,
+# 48 kHz stereo, as a film's), into OUT; the pictures are copied.
+add_sound() {
+    [ -f "$2" ] || ffmpeg -nostdin -hide_banner -loglevel error -y -i "$1" \
+        -stream_loop -1 -i "$3" -map 0:v -map 1:a -c:v copy -af \
+        "aresample=48000,aformat=channel_layouts=stereo" -c:a aac \
+        -b:a 128k -shortest "$2"
+}
+
 # ---- video: scan vs the decode-only floor ------------------------------------
 run_video() {
     echo "== video: scan vs decode-only floor, $video_reps repetition(s) each"
@@ -289,15 +323,37 @@ run_video() {
             videos="$videos crowd-$size:$v"
         done
     fi
-    for pol in scene rate keyframes; do
+    # The 720p clips with a sound track of speech, scanned against a gallery
+    # that also holds a voice (the floor decodes pictures and sound): the
+    # one pass, the sound analysed alongside the pictures.
+    sound=""
+    if make_speech "$out/media/voice"; then
+        avgal="$tmp/av-gallery"
+        # shellcheck disable=SC2086
+        "$lk" enroll --gallery "$avgal" --performer collins $ENROL_A >/dev/null
+        "$lk" enroll --gallery "$avgal" --performer other $OTHER >/dev/null
+        "$lk" enroll --gallery "$avgal" --performer singer \
+            "$out/media/voice/slt_1.wav" "$out/media/voice/slt_2.wav" >/dev/null
         for lv in $videos; do
+            case $lv in *1280x720:*) ;; *) continue ;; esac
             label=${lv%%:*} file=${lv#*:}
+            case $file in "$media"/*) dir=$media ;; *) dir=$tmp ;; esac
+            v="$dir/$(basename "$file" .mp4)_sound.mp4"
+            add_sound "$file" "$v" "$out/media/voice/cycle.wav"
+            sound="$sound $label+sound:$v"
+        done
+    fi
+    for pol in scene rate keyframes; do
+        for lv in $videos $sound; do
+            label=${lv%%:*} file=${lv#*:}
+            g=$gal
+            case $label in *+sound) g=$avgal ;; esac
             i=1
             while [ "$i" -le "$video_reps" ]; do
                 "$build/bench/bench_video" --mode floor --sampling "$pol" \
                     --reps 1 --label "$label" --json "$results" "$file"
                 "$build/bench/bench_video" --mode scan --sampling "$pol" \
-                    --reps 1 --label "$label" --gallery "$gal" \
+                    --reps 1 --label "$label" --gallery "$g" \
                     --json "$results" "$file"
                 i=$((i + 1))
             done
@@ -316,24 +372,11 @@ run_voice() {
     fi
     lk="$build/engine/cli/likeness"
     media="$out/media/voice"
-    mkdir -p "$media"
-    say() { [ -f "$media/$3" ] || flite -voice "$1" -t "$2" -o "$media/$3"; }
-    say slt "The quick brown fox jumps over the lazy dog while the band plays on the stage tonight." slt_1.wav
-    say slt "Performers deserve to know where their faces and voices are used, and to be paid for it." slt_2.wav
-    say slt "In the morning the rehearsal starts at nine, and every actor must know the lines by heart." slt_3.wav
-    say rms "Nobody expected the storm to arrive so early, but the crew kept filming until dark." rms_1.wav
-    say awb "The director asked for one more take, and the whole cast sighed and went back to places." awb_1.wav
+    make_speech "$media"
     # An hour of programme sound: the three speakers and pauses over a quiet
     # noise bed, looped, as a film's track is stored: AAC, 48 kHz stereo.
     hour="$media/programme_1h.m4a"
     if [ ! -f "$hour" ]; then
-        ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
-            -i anullsrc=r=16000:cl=mono -t 1.5 "$media/pause.wav"
-        for f in rms_1 pause slt_3 pause awb_1 pause slt_2 pause; do
-            echo "file '$media/$f.wav'"
-        done >"$media/list.txt"
-        ffmpeg -nostdin -hide_banner -loglevel error -y -f concat -safe 0 \
-            -i "$media/list.txt" -ar 16000 "$media/cycle.wav"
         ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop -1 \
             -i "$media/cycle.wav" -f lavfi -i "anoisesrc=c=pink:a=0.003:r=48000" \
             -filter_complex "[0]aresample=48000,aformat=channel_layouts=stereo[s];[1]aformat=channel_layouts=stereo[n];[s][n]amix=inputs=2:duration=first:normalize=0" \

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""How often a traced program opened FILE and how many of its bytes it read.
+"""How often a traced program opened FILE and how many of its bytes it read
+(tests/cli/test_cli.sh checks that a scan and an enrolment read a file once).
 
 Usage: io_count.py STRACE_LOG FILE
 The log is `strace -f -e trace=openat,open,read,pread64,readv,preadv,close,
@@ -14,7 +15,7 @@ import re
 import sys
 
 log, target = sys.argv[1], os.path.realpath(sys.argv[2])
-fds = {}            # (pid, fd) -> path ; threads share fds, so key by tgid-less fd
+fds = {}            # fd -> path (the traced threads share one table)
 opens = read = mapped = 0
 line_re = re.compile(r'^(\d+)\s+(\w+)\((.*)\)\s+=\s+(-?\d+|0x[0-9a-f]+)')
 for line in open(log, errors="replace"):

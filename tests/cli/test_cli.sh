@@ -3,7 +3,8 @@
 # output and exit codes.  Usage: test_cli.sh PATH/TO/likeness
 # Media: the demo's redistributable photos (examples/demo/make_media.py),
 # videos made from them (make_video.py), speech made with flite, and bad
-# files made here.  Prints "N passed, N failed".
+# files made here.  Prints TAP ("ok - …", "not ok - …", the plan last) and
+# "# N passed, N failed".
 set -u
 LK=$1
 ROOT=${LK_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -21,18 +22,18 @@ check() {
     got=$?
     if [ "$got" = "$want" ]; then ok "$name"; else
         ko "$name (exit $got, want $want)"
-        sed 's/^/    out: /' "$T/out" | head -20
-        sed 's/^/    err: /' "$T/err" | head -20
+        sed 's/^/#   out: /' "$T/out" | head -20
+        sed 's/^/#   err: /' "$T/err" | head -20
     fi
 }
 has() { # has NAME FILE PATTERN
     if grep -q -- "$3" "$2"; then ok "$1"; else
         ko "$1 (no '$3' in $2)"
-        sed 's/^/    | /' "$2" | head -20
+        sed 's/^/#   | /' "$2" | head -20
     fi
 }
 hasnt() {
-    if grep -q -- "$3" "$2"; then ko "$1 ('$3' in $2)"; sed 's/^/    | /' "$2" | head -20; else ok "$1"; fi
+    if grep -q -- "$3" "$2"; then ko "$1 ('$3' in $2)"; sed 's/^/#   | /' "$2" | head -20; else ok "$1"; fi
 }
 PY=/usr/bin/python3
 
@@ -99,7 +100,7 @@ has "missing file named" "$T/err" "does-not-exist.jpg"
 # ---- enrol and scan real faces ------------------------------------------------------
 M="$T/media"
 if ! /usr/bin/python3 "$ROOT/examples/demo/make_media.py" "$M" >"$T/media.log" 2>&1; then
-    ko "demo media generated"; sed 's/^/    | /' "$T/media.log" | tail -5
+    ko "demo media generated"; sed 's/^/#   | /' "$T/media.log" | tail -5
 else
     ok "demo media generated"
     . "$M/media.env"      # ENROL_A, PROBE_A, OTHER, NOFACE, MULTI, ...
@@ -140,7 +141,7 @@ EOF
     V="$T/video"
     mkdir -p "$V"
     if ! $PY "$ROOT/examples/demo/make_video.py" "$M" "$V/clip.mp4" >"$T/timeline.json" 2>"$T/mv.err"; then
-        ko "test video generated"; sed 's/^/    | /' "$T/mv.err" | tail -5
+        ko "test video generated"; sed 's/^/#   | /' "$T/mv.err" | tail -5
     else
         ok "test video generated"
         check "scan a video finds A and B" 1 "$LK" scan --gallery "$G" --json "$V/clip.mp4"
@@ -222,7 +223,7 @@ PYEOF
                     "[1]scale=110:110[f];[0][f]overlay=x='60+40*sin(t/7)':y=50:enable='lt(mod(t,120),60)'" \
                     -c:v libx264 -preset ultrafast -g 20 "$V/long_$mins.mp4"
             done
-            $PY - "$LK" "$G" "$V" >"$T/rss.txt" 2>&1 <<'PYEOF' && ok "flat memory over a 30-minute video" || { ko "flat memory over a 30-minute video"; sed 's/^/    | /' "$T/rss.txt"; }
+            $PY - "$LK" "$G" "$V" >"$T/rss.txt" 2>&1 <<'PYEOF' && ok "flat memory over a 30-minute video" || { ko "flat memory over a 30-minute video"; sed 's/^/#   | /' "$T/rss.txt"; }
 import json, resource, subprocess, sys
 lk, g, v = sys.argv[1:4]
 def run(mins):
@@ -241,7 +242,7 @@ for i, f in enumerate(a):
     assert abs(f["start"] - 120 * i) < 1.5 and abs(f["end"] - (120 * i + 59.5)) < 1.5, f
 assert rss30 - rss1 < 24 * 1024, "grew %d KB" % (rss30 - rss1)
 PYEOF
-            sed 's/^/    /' "$T/rss.txt"
+            sed 's/^/#   /' "$T/rss.txt"
         fi
     fi
 
@@ -358,7 +359,7 @@ if command -v flite >/dev/null 2>&1; then
     ffmpeg -nostdin -hide_banner -loglevel error -f concat -safe 0 -i "$A/list.txt" -ar 16000 -c:a libmp3lame -b:a 64k "$A/programme.mp3"
     check "scan audio finds the voice" 1 "$LK" scan --gallery "$GV" --json "$A/programme.mp3"
     cp "$T/out" "$T/programme.json"
-    $PY - "$T/programme.json" "$A" <<'PYEOF' >"$T/vf.txt" 2>&1 && ok "voice finding: who and when" || { ko "voice finding: who and when"; sed 's/^/    | /' "$T/vf.txt" "$T/programme.json"; }
+    $PY - "$T/programme.json" "$A" <<'PYEOF' >"$T/vf.txt" 2>&1 && ok "voice finding: who and when" || { ko "voice finding: who and when"; sed 's/^/#   | /' "$T/vf.txt" "$T/programme.json"; }
 import json, subprocess, sys
 r = json.loads(open(sys.argv[1]).read())
 a = sys.argv[2]
@@ -401,10 +402,32 @@ faces = [f for f in r["findings"] if f["decision"] == "match" and f["modality"] 
 assert faces and all(f["performer"] == "singer" for f in faces), faces
 assert any("voice" in f and f["voice"]["segments"] >= 1 for f in faces), faces
 PYEOF
+        # One pass per file: the scan of a video with sound against a gallery
+        # with voice templates, and the enrolment of a recording, open the
+        # file once and read its bytes at most once (a mapping: the kernel
+        # reads them; read(2) calls may add at most 10%).
+        if command -v strace >/dev/null 2>&1; then
+            for what in scan enroll; do
+                if [ $what = scan ]; then f="$A/seen_heard.mp4"; set -- scan --gallery "$GV" "$f"
+                else f="$A/slt_3.wav"; set -- enroll --gallery "$GV" --performer singer "$f"; fi
+                strace -f -qq -e trace=openat,open,read,pread64,readv,preadv,close,dup,dup2,dup3,mmap \
+                    -o "$T/strace.txt" "$LK" "$@" >/dev/null 2>&1
+                io=$($PY "$ROOT/tests/cli/io_count.py" "$T/strace.txt" "$f")
+                size=$(wc -c <"$f")
+                set -- $io
+                if [ "$2" = 1 ] && [ "$4" -le $((size + size / 10)) ]; then
+                    ok "$what opens $(basename "$f") once, reads it once ($io, $size bytes)"
+                else
+                    ko "$what opens $(basename "$f") once, reads it once ($io, $size bytes)"
+                fi
+            done
+        else
+            ko "strace (installed by scripts/setup.sh) is missing"
+        fi
         # A gallery without voices: the speech heard while B (enrolled as
         # perf-b and perf-c) is on screen is still judged, and it is flite's.
         check "scan a video's speech without voice templates" 1 "$LK" scan --gallery "$G" --json "$A/seen_heard.mp4"
-        $PY - "$T/out" <<'PYEOF' && ok "face finding carries the speech's synthetic score" || { ko "face finding carries the speech's synthetic score"; sed 's/^/    | /' "$T/out"; }
+        $PY - "$T/out" <<'PYEOF' && ok "face finding carries the speech's synthetic score" || { ko "face finding carries the speech's synthetic score"; sed 's/^/#   | /' "$T/out"; }
 import json, sys
 r = json.loads(open(sys.argv[1]).read())
 assert r["voice_segments"] >= 3 and r["synthetic_speech"], r
@@ -458,5 +481,6 @@ else
 fi
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
+echo "1..$((pass + fail))"
+echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]
