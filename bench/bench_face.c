@@ -23,7 +23,7 @@
  */
 #include "likeness.h"
 
-#include "core/engine.h"
+#include "pipeline/engine.h"
 #include "face/face.h"
 #include "gallery/gallery.h"
 #include "media/image.h"

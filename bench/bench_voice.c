@@ -17,7 +17,7 @@
  */
 #include "bench_common.h"
 
-#include "core/engine.h"
+#include "pipeline/engine.h"
 #include "media/audio.h"
 #include "voice/voice.h"
 #include "voice/voice_impl.h"

@@ -31,7 +31,7 @@
  * stays readable even when another thread changes the gallery.
  */
 #include "gallery/gallery.h"
-#include "core/engine.h"
+#include "pipeline/engine.h"
 
 #include <dirent.h>
 #include <errno.h>

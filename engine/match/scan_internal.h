@@ -7,22 +7,22 @@
 #ifndef LK_SCAN_INTERNAL_H
 #define LK_SCAN_INTERNAL_H
 
-#include "core/engine.h"
+#include "face/face.h"
 #include "media/demux.h"
+#include "voice/voice.h"
+
+struct lk__spoof;
 
 /* ---- faces in sampled frames -------------------------------------------- */
 
 typedef struct lk__vscan lk__vscan;
 
 /* Check params->video (LK_ERR_MISUSE naming what is out of range) and
- * start the tracker; threshold is the face decision's.  LK_ERR_NOMEM. */
-lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
+ * start the tracker; faces are detected and embedded (dim floats) with
+ * face, threshold is the face decision's.  LK_ERR_NOMEM. */
+lk_status lk__vscan_new(lk_gallery *gal, lk__face_nets *face, int dim,
                         const lk_scan_params *params, float threshold,
                         lk__vscan **out);
-/* What the demux pass must give this stage: the sampling policy, the
- * detector's input box, the pixel limit (sound off: the caller adds it). */
-lk__demux_opts lk__vscan_demux_opts(const lk_session *ses,
-                                    const lk_scan_params *params);
 /* One sampled frame of d through detection, tracking and embedding. */
 lk_status lk__vscan_frame(lk__vscan *vs, lk__demux *d, lk__vframe *f);
 /* The end of the pictures: the last tracks decided, appearances into
@@ -34,11 +34,12 @@ void lk__vscan_free(lk__vscan *vs);
 
 typedef struct lk__voicescan lk__voicescan;
 
-/* Start listening with the session's speaker segmenter (ses->voice, which
- * this holds until finish or free) and, when the engine has one, its
- * synthetic-speech scorer; threshold is the voice decision's.
- * LK_ERR_NOMEM. */
-lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
+/* Start listening with a speaker segmenter (voice, which this holds until
+ * finish or free) and, when not NULL, a synthetic-speech scorer (spoof,
+ * whose model's threshold is spoof_threshold); threshold is the voice
+ * decision's.  LK_ERR_NOMEM. */
+lk_status lk__voicescan_begin(lk_gallery *gal, lk__voice *voice,
+                              struct lk__spoof *spoof, float spoof_threshold,
                               float threshold, lk__voicescan **out);
 /* 16 kHz mono PCM whose first sample is at t0 s: to every audio sink. */
 lk_status lk__voicescan_push(lk__voicescan *v, const float *pcm, size_t n,

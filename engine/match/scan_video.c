@@ -34,7 +34,7 @@ typedef struct decided {
 
 struct lk__vscan {
     lk_gallery *gal;
-    lk_session *ses;
+    lk__face_nets *face;
     const lk_scan_params *params;
     float threshold;
     int dim;
@@ -186,9 +186,9 @@ static lk_status embed_frame(video_scan *vs, lk__demux *v, lk__vframe *f,
         sub[k].h /= scale;
         k++;
     }
-    s = lk__face_landmarks(vs->ses->face, rgb, w, h, stride, sub, m);
+    s = lk__face_landmarks(vs->face, rgb, w, h, stride, sub, m);
     if (s == LK_OK)
-        s = lk__face_embed(vs->ses->face, rgb, w, h, stride, sub, m, vs->emb);
+        s = lk__face_embed(vs->face, rgb, w, h, stride, sub, m, vs->emb);
     for (int i = 0, k = 0; s == LK_OK && i < n; i++) {
         if (!want[i])
             continue;
@@ -216,7 +216,7 @@ lk_status lk__vscan_frame(lk__vscan *vs, lk__demux *v, lk__vframe *f)
     dp.min_face = (int)floorf((float)dp.min_face / sx);
     lk_face *faces = NULL;
     int n = 0;
-    lk_status s = lk__face_detect_boxes(vs->ses->face, f->small, f->sw, f->sh,
+    lk_status s = lk__face_detect_boxes(vs->face, f->small, f->sw, f->sh,
                                         f->sstride, &dp, &faces, &n);
     if (s != LK_OK)
         return s;
@@ -338,7 +338,7 @@ static lk_status make_findings(video_scan *vs, lk_scan_result *res)
     return LK_OK;
 }
 
-lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
+lk_status lk__vscan_new(lk_gallery *gal, lk__face_nets *face, int dim,
                         const lk_scan_params *params, float threshold,
                         lk__vscan **out)
 {
@@ -358,8 +358,8 @@ lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
     lk__vscan *vs = lk__calloc(1, sizeof *vs);
     if (!vs)
         return LK_ERR_NOMEM;
-    *vs = (lk__vscan){.gal = gal, .ses = ses, .params = params,
-                      .threshold = threshold, .dim = ses->eng->embed->dim};
+    *vs = (lk__vscan){.gal = gal, .face = face, .params = params,
+                      .threshold = threshold, .dim = dim};
     /* Keyframes come seconds apart: time-based windows scale with them. */
     const double interval = vp->sampling == LK_SAMPLE_KEYFRAMES
                                 ? 2.0 : 1.0 / vp->fps;
@@ -373,23 +373,6 @@ lk_status lk__vscan_new(lk_gallery *gal, lk_session *ses,
     }
     *out = vs;
     return LK_OK;
-}
-
-lk__demux_opts lk__vscan_demux_opts(const lk_session *ses,
-                                    const lk_scan_params *params)
-{
-    const lk_video_params *vp = &params->video;
-    const lk__model *det = ses->eng->detect;
-    lk__demux_opts o = lk__demux_default_opts();
-    o.video = 1;
-    o.sampling = vp->sampling;
-    o.fps = vp->fps;
-    o.scene_threshold = vp->scene_threshold;
-    o.small_w = det->input_w;
-    o.small_h = det->input_h;
-    o.threads = vp->threads;
-    o.max_pixels = params->detect.max_pixels;
-    return o;
 }
 
 lk_status lk__vscan_finish(lk__vscan *vs, lk__demux *v, lk_scan_result *res)

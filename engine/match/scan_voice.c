@@ -8,6 +8,7 @@
  * and over each finding's windows.
  */
 #include "match/scan_internal.h"
+#include "voice/spoof.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -142,8 +143,8 @@ static void acc_window(llr_acc *acc, const window *w)
         acc->peak = sum / (double)n;
         acc->peaked = 1;
     }
-    if (acc->open && floor(w->start / LK__SPOOF_BUCKET) <=
-                         floor(acc->b / LK__SPOOF_BUCKET)) {
+    if (acc->open &&
+        lk__spoof_bucket(w->start) <= lk__spoof_bucket(acc->b)) {
         acc->b = fmax(acc->b, w->end);
         return;
     }
@@ -168,11 +169,14 @@ static void acc_evidence(llr_acc *acc, lk_evidence *ev)
 
 struct lk__voicescan {
     voice_scan vs;
-    lk_session *ses;
-    int segmenting;          /* the session's segmenter is ours */
+    lk__voice *voice;
+    lk__spoof *spoof;        /* NULL: no synthetic-speech detector */
+    float spoof_threshold;
+    int segmenting;          /* the segmenter is ours */
 };
 
-lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
+lk_status lk__voicescan_begin(lk_gallery *gal, lk__voice *voice,
+                              lk__spoof *spoof, float spoof_threshold,
                               float threshold, lk__voicescan **out)
 {
     *out = NULL;
@@ -180,11 +184,13 @@ lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
     if (!v)
         return LK_ERR_NOMEM;
     v->vs = (voice_scan){.gal = gal, .threshold = threshold};
-    v->ses = ses;
+    v->voice = voice;
+    v->spoof = spoof;
+    v->spoof_threshold = spoof_threshold;
     lk__voice_seg_params sp = lk__voice_seg_default_params();
-    if (ses->spoof)
-        lk__spoof_reset(ses->spoof);
-    lk_status s = lk__voice_seg_begin(ses->voice, &sp, on_segment, &v->vs);
+    if (spoof)
+        lk__spoof_reset(spoof);
+    lk_status s = lk__voice_seg_begin(voice, &sp, on_segment, &v->vs);
     if (s != LK_OK) {
         free(v);
         return s;
@@ -197,9 +203,9 @@ lk_status lk__voicescan_begin(lk_gallery *gal, lk_session *ses,
 lk_status lk__voicescan_push(lk__voicescan *v, const float *pcm, size_t n,
                              double t0)
 {
-    lk_status s = lk__voice_seg_push(v->ses->voice, pcm, n, t0);
-    if (s == LK_OK && v->ses->spoof)
-        s = lk__spoof_push(v->ses->spoof, pcm, n, t0);
+    lk_status s = lk__voice_seg_push(v->voice, pcm, n, t0);
+    if (s == LK_OK && v->spoof)
+        s = lk__spoof_push(v->spoof, pcm, n, t0);
     return s;
 }
 
@@ -208,7 +214,7 @@ void lk__voicescan_free(lk__voicescan *v)
     if (!v)
         return;
     if (v->segmenting)
-        (void)lk__voice_seg_finish(v->ses->voice);
+        (void)lk__voice_seg_finish(v->voice);
     free(v->vs.w);
     free(v);
 }
@@ -216,17 +222,16 @@ void lk__voicescan_free(lk__voicescan *v)
 lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
                                lk_scan_result *res)
 {
-    lk_session *ses = v->ses;
-    lk_status s = lk__voice_seg_finish(ses->voice);
+    lk__spoof *spoof = v->spoof;
+    lk_status s = lk__voice_seg_finish(v->voice);
     v->segmenting = 0;
     voice_scan vs = v->vs;     /* with the last windows, freed here */
     v->vs.w = NULL;
-    if (s == LK_OK && ses->spoof &&
-        (s = lk__spoof_finish(ses->spoof)) == LK_OK) {
+    if (s == LK_OK && spoof &&
+        (s = lk__spoof_finish(spoof)) == LK_OK) {
         double sum;
-        long frames = lk__spoof_total(ses->spoof, &sum);
-        res->synthetic_threshold =
-            lk__spoof_model_threshold(ses->eng->spoof_model);
+        long frames = lk__spoof_total(spoof, &sum);
+        res->synthetic_threshold = v->spoof_threshold;
         if (frames > 0) {
             res->speech_scored = 1;
             res->synthetic_score = (float)(sum / (double)frames);
@@ -250,14 +255,14 @@ lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
         float sum = 0.0f;
         /* A performer's stretches are in time order: their windows can be
          * joined in one pass. */
-        llr_acc acc = {.sp = ses->spoof};
+        llr_acc acc = {.sp = spoof};
         for (int j = 0; j < n; j++) {
             stretch *x = &st[j];
             if (strcmp(x->id, f->performer_id) != 0 ||
                 x->start > f->end + gap || x->end < f->start - gap)
                 continue;
             x->used = 1;
-            for (int k = 0; ses->spoof && k < x->n; k++)
+            for (int k = 0; spoof && k < x->n; k++)
                 acc_window(&acc, &vs.w[x->first + k]);
             sum += x->sum;
             f->voice_segments += x->n;
@@ -265,7 +270,7 @@ lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
         }
         if (f->voice_segments)
             f->voice_score = sum / (float)f->voice_segments;
-        if (!ses->spoof)
+        if (!spoof)
             continue;
         if (f->voice_segments) {
             acc_evidence(&acc, &f->evidence);
@@ -274,7 +279,7 @@ lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
         /* The performer's voice not heard: the speech heard while the face
          * is on screen is the evidence, when there is a second of it. */
         double llr;
-        long frames = lk__spoof_range(ses->spoof, f->start, f->end, &llr);
+        long frames = lk__spoof_range(spoof, f->start, f->end, &llr);
         if (frames >= SPEECH_MIN_FRAMES) {
             f->evidence.speech_scored = 1;
             f->evidence.synthetic_score = f->evidence.synthetic_peak =
@@ -307,8 +312,8 @@ lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
                 f->voice_score = f->score = st[j].sum / (float)st[j].n;
                 f->voice_peak_score = f->peak_score = st[j].peak;
                 f->best_time = st[j].peak_t;
-                if (ses->spoof) {
-                    llr_acc acc = {.sp = ses->spoof};
+                if (spoof) {
+                    llr_acc acc = {.sp = spoof};
                     for (int k = 0; k < st[j].n; k++)
                         acc_window(&acc, &vs.w[st[j].first + k]);
                     acc_evidence(&acc, &f->evidence);

@@ -5,7 +5,7 @@
  * that make them, so that the gallery opens and erases without models.
  */
 #include "gallery/gallery.h"
-#include "core/engine.h"
+#include "pipeline/engine.h"
 #include "media/audio.h"
 #include "media/demux.h"
 #include "media/source.h"

@@ -14,6 +14,7 @@
 #include "media/audio.h"
 #include "media/av.h"
 #include "media/source.h"
+#include "pipeline/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +84,25 @@ static lk_status scan_photo(lk_gallery *gal, lk_session *ses, lk__source *src,
     return s;
 }
 
+/* What the demux pass gives the faces stage: the sampling policy, the
+ * detector's input box, the pixel limit. */
+static lk__demux_opts video_opts(const lk_session *ses,
+                                 const lk_scan_params *params)
+{
+    const lk_video_params *vp = &params->video;
+    const lk__model *det = ses->eng->detect;
+    lk__demux_opts o = lk__demux_default_opts();
+    o.video = 1;
+    o.sampling = vp->sampling;
+    o.fps = vp->fps;
+    o.scene_threshold = vp->scene_threshold;
+    o.small_w = det->input_w;
+    o.small_h = det->input_h;
+    o.threads = vp->threads;
+    o.max_pixels = params->detect.max_pixels;
+    return o;
+}
+
 /* The demux pass with the stages it feeds. */
 typedef struct pass {
     lk__demux *d;
@@ -146,12 +166,13 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
     }
 
     pass p = {0};
-    lk__demux_opts o = has_video ? lk__vscan_demux_opts(ses, params)
+    lk__demux_opts o = has_video ? video_opts(ses, params)
                                  : lk__demux_default_opts();
     o.audio = listen;
     o.min_audio_rate = LK__AUDIO_RATE;
     if (has_video)
-        s = lk__vscan_new(gal, ses, params, res->threshold, &p.faces);
+        s = lk__vscan_new(gal, ses->face, ses->eng->embed->dim, params,
+                          res->threshold, &p.faces);
     if (s == LK_OK)
         s = lk__demux_open(src, fmt, &o, &p.d);   /* which owns fmt now */
     else
@@ -166,7 +187,11 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
     if (refused != LK_OK)
         snprintf(why, sizeof why, "%s", lk_last_error());
     if (s == LK_OK && listen && refused == LK_OK)
-        s = lk__voicescan_begin(gal, ses, res->voice_threshold, &p.voices);
+        s = lk__voicescan_begin(gal, ses->voice, ses->spoof,
+                                ses->spoof ? lk__spoof_model_threshold(
+                                                 ses->eng->spoof_model)
+                                           : 0.0f,
+                                res->voice_threshold, &p.voices);
     if (s == LK_OK)
         s = run_pass(&p);
     if (s == LK_OK && p.faces)

@@ -301,7 +301,7 @@ static double fast_llr(const lk__spoof_model *m, const float *x, float *s)
 
 /* The bucket of a time, clamped so that a broken file's timestamps
  * (1e300 s, NaN) cannot overflow the conversion. */
-static long long bucket_of(double t)
+long long lk__spoof_bucket(double t)
 {
     const double lim = 1e15;
     double b = floor(t / LK__SPOOF_BUCKET);
@@ -346,7 +346,7 @@ static lk_status score_cb(void *user, const float *x, const double *t,
     lk__spoof *s = user;
     for (int i = 0; i < n; i++) {
         double llr = fast_llr(s->m, x + (size_t)i * LK__VOICE_DIM, s->post);
-        bucket *b = bucket_at(s, bucket_of(t[i]));
+        bucket *b = bucket_at(s, lk__spoof_bucket(t[i]));
         if (!b)
             return LK_ERR_NOMEM;
         b->sum += llr;
@@ -416,7 +416,7 @@ long lk__spoof_range(const lk__spoof *s, double t0, double t1, double *sum)
     *sum = 0;
     if (!s || !(t1 >= t0))
         return 0;
-    const long long i0 = bucket_of(t0), i1 = bucket_of(t1);
+    const long long i0 = lk__spoof_bucket(t0), i1 = lk__spoof_bucket(t1);
     size_t lo = 0, hi = s->nb;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

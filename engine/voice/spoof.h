@@ -63,6 +63,9 @@ lk_status lk__spoof_finish(lk__spoof *s);
  * (LK__SPOOF_BUCKET) overlaps [t0, t1]: returns the frame count and sets
  * *sum (0 when none). */
 long lk__spoof_range(const lk__spoof *s, double t0, double t1, double *sum);
+/* The bucket a time falls in: two ranges whose ends share one resolve to
+ * overlapping sums. */
+long long lk__spoof_bucket(double t);
 /* The same over the whole stream. */
 long lk__spoof_total(const lk__spoof *s, double *sum);
 

@@ -27,7 +27,7 @@
 #include <sqlite3.h>
 
 #include "gallery/gallery.h"
-#include "core/engine.h"
+#include "pipeline/engine.h"
 #include "pcm_file.h"
 #include "test_tmp.h"
 

@@ -3,7 +3,7 @@
  * and lk_session (one thread's networks), and the image entry points that
  * run decode → detect → embed.
  */
-#include "core/engine.h"
+#include "pipeline/engine.h"
 
 #include "cv/cv_bridge.h"
 #include "lk_config.h"

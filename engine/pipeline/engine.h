@@ -1,6 +1,8 @@
 /*
- * engine.h — the insides of lk_engine and lk_session, shared by the areas
- * that need the loaded models (face, gallery, match).
+ * engine.h — the insides of lk_engine and lk_session: the loaded models
+ * and each thread's stage objects.  The orchestration layer (pipeline/)
+ * reads them and hands the stages what they need; the stages and the
+ * gallery do not look inside.
  */
 #ifndef LK_ENGINE_H
 #define LK_ENGINE_H
