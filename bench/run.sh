@@ -85,8 +85,6 @@ done
 if [ -z "${LIKENESS_EVAL_DIR:-}" ]; then
     if [ -d "$src/../shared/eval" ]; then
         LIKENESS_EVAL_DIR=$(cd "$src/../shared/eval" && pwd)
-    elif [ -d /work/shared/eval ]; then
-        LIKENESS_EVAL_DIR=/work/shared/eval
     fi
 fi
 # One thread budget for both sides: OpenCV's (set by each program),

@@ -1,11 +1,15 @@
 #!/bin/bash
 # Set up, build and run the whole test suite (suites unit, cli, eval), then
 # build again with AddressSanitizer + UndefinedBehaviorSanitizer and run the
-# suite once more.  Exits non-zero when a build or a test fails.
+# suite once more, then with ThreadSanitizer and run the tests of the
+# concurrent parts (scans and enrolments on several threads, the demux
+# thread, the gallery's readers and writers).  Exits non-zero when a build
+# or a test fails.
 #
 # Usage: scripts/test.sh [MESON_TEST_ARG...]   e.g. --suite unit
 # Environment:
-#   LIKENESS_SKIP_ASAN=1    skip the sanitizer pass
+#   LIKENESS_SKIP_ASAN=1    skip the sanitizer passes (ASan+UBSan and TSan)
+#   LIKENESS_SKIP_TSAN=1    skip the ThreadSanitizer pass only
 #   BUILD_DIR=build         the normal build folder
 #   ASAN_BUILD_DIR=build-asan
 #   LIKENESS_WERROR=true|false  build with -Dwerror (default: true when CI is
@@ -16,6 +20,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 BUILD_DIR=${BUILD_DIR:-build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+TSAN_BUILD_DIR=${TSAN_BUILD_DIR:-build-tsan}
+# The concurrent parts, for the ThreadSanitizer pass.
+TSAN_TESTS=(scan media_video media_audio gallery)
 TEST_ARGS=("$@")
 start=$SECONDS
 
@@ -68,10 +75,14 @@ run_pass() {
     fi
     log "== $name: meson test -C $dir"
     rm -f "$dir/meson-logs/testlog.json"
-    local mult=1
+    local mult=1 args=("${TEST_ARGS[@]}")
     [[ $name == sanitizer ]] && mult=3
+    if [[ $name == thread ]]; then
+        mult=10
+        ((${#args[@]})) || args=("${TSAN_TESTS[@]}")
+    fi
     if ! meson test -C "$dir" --print-errorlogs --timeout-multiplier "$mult" \
-            "${TEST_ARGS[@]}"; then
+            "${args[@]}"; then
         failed_steps+=("$name tests")
     fi
     count_results "$dir"
@@ -82,6 +93,11 @@ if run_pass normal "$BUILD_DIR" "${common[@]}" &&
         [[ ${LIKENESS_SKIP_ASAN:-0} != 1 ]]; then
     run_pass sanitizer "$ASAN_BUILD_DIR" "${common[@]}" \
         -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+    if [[ ${LIKENESS_SKIP_TSAN:-0} != 1 ]]; then
+        run_pass thread "$TSAN_BUILD_DIR" "${common[@]}" \
+            -Db_sanitize=thread -Db_lundef=false -Dbench=false \
+            -Dexamples=false
+    fi
 elif [[ ${LIKENESS_SKIP_ASAN:-0} == 1 ]]; then
     log "sanitizer pass skipped (LIKENESS_SKIP_ASAN=1)"
 fi

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/eval_dir.h"
 #include "media/audio.h"
 
 #define MAX_ITEMS 1024
@@ -92,10 +93,10 @@ static int cmp_items(const void *a, const void *b)
  * prog) when there are none, for the caller to skip. */
 static int load_eval_items(const char *prog)
 {
-    const char *dir = getenv("LIKENESS_EVAL_DIR");
+    const char *dir = lk_test_eval_dir();
     if (!dir || load_items(dir) <= 0) {
-        fprintf(stderr, "%s: LIKENESS_EVAL_DIR unset or without voices_*: "
-                "skipped\n", prog);
+        fprintf(stderr, "%s: no evaluation data (LIKENESS_EVAL_DIR, "
+                "../shared/eval) or none of its voices_*: skipped\n", prog);
         return 0;
     }
     qsort(items, (size_t)n_items, sizeof *items, cmp_items);

@@ -21,6 +21,7 @@
  * score above 0.3, with the photo and the identity.
  * Exit 77 (skip) when the data or the models are absent.
  */
+#include "../unit/eval_dir.h"
 #include "likeness.h"
 
 #include <ctype.h>
@@ -39,7 +40,7 @@ static const char *sets[] = {
 };
 
 typedef struct {
-    char path[1024];
+    char path[2048];
     char label[128];
     char notes[512];
 } item;
@@ -72,7 +73,7 @@ static int is_variant(const item *it)
 
 static void load_manifest(const char *eval, const char *set)
 {
-    char path[1024], line[4096];
+    char path[4096], line[4096];
     snprintf(path, sizeof path, "%s/%s/MANIFEST.tsv", eval, set);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -166,10 +167,10 @@ static double rate_at(const floats *s, float t)
 
 int main(void)
 {
-    const char *eval = getenv("LIKENESS_EVAL_DIR");
-    struct stat st;
-    if (!eval || stat(eval, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        printf("LIKENESS_EVAL_DIR not set or absent: skipping\n");
+    const char *eval = lk_test_eval_dir();
+    if (!eval) {
+        printf("no evaluation data (LIKENESS_EVAL_DIR, ../shared/eval): "
+               "skipped\n");
         return 77;
     }
     lk_engine_params ep = lk_engine_default_params();

@@ -19,6 +19,7 @@
  * Prints the table for the record; exits 1 on any misclassification, 77
  * (skip) without the data.
  */
+#include "../unit/eval_dir.h"
 #include "likeness.h"
 
 #include <stdio.h>
@@ -87,10 +88,11 @@ static const char *judge(const char *label, const lk_provenance *p)
 
 int main(void)
 {
-    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    const char *eval = lk_test_eval_dir();
     char path[4096];
     if (!eval) {
-        printf("LIKENESS_EVAL_DIR not set: skipped\n");
+        printf("no evaluation data (LIKENESS_EVAL_DIR, ../shared/eval): "
+               "skipped\n");
         return 77;
     }
     snprintf(path, sizeof path, "%s/provenance_c2pa_iptc/MANIFEST.tsv", eval);

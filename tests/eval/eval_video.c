@@ -12,6 +12,7 @@
  * Everything found (matched or not) is printed with its times, for the
  * record.  Exits 77 (skip) without the data or the models.
  */
+#include "../unit/eval_dir.h"
 #include "likeness.h"
 
 #include <stdio.h>
@@ -96,9 +97,10 @@ static int scan(lk_gallery *gal, lk_session *ses, const char *eval,
 
 int main(void)
 {
-    const char *eval = getenv("LIKENESS_EVAL_DIR");
-    if (!eval || !*eval) {
-        printf("LIKENESS_EVAL_DIR not set: skipped\n");
+    const char *eval = lk_test_eval_dir();
+    if (!eval) {
+        printf("no evaluation data (LIKENESS_EVAL_DIR, ../shared/eval): "
+               "skipped\n");
         return 77;
     }
     char probe[4096];

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eval_dir.h"
 #include "core/core.h"
 #include "face/face.h"
 #include "media/image.h"
@@ -65,16 +66,8 @@ static int load_models(void)
 
 static void find_eval_dir(void)
 {
-    const char *e = getenv("LIKENESS_EVAL_DIR");
-    const char *root = getenv("LK_SOURCE_ROOT");
-    if (e && *e)
-        snprintf(eval_dir, sizeof eval_dir, "%s", e);
-    else if (root)
-        snprintf(eval_dir, sizeof eval_dir, "%s/../shared/eval", root);
-    else
-        snprintf(eval_dir, sizeof eval_dir, "/work/shared/eval");
-    if (access(eval_dir, R_OK) != 0)
-        eval_dir[0] = '\0';
+    const char *e = lk_test_eval_dir();
+    snprintf(eval_dir, sizeof eval_dir, "%s", e ? e : "");
 }
 
 /* Decode an evaluation photo; skips the calling test when the set is not

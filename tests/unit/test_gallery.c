@@ -26,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "eval_dir.h"
 #include "gallery/gallery.h"
 #include "pipeline/engine.h"
 #include "pcm_file.h"
@@ -1501,7 +1502,7 @@ static void write_flat_png(const char *path, int w, int h)
 static void test_enroll_file(void **state)
 {
     (void)state;
-    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    const char *eval = lk_test_eval_dir();
     if (!eval)
         skip();
     char one[4096], two[4096];
@@ -2303,7 +2304,7 @@ static int run_ffmpeg(const char *args, const char *out)
 static void test_enroll_voice_file(void **state)
 {
     (void)state;
-    const char *eval = getenv("LIKENESS_EVAL_DIR");
+    const char *eval = lk_test_eval_dir();
     if (!eval)
         skip();
     char one[4096], two[4096];

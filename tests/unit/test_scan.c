@@ -12,6 +12,7 @@
 
 #include "likeness.h"
 #include "media/image.h"
+#include "test_tmp.h"
 
 #include <pthread.h>
 #include <vips/vips.h>
@@ -71,12 +72,7 @@ static int setup(void **state)
     lk_engine_params ep = lk_engine_default_params();
     if (lk_engine_open(&ep, &eng) != LK_OK)
         return 0;
-    const char *base = getenv("LK_TEST_TMP");
-    if (!base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(tmpdir, sizeof tmpdir, "%s/scan-XXXXXX", base);
-    if (!mkdtemp(tmpdir))
+    if (lk_test_mkdtemp("scan", tmpdir, sizeof tmpdir) != 0)
         return -1;
 
     /* The astronaut mirrored and shrunk to 60%: a new image of the same
@@ -125,6 +121,7 @@ static int teardown(void **state)
 {
     (void)state;
     lk_engine_free(eng);
+    lk_test_rmtree(tmpdir);
     return 0;
 }
 
@@ -293,6 +290,102 @@ static void test_threads_share_engine_and_gallery(void **state)
     lk_gallery_close(gal);
 }
 
+typedef struct {
+    lk_gallery *gal;
+    const char *path;
+    int ok;
+} av_arg;
+
+/* Scans of a video with a sound track: the demux thread, the decoder's,
+ * the face and voice stages and the gallery, per thread. */
+static void *scan_av_thread(void *p)
+{
+    av_arg *t = p;
+    lk_session *ses;
+    if (lk_session_new(eng, &ses) != LK_OK)
+        return NULL;
+    lk_scan_params sp = lk_scan_default_params();
+    t->ok = 1;
+    for (int i = 0; i < 2 && t->ok; i++) {
+        lk_scan_result *r;
+        if (lk_scan_file(t->gal, ses, t->path, &sp, &r) != LK_OK) {
+            t->ok = 0;
+            break;
+        }
+        char *j = lk_scan_result_json(r);
+        t->ok = j && strstr(j, "\"type\":\"video\"") &&
+                strstr(j, "\"performer\":\"collins\"") &&
+                strstr(j, "\"speech_seconds\"");
+        lk_free(j);
+        lk_scan_result_free(r);
+    }
+    lk_session_free(ses);
+    return NULL;
+}
+
+/* Enrolments (from memory) into the gallery the scans search. */
+static void *enrol_thread(void *p)
+{
+    av_arg *t = p;
+    lk_session *ses;
+    if (lk_session_new(eng, &ses) != LK_OK)
+        return NULL;
+    size_t n;
+    FILE *f = fopen(HOPPER, "rb");
+    uint8_t *b = malloc(1 << 22);
+    n = f && b ? fread(b, 1, 1 << 22, f) : 0;
+    if (f)
+        fclose(f);
+    t->ok = n > 0;
+    for (int i = 0; i < 3 && t->ok; i++) {
+        char id[32], name[32];
+        snprintf(id, sizeof id, "hopper-%d", i);
+        snprintf(name, sizeof name, "hopper%d.jpg", i);
+        lk_enroll_result er;
+        t->ok = lk_gallery_add_performer(t->gal, id, NULL) == LK_OK &&
+                lk_gallery_enroll_memory(t->gal, ses, id, LK_MODALITY_AUTO,
+                                         name, b, n, 0, &er) == LK_OK &&
+                er.modality == LK_MODALITY_FACE;
+    }
+    free(b);
+    lk_session_free(ses);
+    return NULL;
+}
+
+/* Concurrent scans of a video with sound while another thread enrols:
+ * the test ThreadSanitizer runs (scripts/test.sh). */
+static void test_threads_video_and_enrol(void **state)
+{
+    (void)state;
+    NEED_MEDIA();
+    char video[700], cmd[2400];
+    snprintf(video, sizeof video, "%s/astronaut_sound.mp4", tmpdir);
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -loglevel error "
+             "-y -loop 1 -framerate 10 -i '%s' -f lavfi -i sine=frequency=300:"
+             "sample_rate=44100:duration=3 -t 3 -vf scale=256:256 -c:v mpeg4 "
+             "-c:a aac -shortest '%s'", ASTRONAUT, video);
+    if (system(cmd) != 0)
+        skip();
+    lk_session *ses;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    lk_gallery *gal = new_gallery("g5");
+    lk_gallery_add_performer(gal, "collins", NULL);
+    assert_int_equal(lk_gallery_enroll(gal, ses, "collins", LK_MODALITY_FACE,
+                                       ASTRONAUT, 0, NULL), LK_OK);
+    lk_session_free(ses);
+    pthread_t th[3];
+    av_arg args[3] = {{gal, video, 0}, {gal, video, 0}, {gal, NULL, 0}};
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, scan_av_thread, &args[i]);
+    pthread_create(&th[2], NULL, enrol_thread, &args[2]);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    assert_true(args[0].ok);
+    assert_true(args[1].ok);
+    assert_true(args[2].ok);
+    lk_gallery_close(gal);
+}
+
 static uint8_t *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -412,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_enrol_and_find),
         cmocka_unit_test(test_enrol_rules),
         cmocka_unit_test(test_threads_share_engine_and_gallery),
+        cmocka_unit_test(test_threads_video_and_enrol),
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_bad_files),
     };
