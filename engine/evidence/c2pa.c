@@ -20,6 +20,7 @@
  * time stamps, OCSP responses, and hard bindings other than c2pa.hash.data.
  */
 #include "evidence/evidence.h"
+#include "core/bytes.h"
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -39,12 +40,6 @@
 #define MAX_MANIFEST_PARTS 32
 #define MAX_ACTIONS 256
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-
 typedef struct box {
     char type[5];
     const uint8_t *data;            /* content after the header */
@@ -59,12 +54,12 @@ static int next_box(const uint8_t *p, size_t n, size_t *off, box *b)
         return 0;
     if (n - o < 8)
         return -1;
-    uint64_t len = be32(p + o);
+    uint64_t len = lk__be32(p + o);
     size_t h = 8;
     if (len == 1) {
         if (n - o < 16)
             return -1;
-        len = (uint64_t)be32(p + o + 8) << 32 | be32(p + o + 12);
+        len = (uint64_t)lk__be32(p + o + 8) << 32 | lk__be32(p + o + 12);
         h = 16;
     } else if (len == 0) {
         len = n - o;

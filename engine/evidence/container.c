@@ -8,25 +8,13 @@
  * Only the places the C2PA 2.x specification (and XMP's own) name are
  * looked at; a file that hides a store elsewhere has none.
  */
+#include "core/grow.h"
 #include "evidence/evidence.h"
+#include "core/bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-static uint64_t be64(const uint8_t *p)
-{
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 |
-           p[0];
-}
 
 /* Largest manifest store or XMP packet assembled in memory: real stores
  * are tens of kB to a few MB (thumbnails included). */
@@ -44,7 +32,7 @@ static const uint8_t XMP_UUID[16] = {0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9,
 static int is_c2pa_store(const uint8_t *s, size_t n)
 {
     size_t h = 8;
-    if (n >= 16 && be32(s) == 1)
+    if (n >= 16 && lk__be32(s) == 1)
         h = 16;
     return n >= h + 8 + 4 && memcmp(s + 4, "jumb", 4) == 0 &&
            memcmp(s + h + 4, "jumd", 4) == 0 &&
@@ -108,7 +96,7 @@ static void jpeg_jumbf(lk__prov *pr, const uint8_t *file, size_t n,
         int j = i;
         while (j < n_parts && parts[j].instance == parts[i].instance)
             j++;
-        size_t hdr = parts[i].n >= 8 && be32(parts[i].box) == 1 ? 16 : 8;
+        size_t hdr = parts[i].n >= 8 && lk__be32(parts[i].box) == 1 ? 16 : 8;
         size_t total = 0;
         int ok = parts[i].seq == 1 && parts[i].n >= hdr;
         for (int k = i; ok && k < j; k++) {
@@ -152,7 +140,8 @@ static void scan_jpeg(lk__prov *pr, const uint8_t *b, size_t n)
     static const char EXIF[] = "Exif\0";
     static const char XMP[] = "http://ns.adobe.com/xap/1.0/";
     app11 *parts = NULL;
-    int n_parts = 0, cap = 0;
+    int n_parts = 0;
+    size_t cap = 0;
     size_t i = 2;
     while (i + 4 <= n) {
         if (b[i] != 0xFF) {
@@ -170,7 +159,7 @@ static void scan_jpeg(lk__prov *pr, const uint8_t *b, size_t n)
         }
         if (m == 0xD9 || m == 0xDA) /* metadata precedes the scan */
             break;
-        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+        size_t len = lk__be16(b + i + 2);
         if (len < 2 || i + 2 + len > n) {
             /* A store cut off with the file is still a store. */
             if (m == 0xEB && i + 6 <= n && b[i + 4] == 'J' && b[i + 5] == 'P')
@@ -188,19 +177,14 @@ static void scan_jpeg(lk__prov *pr, const uint8_t *b, size_t n)
                    memcmp(seg, XMP, sizeof XMP) == 0) {
             lk__xmp_read(pr, seg + sizeof XMP, sn - sizeof XMP);
         } else if (m == 0xEB && sn >= 16 && seg[0] == 'J' && seg[1] == 'P') {
-            if (n_parts == cap) {
-                int nc = cap ? cap * 2 : 16;
-                app11 *np = lk__realloc(parts, (size_t)nc * sizeof *np);
-                if (!np) {
-                    pr->nomem = 1;
-                    break;
-                }
-                parts = np;
-                cap = nc;
+            if (lk__grow(&parts, &cap, (size_t)n_parts + 1, sizeof *parts, 16) !=
+                LK_OK) {
+                pr->nomem = 1;
+                break;
             }
             parts[n_parts++] = (app11){
-                .instance = (uint16_t)(seg[2] << 8 | seg[3]),
-                .seq = be32(seg + 4), .box = seg + 8, .n = sn - 8};
+                .instance = lk__be16(seg + 2),
+                .seq = lk__be32(seg + 4), .box = seg + 8, .n = sn - 8};
         }
         i += 2 + len;
     }
@@ -217,7 +201,7 @@ static void scan_png(lk__prov *pr, const uint8_t *b, size_t n)
 {
     size_t i = 8;
     while (i + 12 <= n) {
-        uint32_t len = be32(b + i);
+        uint32_t len = lk__be32(b + i);
         const uint8_t *type = b + i + 4, *d = b + i + 8;
         if (len > n - i - 12) {
             if (memcmp(type, "caBX", 4) == 0)
@@ -270,12 +254,12 @@ static void scan_bmff(lk__prov *pr, const uint8_t *b, size_t n)
 {
     size_t i = 0;
     while (i + 8 <= n) {
-        uint64_t size = be32(b + i);
+        uint64_t size = lk__be32(b + i);
         size_t h = 8;
         if (size == 1) {
             if (i + 16 > n)
                 break;
-            size = be64(b + i + 8);
+            size = lk__be64(b + i + 8);
             h = 16;
         } else if (size == 0) {
             size = n - i;
@@ -320,7 +304,7 @@ static void scan_riff(lk__prov *pr, const uint8_t *b, size_t n)
 {
     size_t i = 12;
     while (i + 8 <= n) {
-        uint32_t len = le32(b + i + 4);
+        uint32_t len = lk__le32(b + i + 4);
         const uint8_t *id = b + i, *d = b + i + 8;
         if (len > n - i - 8) {
             if (memcmp(id, "C2PA", 4) == 0)
@@ -339,7 +323,7 @@ static void scan_riff(lk__prov *pr, const uint8_t *b, size_t n)
         } else if (memcmp(id, "LIST", 4) == 0 && len >= 4 &&
                    memcmp(d, "INFO", 4) == 0) {
             for (size_t k = 4; k + 8 <= len;) {
-                uint32_t sl = le32(d + k + 4);
+                uint32_t sl = lk__le32(d + k + 4);
                 if (sl > len - k - 8)
                     break;
                 if (memcmp(d + k, "ISFT", 4) == 0 && !pr->exif_software)
@@ -401,10 +385,10 @@ static void scan_id3(lk__prov *pr, const uint8_t *b, size_t n)
         tag = n;
     size_t i = 10;
     if (b[5] & 0x40 && i + 4 <= tag)  /* extended header */
-        i += ver == 4 ? syncsafe(b + i) : 4 + be32(b + i);
+        i += ver == 4 ? syncsafe(b + i) : 4 + lk__be32(b + i);
     while (i + 10 <= tag && b[i]) {
         const uint8_t *id = b + i;
-        size_t len = ver == 4 ? syncsafe(b + i + 4) : be32(b + i + 4);
+        size_t len = ver == 4 ? syncsafe(b + i + 4) : lk__be32(b + i + 4);
         const uint8_t *d = b + i + 10;
         if (len > tag - i - 10) {
             const uint8_t *end = b + tag;

@@ -24,7 +24,8 @@ typedef struct lk__prov {
     const char *name;           /* the file, for problem sentences */
     /* Every string the record points to, freed together. */
     char **owned;
-    int n_owned, cap_owned;
+    int n_owned;
+    size_t cap_owned;
     int nomem;                  /* an allocation failed somewhere */
     /* Gathered, then resolved into pub by lk__prov_finish(): */
     lk_source_class c2pa_class, xmp_class;

@@ -5,6 +5,7 @@
  * scan attaches to its findings.
  */
 #include "evidence/evidence.h"
+#include "core/grow.h"
 #include "media/source.h"
 
 #include <stdarg.h>
@@ -19,16 +20,11 @@ const char *lk__prov_keep(lk__prov *pr, char *s)
 {
     if (!s)
         return NULL;
-    if (pr->n_owned == pr->cap_owned) {
-        int nc = pr->cap_owned ? pr->cap_owned * 2 : 32;
-        char **no = lk__realloc(pr->owned, (size_t)nc * sizeof *no);
-        if (!no) {
-            free(s);
-            pr->nomem = 1;
-            return NULL;
-        }
-        pr->owned = no;
-        pr->cap_owned = nc;
+    if (lk__grow(&pr->owned, &pr->cap_owned, (size_t)pr->n_owned + 1,
+                 sizeof *pr->owned, 32) != LK_OK) {
+        free(s);
+        pr->nomem = 1;
+        return NULL;
     }
     pr->owned[pr->n_owned++] = s;
     return s;

@@ -3,6 +3,7 @@
  * image (letterboxed) and, for large images, over overlapping tiles at
  * finer scales; boxes merged by NMS, filtered, and given landmarks.
  */
+#include "core/grow.h"
 #include "face/face.h"
 
 #include <math.h>
@@ -59,19 +60,14 @@ typedef struct cand {
 
 typedef struct cands {
     cand *v;
-    int n, cap;
+    int n;
+    size_t cap;
 } cands;
 
 static lk_status push(cands *c, cand x)
 {
-    if (c->n == c->cap) {
-        int cap = c->cap ? 2 * c->cap : 256;
-        cand *v = lk__realloc(c->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return LK_ERR_NOMEM;
-        c->v = v;
-        c->cap = cap;
-    }
+    if (lk__grow(&c->v, &c->cap, (size_t)c->n + 1, sizeof *c->v, 256) != LK_OK)
+        return LK_ERR_NOMEM;
     c->v[c->n++] = x;
     return LK_OK;
 }

@@ -8,6 +8,7 @@
  * bounded number of better frames per track), on a full-resolution copy of
  * just those frames.
  */
+#include "core/grow.h"
 #include "match/scan_internal.h"
 #include "match/track.h"
 #include "media/demux.h"
@@ -39,7 +40,8 @@ struct lk__vscan {
     float threshold;
     int dim;
     decided *d;
-    int n, cap;
+    int n;
+    size_t cap;
     int64_t tracks;
     float *emb;              /* scratch: embeddings of one frame */
     size_t emb_cap;          /* rows */
@@ -82,14 +84,9 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
             }
         }
     }
-    if (vs->n == vs->cap) {
-        int cap = vs->cap ? vs->cap * 2 : 32;
-        decided *d = lk__realloc(vs->d, (size_t)cap * sizeof *d);
-        if (!d)
-            return LK_ERR_NOMEM;
-        vs->d = d;
-        vs->cap = cap;
-    }
+    if (lk__grow(&vs->d, &vs->cap, (size_t)vs->n + 1, sizeof *vs->d, 32) !=
+        LK_OK)
+        return LK_ERR_NOMEM;
     decided *out = &vs->d[vs->n++];
     memset(out, 0, sizeof *out);
     out->track = tk->id;

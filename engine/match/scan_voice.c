@@ -7,6 +7,7 @@
  * the synthetic-speech detector when the engine has one: over all speech,
  * and over each finding's windows.
  */
+#include "core/grow.h"
 #include "match/scan_internal.h"
 #include "voice/spoof.h"
 
@@ -25,7 +26,8 @@ typedef struct voice_scan {
     lk_gallery *gal;
     float threshold;
     window *w;
-    int n, cap;
+    int n;
+    size_t cap;
     int searched;
     double speech, last_end;
 } voice_scan;
@@ -51,14 +53,9 @@ static lk_status on_segment(void *user, const lk__voice_segment *seg)
     vs->last_end = fmax(vs->last_end, seg->end);
     if (n == 0 || m.score < vs->threshold)
         return LK_OK;
-    if (vs->n == vs->cap) {
-        int cap = vs->cap ? vs->cap * 2 : 64;
-        window *w = lk__realloc(vs->w, (size_t)cap * sizeof *w);
-        if (!w)
-            return LK_ERR_NOMEM;
-        vs->w = w;
-        vs->cap = cap;
-    }
+    if (lk__grow(&vs->w, &vs->cap, (size_t)vs->n + 1, sizeof *vs->w, 64) !=
+        LK_OK)
+        return LK_ERR_NOMEM;
     vs->w[vs->n++] = (window){seg->start, seg->end, m.score, m.performer_id,
                               m.performer_name};
     return LK_OK;

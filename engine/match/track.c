@@ -8,6 +8,7 @@
  * the frame keeps overlapping its prediction; a face of the same size close
  * to the prediction comes next.
  */
+#include "core/grow.h"
 #include "match/track.h"
 
 #include <math.h>
@@ -17,7 +18,8 @@
 struct lk__tracker {
     lk__track_params p;
     lk__track **v;           /* active tracks */
-    int n, cap;
+    int n;
+    size_t cap;
     int64_t next_id;
 };
 
@@ -272,15 +274,10 @@ static lk__track *new_track(lk__tracker *tr, double t, const lk_face *f)
         lk__track_free(tk);
         return NULL;
     }
-    if (tr->n == tr->cap) {
-        int cap = tr->cap ? tr->cap * 2 : 16;
-        lk__track **v = lk__realloc(tr->v, (size_t)cap * sizeof *v);
-        if (!v) {
-            lk__track_free(tk);
-            return NULL;
-        }
-        tr->v = v;
-        tr->cap = cap;
+    if (lk__grow(&tr->v, &tr->cap, (size_t)tr->n + 1, sizeof *tr->v, 16) !=
+        LK_OK) {
+        lk__track_free(tk);
+        return NULL;
     }
     tk->id = tr->next_id++;
     tk->t_first = tk->t_last = t;

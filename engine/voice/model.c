@@ -37,7 +37,7 @@ lk_status lk__voice_front_check(const uint8_t *p, uint32_t nfilt,
     const char *const what[7] = {"sample rate", "frame", "hop", "FFT", filt,
                                  "cepstra", "feature dim"};
     for (int i = 0; i < 7; i++) {
-        uint32_t v = lk__rd_u32(p + 4 * i);
+        uint32_t v = lk__le32(p + 4 * i);
         if (v != want[i])
             return lk__error(LK_ERR_MODEL, "%s: %s %u differs from this "
                              "build's front end (%u)", name, what[i], v,
@@ -54,7 +54,7 @@ lk_status lk__voice_gmm_parse(const uint8_t *p, lk__gmm *g, const char *name,
     const char *c1 = cls ? cls : "", *c2 = cls ? " " : "";
     double wsum = 0;
     for (size_t c = 0; c < C; c++, p += 4) {
-        float w = lk__rd_f32(p);
+        float w = lk__le_f32(p);
         if (!(w > 0 && w <= 1))
             return lk__error(LK_ERR_MODEL, "%s: %s%sweight %zu is %g (not in "
                              "(0, 1])", name, c1, c2, c, (double)w);
@@ -65,14 +65,14 @@ lk_status lk__voice_gmm_parse(const uint8_t *p, lk__gmm *g, const char *name,
         return lk__error(LK_ERR_MODEL, "%s: %s%sweights sum to %g, not 1",
                          name, c1, c2, wsum);
     for (size_t i = 0; i < C * D; i++, p += 4) {
-        float v = lk__rd_f32(p);
+        float v = lk__le_f32(p);
         if (!isfinite(v) || fabsf(v) > 1e4f)
             return lk__error(LK_ERR_MODEL, "%s: %s%smean %zu is %g", name, c1,
                              c2, i, (double)v);
         g->mu[i] = v;
     }
     for (size_t i = 0; i < C * D; i++, p += 4) {
-        float v = lk__rd_f32(p);
+        float v = lk__le_f32(p);
         if (!(v >= 1e-8f && v <= 1e6f))
             return lk__error(LK_ERR_MODEL, "%s: %s%svariance %zu is %g", name,
                              c1, c2, i, (double)v);
@@ -91,11 +91,11 @@ uint8_t *lk__voice_gmm_put(uint8_t *p, const lk__gmm *g)
     for (size_t c = 0; c < C; c++)
         wsum += g->w[c];
     for (size_t c = 0; c < C; c++, p += 4)
-        lk__wr_f32(p, (float)(g->w[c] / wsum));
+        lk__put_le_f32(p, (float)(g->w[c] / wsum));
     for (size_t i = 0; i < C * D; i++, p += 4)
-        lk__wr_f32(p, g->mu[i]);
+        lk__put_le_f32(p, g->mu[i]);
     for (size_t i = 0; i < C * D; i++, p += 4)
-        lk__wr_f32(p, g->var[i]);
+        lk__put_le_f32(p, g->var[i]);
     return p;
 }
 
@@ -138,7 +138,7 @@ lk_status lk__voice_model_parse(const uint8_t *b, size_t n, const char *name,
     if (n < HEADER || memcmp(b, magic, sizeof magic) != 0)
         return lk__error(LK_ERR_MODEL, "%s: not a Likeness voice model (bad "
                          "magic or shorter than its header)", name);
-    uint32_t version = lk__rd_u32(b + 8), hdr = lk__rd_u32(b + 12);
+    uint32_t version = lk__le32(b + 8), hdr = lk__le32(b + 12);
     if (version != 1 || hdr != HEADER)
         return lk__error(LK_ERR_MODEL, "%s: voice model format version %u "
                          "(header %u bytes); this build reads version 1",
@@ -147,9 +147,9 @@ lk_status lk__voice_model_parse(const uint8_t *b, size_t n, const char *name,
                                         name);
     if (s != LK_OK)
         return s;
-    uint32_t C = lk__rd_u32(b + 44);
-    float rel = lk__rd_f32(b + 48), lo = lk__rd_f32(b + 52),
-          hi = lk__rd_f32(b + 56);
+    uint32_t C = lk__le32(b + 44);
+    float rel = lk__le_f32(b + 48), lo = lk__le_f32(b + 52),
+          hi = lk__le_f32(b + 56);
     if (C < 1 || C > 4096)
         return lk__error(LK_ERR_MODEL, "%s: %u components (1..4096)", name, C);
     if (!(rel > 0 && rel < 1e6f) || lo != 20.0f || hi != 7600.0f)
@@ -216,10 +216,10 @@ lk_status lk__voice_model_write(const lk__gmm *g, float relevance,
                             LK__VOICE_HOP, LK__VOICE_NFFT, LK__VOICE_NMEL,
                             LK__VOICE_NCEP, LK__VOICE_DIM, (uint32_t)C};
     for (int i = 0; i < 10; i++)
-        lk__wr_u32(b + 8 + 4 * i, h[i]);
-    lk__wr_f32(b + 48, relevance);
-    lk__wr_f32(b + 52, 20.0f);
-    lk__wr_f32(b + 56, 7600.0f);
+        lk__put_le32(b + 8 + 4 * i, h[i]);
+    lk__put_le_f32(b + 48, relevance);
+    lk__put_le_f32(b + 52, 20.0f);
+    lk__put_le_f32(b + 56, 7600.0f);
     lk__voice_gmm_put(b + HEADER, g);
     lk_status s = lk__voice_write_bytes(path, b, n);
     free(b);

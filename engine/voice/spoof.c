@@ -133,13 +133,13 @@ lk_status lk__spoof_model_parse(const uint8_t *b, size_t n, const char *name,
     if (n < HEADER || memcmp(b, magic, sizeof magic) != 0)
         return lk__error(LK_ERR_MODEL, "%s: not a Likeness synthetic-speech "
                          "model (bad magic or shorter than its header)", name);
-    uint32_t version = lk__rd_u32(b + 8), hdr = lk__rd_u32(b + 12);
+    uint32_t version = lk__le32(b + 8), hdr = lk__le32(b + 12);
     if (version != 1 || hdr != HEADER)
         return lk__error(LK_ERR_MODEL, "%s: synthetic-speech model format "
                          "version %u (header %u bytes); this build reads "
                          "version 1", name, version, hdr);
-    uint32_t feat = lk__rd_u32(b + 48), flags = lk__rd_u32(b + 52);
-    if (feat > LK__SPOOF_MFCC || flags > 1 || lk__rd_u32(b + 68) != 0)
+    uint32_t feat = lk__le32(b + 48), flags = lk__le32(b + 52);
+    if (feat > LK__SPOOF_MFCC || flags > 1 || lk__le32(b + 68) != 0)
         return lk__error(LK_ERR_MODEL, "%s: unknown features %u or flags %u",
                          name, feat, flags);
     lk_status s = lk__voice_front_check(b + 16,
@@ -149,9 +149,9 @@ lk_status lk__spoof_model_parse(const uint8_t *b, size_t n, const char *name,
                                         "filters", name);
     if (s != LK_OK)
         return s;
-    uint32_t C = lk__rd_u32(b + 44);
-    float thr = lk__rd_f32(b + 56), lo = lk__rd_f32(b + 60),
-          hi = lk__rd_f32(b + 64);
+    uint32_t C = lk__le32(b + 44);
+    float thr = lk__le_f32(b + 56), lo = lk__le_f32(b + 60),
+          hi = lk__le_f32(b + 64);
     if (C < 1 || C > 4096)
         return lk__error(LK_ERR_MODEL, "%s: %u components (1..4096)", name, C);
     if (!isfinite(thr) || fabsf(thr) > 1e3f || !(lo >= 0 && lo < hi &&
@@ -245,10 +245,10 @@ static lk_status model_write(const lk__gmm *bona, const lk__gmm *synth,
                             LK__VOICE_NCEP, LK__VOICE_DIM, (uint32_t)C,
                             (uint32_t)tp->features, tp->cmvn ? 1u : 0u};
     for (int i = 0; i < 12; i++)
-        lk__wr_u32(b + 8 + 4 * i, h[i]);
-    lk__wr_f32(b + 56, threshold);
-    lk__wr_f32(b + 60, 0.0f);
-    lk__wr_f32(b + 64, tp->high_hz);
+        lk__put_le32(b + 8 + 4 * i, h[i]);
+    lk__put_le_f32(b + 56, threshold);
+    lk__put_le_f32(b + 60, 0.0f);
+    lk__put_le_f32(b + 64, tp->high_hz);
     lk__voice_gmm_put(lk__voice_gmm_put(b + HEADER, bona), synth);
     lk_status s = lk__voice_write_bytes(path, b, n);
     free(b);

@@ -11,6 +11,7 @@
  * (models/voice/README.md).
  */
 #include "voice/voice_impl.h"
+#include "core/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,9 @@ lk_status lk__voice_pool_cb(void *user, const float *x, const double *t,
                 return lk__error(LK_ERR_TOO_LARGE, "%s: over %zu frames of "
                                  "speech%s; raise frame_step", p->who,
                                  (size_t)MAX_TRAIN_FRAMES, p->scope);
-            size_t nc = p->cap ? p->cap * 2 : 65536;
-            float *nx = lk__realloc(p->x, nc * LK__VOICE_DIM * sizeof *nx);
-            if (!nx)
+            if (lk__grow(&p->x, &p->cap, p->n + 1,
+                         LK__VOICE_DIM * sizeof *p->x, 65536) != LK_OK)
                 return LK_ERR_NOMEM;
-            p->x = nx;
-            p->cap = nc;
         }
         memcpy(p->x + p->n * LK__VOICE_DIM, x + (size_t)i * LK__VOICE_DIM,
                LK__VOICE_DIM * sizeof *p->x);

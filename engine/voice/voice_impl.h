@@ -5,6 +5,7 @@
 #ifndef LK_VOICE_IMPL_H
 #define LK_VOICE_IMPL_H
 
+#include "core/bytes.h"
 #include "voice/voice.h"
 
 #include <string.h>
@@ -75,38 +76,9 @@ lk_status lk__voice_front_read(lk__voice_front *f, lk__pcm_read_fn read,
                                void *user);
 
 /* ------------------------------------------------------------------------
- * Model files (model.c, spoof.c): little-endian numbers, GMMs, the
+ * Model files (model.c, spoof.c): little-endian numbers (core/bytes.h), GMMs, the
  * front-end settings a model was trained with
  * ---------------------------------------------------------------------- */
-
-static inline uint32_t lk__rd_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static inline float lk__rd_f32(const uint8_t *p)
-{
-    uint32_t u = lk__rd_u32(p);
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static inline void lk__wr_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static inline void lk__wr_f32(uint8_t *p, float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    lk__wr_u32(p, u);
-}
 
 /* The seven u32 front-end settings at p (sample rate, frame, hop, FFT,
  * filters, cepstra, feature dim) against this build's, with nfilt filters

@@ -11,6 +11,8 @@
 #include "core/core.h"
 #include "core/manifest.h"
 #include "media/source.h"
+#include "core/bytes.h"
+#include "core/grow.h"
 #include "test_tmp.h"
 
 #include <jansson.h>
@@ -111,6 +113,40 @@ static void test_sha256(void **state)
     write_file(path, "");
     assert_int_equal(lk__source_open_file(path, &src), LK_ERR_FORMAT);
     assert_non_null(strstr(lk_last_error(), "empty"));
+}
+
+static void test_grow_and_bytes(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    assert_int_equal(lk__grow(&v, &cap, 1, sizeof *v, 4), LK_OK);
+    assert_int_equal(cap, 4);
+    assert_int_equal(lk__grow(&v, &cap, 4, sizeof *v, 4), LK_OK);
+    assert_int_equal(cap, 4);
+    assert_int_equal(lk__grow(&v, &cap, 9, sizeof *v, 4), LK_OK);
+    assert_int_equal(cap, 16);
+    for (int i = 0; i < 16; i++)
+        v[i] = i;
+    /* an impossible size fails and leaves the array as it was */
+    assert_int_equal(lk__grow(&v, &cap, SIZE_MAX / 2, sizeof *v, 4),
+                     LK_ERR_NOMEM);
+    assert_int_equal(cap, 16);
+    assert_int_equal(v[15], 15);
+    free(v);
+
+    const uint8_t b[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(lk__be16(b), 0x0102);
+    assert_int_equal(lk__be32(b), 0x01020304u);
+    assert_true(lk__be64(b) == 0x0102030405060708ull);
+    assert_int_equal(lk__le16(b), 0x0201);
+    assert_int_equal(lk__le32(b), 0x04030201u);
+    assert_true(lk__le64(b) == 0x0807060504030201ull);
+    uint8_t w[4];
+    lk__put_le_f32(w, -1.5f);
+    assert_true(lk__le_f32(w) == -1.5f);
+    lk__put_le32(w, 0xdeadbeefu);
+    assert_int_equal(lk__le32(w), 0xdeadbeefu);
 }
 
 static void test_read_file_limit(void **state)
@@ -264,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_status_strings),
         cmocka_unit_test(test_last_error_is_thread_local),
         cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_grow_and_bytes),
         cmocka_unit_test(test_read_file_limit),
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_manifest_bad),
