@@ -273,9 +273,18 @@ enum {
  * searches) return LK_ERR_MODEL_MISMATCH naming both models; an engine
  * without one gets LK_ERR_MODEL from them.  Faces are unaffected.
  *
+ * Without an engine (eng NULL) an existing gallery opens with the models
+ * its database records, and no model is loaded: listing performers, stats,
+ * adding and removing performers (erasure of every modality, as with an
+ * engine), the audit log and searches with an embedding of the recorded
+ * dimension (of either modality the gallery records) all work.  Adding
+ * templates does not (enrolment returns LK_ERR_MISUSE): nothing would say
+ * which model made an embedding.  LK_GALLERY_CREATE without an engine is
+ * LK_ERR_MISUSE, since a new gallery records the engine's models.
+ *
  * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
- * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_NOMEM.  The engine must outlive
- * the gallery.
+ * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_MISUSE, LK_ERR_NOMEM.  The
+ * engine, when given, must outlive the gallery.
  */
 LK_API lk_status lk_gallery_open(const char *dir, lk_engine *eng,
                                  unsigned flags, lk_gallery **out);

@@ -977,7 +977,7 @@ static const char list_usage[] =
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "      --json            JSON Lines: one record per performer\n"
-    "  -m, --models DIR      model directory (default: built-in)\n"
+    "  -m, --models DIR      accepted, not used: no model is loaded\n"
     "  -h, --help            this text\n";
 
 static const char remove_usage[] =
@@ -989,14 +989,15 @@ static const char remove_usage[] =
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "  -p, --performer ID    the performer to erase\n"
-    "  -m, --models DIR      model directory (default: built-in)\n"
+    "  -m, --models DIR      accepted, not used: no model is loaded\n"
     "  -h, --help            this text\n";
 
 static const char info_usage[] =
     "usage: likeness info [--gallery DIR] [--json]\n"
     "\n"
     "Show the version, the models in use (file, sha256, input, dimension,\n"
-    "calibrated threshold) and, with --gallery, the gallery's statistics.\n"
+    "calibrated threshold) and, with --gallery, the gallery's statistics\n"
+    "and the models it records (read from the gallery, not the models).\n"
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "      --json            one JSON object\n"
@@ -1057,13 +1058,12 @@ static int list_cb(const lk_performer_info *p, void *user)
     return 0;
 }
 
-static int with_gallery(common_opts *o, unsigned flags, lk_engine **eng,
-                        lk_gallery **gal)
+/* list and remove need no model: the gallery opens with the ones it
+ * records (--models is accepted and not used). */
+static int with_gallery(const common_opts *o, unsigned flags, lk_gallery **gal)
 {
     lk_status s;
-    if (open_engine(o, 0, eng) != LK_OK)
-        return -1;
-    if ((s = lk_gallery_open(o->gallery, *eng, flags, gal)) != LK_OK) {
+    if ((s = lk_gallery_open(o->gallery, NULL, flags, gal)) != LK_OK) {
         fail_status(s);
         return -1;
     }
@@ -1082,10 +1082,9 @@ static int cmd_list(int argc, char **argv)
         fail("list needs --gallery");
         return EXIT_ERROR;
     }
-    lk_engine *eng = NULL;
     lk_gallery *gal = NULL;
     int rc = EXIT_ERROR;
-    if (with_gallery(&o, LK_GALLERY_READONLY, &eng, &gal) == 0) {
+    if (with_gallery(&o, LK_GALLERY_READONLY, &gal) == 0) {
         lk_status s = lk_gallery_performers(gal, list_cb, &o.json);
         if (s != LK_OK && s != LK_DONE)
             fail_status(s);
@@ -1093,7 +1092,6 @@ static int cmd_list(int argc, char **argv)
             rc = EXIT_NONE;
     }
     lk_gallery_close(gal);
-    lk_engine_free(eng);
     return rc;
 }
 
@@ -1110,10 +1108,9 @@ static int cmd_remove(int argc, char **argv)
         fail("remove needs --gallery and --performer");
         return EXIT_ERROR;
     }
-    lk_engine *eng = NULL;
     lk_gallery *gal = NULL;
     int rc = EXIT_ERROR;
-    if (with_gallery(&o, 0, &eng, &gal) == 0) {
+    if (with_gallery(&o, 0, &gal) == 0) {
         lk_status s = lk_gallery_remove_performer(gal, performer);
         if (s != LK_OK)
             fail_status(s);
@@ -1123,7 +1120,6 @@ static int cmd_remove(int argc, char **argv)
         }
     }
     lk_gallery_close(gal);
-    lk_engine_free(eng);
     return rc;
 }
 
@@ -1158,7 +1154,9 @@ static int cmd_info(int argc, char **argv)
     }
     json_object_set_new(root, "models", models);
     if (o.gallery) {
-        lk_status s = lk_gallery_open(o.gallery, eng, LK_GALLERY_READONLY, &gal);
+        /* What the gallery records, not what the engine would load. */
+        lk_status s = lk_gallery_open(o.gallery, NULL, LK_GALLERY_READONLY,
+                                      &gal);
         lk_gallery_stats st;
         if (s == LK_OK)
             s = lk_gallery_stats_get(gal, &st);

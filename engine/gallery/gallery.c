@@ -31,7 +31,6 @@
  * stays readable even when another thread changes the gallery.
  */
 #include "gallery/gallery.h"
-#include "core/engine.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -343,6 +342,10 @@ struct lk_gallery {
     char *dir, *db_path;
     modality mod[MOD_N];
     int readonly;
+    int recorded_models;       /* opened without an engine: the models are
+                                  the ones meta records, and templates
+                                  cannot be added (nothing vouches for the
+                                  model an embedding came from) */
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_N];
     pthread_mutex_t mu;
@@ -1109,6 +1112,14 @@ static lk_status check_voice(lk_gallery *gal, const char *uuid,
             return LK_ERR_NOMEM;
         md->recorded_dim = recorded_dim;
     }
+    if (!md->model_id && gal->recorded_models && recorded) {
+        if (!(md->model_id = lk__strdup(recorded)))
+            return LK_ERR_NOMEM;
+        md->dim = recorded_dim;
+    }
+    if (!md->model_id && gal->recorded_models)
+        return refuse(md, LK_ERR_MODEL, "the gallery records no speaker "
+                      "embedder (opened without an engine)");
     if (!md->model_id)
         return refuse(md, LK_ERR_MODEL, "no speaker embedder loaded (the "
                       "engine's manifest lists no voice_embed model)%s%s",
@@ -1199,7 +1210,13 @@ static lk_status check_meta(lk_gallery *gal, int created)
                        "its dimension", gal->db_path, vm);
         goto out;
     }
-    if (strcmp(model, face->model_id) != 0 || dim != face->dim) {
+    if (gal->recorded_models) {
+        if (!(face->model_id = lk__strdup(model))) {
+            st = LK_ERR_NOMEM;
+            goto out;
+        }
+        face->dim = dim;
+    } else if (strcmp(model, face->model_id) != 0 || dim != face->dim) {
         st = lk__error(LK_ERR_MODEL_MISMATCH,
                        "%s: gallery made with face model %s (dimension %d), "
                        "not %s (dimension %d); open it with %s or make a "
@@ -1295,23 +1312,14 @@ static void gallery_free(lk_gallery *gal)
     free(gal);
 }
 
-lk_status lk__gallery_open_models(const char *dir, const char *model_id,
-                                  int dim, const char *voice_model_id,
-                                  int voice_dim, unsigned flags,
-                                  lk_gallery **out)
+/* Open with the given models, or with recorded set (and no model given),
+ * with the models the gallery's meta records.  Arguments checked by the
+ * callers. */
+static lk_status open_gallery(const char *dir, const char *model_id, int dim,
+                              const char *voice_model_id, int voice_dim,
+                              int recorded, unsigned flags, lk_gallery **out)
 {
-    if (!out)
-        return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
     *out = NULL;
-    if (!dir || !*dir)
-        return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
-    if (!model_id || !*model_id || dim <= 0 || dim > 65536)
-        return lk__error(LK_ERR_MISUSE, "%s: face model \"%s\" of dimension "
-                         "%d", dir, model_id ? model_id : "(null)", dim);
-    if (voice_model_id &&
-        (!*voice_model_id || voice_dim <= 0 || voice_dim > 65536))
-        return lk__error(LK_ERR_MISUSE, "%s: voice model \"%s\" of "
-                         "dimension %d", dir, voice_model_id, voice_dim);
     if ((flags & LK_GALLERY_CREATE) && (flags & LK_GALLERY_READONLY))
         return lk__error(LK_ERR_MISUSE, "%s: a gallery cannot be created "
                          "read-only", dir);
@@ -1319,6 +1327,7 @@ lk_status lk__gallery_open_models(const char *dir, const char *model_id,
     lk_gallery *gal = lk__calloc(1, sizeof *gal);
     if (!gal)
         return LK_ERR_NOMEM;
+    gal->recorded_models = recorded;
     pthread_mutex_init(&gal->mu, NULL);
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
@@ -1428,6 +1437,27 @@ fail:
     return rs;
 }
 
+lk_status lk__gallery_open_models(const char *dir, const char *model_id,
+                                  int dim, const char *voice_model_id,
+                                  int voice_dim, unsigned flags,
+                                  lk_gallery **out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
+    *out = NULL;
+    if (!dir || !*dir)
+        return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
+    if (!model_id || !*model_id || dim <= 0 || dim > 65536)
+        return lk__error(LK_ERR_MISUSE, "%s: face model \"%s\" of dimension "
+                         "%d", dir, model_id ? model_id : "(null)", dim);
+    if (voice_model_id &&
+        (!*voice_model_id || voice_dim <= 0 || voice_dim > 65536))
+        return lk__error(LK_ERR_MISUSE, "%s: voice model \"%s\" of "
+                         "dimension %d", dir, voice_model_id, voice_dim);
+    return open_gallery(dir, model_id, dim, voice_model_id, voice_dim, 0,
+                        flags, out);
+}
+
 lk_status lk__gallery_open_model(const char *dir, const char *model_id,
                                  int dim, unsigned flags, lk_gallery **out)
 {
@@ -1437,15 +1467,21 @@ lk_status lk__gallery_open_model(const char *dir, const char *model_id,
 lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
                           lk_gallery **out)
 {
-    if (out)
-        *out = NULL;
-    if (!eng || !eng->embed)
-        return lk__error(LK_ERR_MISUSE, "%s: lk_gallery_open needs an engine "
-                         "with a face recogniser", dir ? dir : "(null)");
-    return lk__gallery_open_models(dir, eng->embed->id, eng->embed->dim,
-                                   eng->voice ? eng->voice->id : NULL,
-                                   eng->voice ? eng->voice->dim : 0, flags,
-                                   out);
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
+    *out = NULL;
+    if (eng)
+        return lk__gallery_open_models(dir, lk_engine_face_model_id(eng),
+                                       lk_engine_face_dim(eng),
+                                       lk_engine_voice_model_id(eng),
+                                       lk_engine_voice_dim(eng), flags, out);
+    if (!dir || !*dir)
+        return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
+    if (flags & LK_GALLERY_CREATE)
+        return lk__error(LK_ERR_MISUSE, "%s: a gallery is created with an "
+                         "engine (its models are recorded); without one only "
+                         "an existing gallery opens", dir);
+    return open_gallery(dir, NULL, 0, NULL, 0, 1, flags, out);
 }
 
 void lk_gallery_close(lk_gallery *gal)
@@ -1613,8 +1649,14 @@ lk_status lk__gallery_add_template_modality(lk_gallery *gal, lk_modality m,
     if (duplicate)
         *duplicate = 0;
     lk_status rs;
-    if ((rs = check_writable(gal, "add template")) != LK_OK ||
-        (rs = lk__gallery_modality_ready(gal, m)) != LK_OK ||
+    if ((rs = check_writable(gal, "add template")) != LK_OK)
+        return rs;
+    if (gal->recorded_models)
+        return lk__error(LK_ERR_MISUSE, "%s: add template: the gallery was "
+                         "opened without an engine, so nothing says which "
+                         "model made the embedding; open it with one",
+                         gal->dir);
+    if ((rs = lk__gallery_modality_ready(gal, m)) != LK_OK ||
         (rs = check_id(performer_id)) != LK_OK)
         return rs;
     const modality *md = &gal->mod[m];

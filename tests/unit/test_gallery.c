@@ -356,7 +356,9 @@ static void test_model_mismatch(void **state)
                      LK_ERR_MISUSE);
     assert_int_equal(lk__gallery_open_model(dir, MODEL, 0, 0, &g),
                      LK_ERR_MISUSE);
-    assert_int_equal(lk_gallery_open(dir, NULL, 0, &g), LK_ERR_MISUSE);
+    /* Without an engine an existing gallery opens, but none is created. */
+    assert_int_equal(lk_gallery_open(dir, NULL, LK_GALLERY_CREATE, &g),
+                     LK_ERR_MISUSE);
     assert_null(g);
     lk_test_rmtree(dir);
     free(dir);
@@ -2009,6 +2011,96 @@ static void test_voice_upgrade(void **state)
     free(dir);
 }
 
+/* ---- without an engine ------------------------------------------------------------ */
+
+/* Opened with the models the gallery records: everything but adding
+ * templates works, voice included. */
+static void test_open_without_engine(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("no-engine");
+    lk_gallery *g = (lk_gallery *)1;
+    assert_int_equal(lk_gallery_open(dir, NULL, 0, &g), LK_ERR_NOT_FOUND);
+    assert_null(g);
+    assert_int_equal(lk_gallery_open(NULL, NULL, 0, &g), LK_ERR_MISUSE);
+    float face[2][DIM];
+    float *voice = voice_vecs(2);
+    mixed_gallery(dir, face, voice);
+
+    assert_int_equal(lk_gallery_open(dir, NULL, 0, &g), LK_OK);
+    lk_gallery_stats st = stats_of(g);
+    assert_string_equal(st.face_model, MODEL);
+    assert_int_equal(st.face_dim, DIM);
+    assert_string_equal(st.voice_model, VMODEL);
+    assert_int_equal(st.voice_dim, VDIM);
+    assert_int_equal(st.performers, 3);
+    assert_int_equal(st.index_rebuilt, 0);
+    expect_mixed(g, face, voice);
+    listed l = { .stop_after = -1, .g = g };
+    assert_int_equal(lk_gallery_performers(g, collect, &l), LK_OK);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.voice_templates[1], 2);
+    assert_int_equal(lk_gallery_audit(g, "export", NULL, NULL), LK_OK);
+
+    /* No model vouches for an embedding: templates are refused. */
+    assert_int_equal(lk__gallery_add_template(g, "f", face[0], NULL, NULL,
+                                              NULL, NULL), LK_ERR_MISUSE);
+    assert_non_null(strstr(lk_last_error(), "without an engine"));
+    assert_int_equal(lk__gallery_add_template_modality(
+                         g, LK_MODALITY_VOICE, "v", voice, NULL, NULL, NULL,
+                         0, NULL, NULL), LK_ERR_MISUSE);
+    /* Performers come and go; erasure takes both modalities, and both
+     * index files are rewritten (not dropped) since both are loaded. */
+    assert_int_equal(lk_gallery_add_performer(g, "new", "New"), LK_OK);
+    assert_int_equal(lk_gallery_remove_performer(g, "fv"), LK_OK);
+    const char *who = top1(g, face[1], NULL);
+    assert_true(who == NULL || strcmp(who, "fv") != 0);
+    assert_string_equal(top1_voice(g, voice, NULL), "v");
+    who = top1_voice(g, voice + VDIM, NULL);
+    assert_true(who == NULL || strcmp(who, "fv") != 0);
+    lk_gallery_close(g);
+    char *vix = join(dir, "voice.faiss");
+    assert_true(file_exists(vix));
+    g = open_voice(dir, VMODEL, VDIM, 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_VOICE), 0);
+    assert_int_equal(lk__gallery_index_rebuilt(g, LK_MODALITY_FACE), 0);
+    assert_int_equal(stats_of(g).voice_templates, 2);
+    assert_int_equal(stats_of(g).performers, 3);
+    lk_gallery_close(g);
+
+    /* Read-only, and a gallery of any face model. */
+    assert_int_equal(lk_gallery_open(dir, NULL, LK_GALLERY_READONLY, &g),
+                     LK_OK);
+    assert_string_equal(top1(g, face[0], NULL), "f");
+    lk_gallery_close(g);
+    char *other = gallery_dir("no-engine-other");
+    g = NULL;
+    assert_int_equal(lk__gallery_open_model(other, "other_model@3", 64,
+                                            LK_GALLERY_CREATE, &g), LK_OK);
+    lk_gallery_close(g);
+    assert_int_equal(lk_gallery_open(other, NULL, 0, &g), LK_OK);
+    assert_string_equal(stats_of(g).face_model, "other_model@3");
+    assert_null(stats_of(g).voice_model);
+    /* No voice recorded: voice is refused, nothing gets recorded. */
+    float q[64];
+    random_unit(q, 64);
+    lk_match m[1];
+    int n = -1;
+    assert_int_equal(lk_gallery_search_modality(g, LK_MODALITY_VOICE, voice,
+                                                1, m, &n), LK_ERR_MODEL);
+    assert_int_equal(lk_gallery_search(g, q, 1, m, &n), LK_OK);
+    assert_int_equal(n, 0);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(other, "SELECT count(*) FROM meta WHERE key "
+                                   "LIKE 'voice%'"), 0);
+    lk_test_rmtree(other);
+    free(other);
+    free(vix);
+    free(voice);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* ---- voice erasure: no 64-byte window of an erased embedding anywhere ---------------- */
 
 /* Every 8-byte-aligned 8-byte word of a set of embeddings, hashed: any
@@ -2467,6 +2559,7 @@ int main(void)
         cmocka_unit_test(test_voice_index_rebuilt),
         cmocka_unit_test(test_voice_model_mismatch),
         cmocka_unit_test(test_voice_upgrade),
+        cmocka_unit_test(test_open_without_engine),
         cmocka_unit_test(test_voice_remove_secure_delete),
         cmocka_unit_test(test_voice_scale),
         cmocka_unit_test(test_enroll_voice_file),
