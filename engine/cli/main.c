@@ -1041,20 +1041,25 @@ bad:
     return -1;
 }
 
+static int templates_of(const lk_performer_info *p, lk_modality m)
+{
+    return (int)m < p->n_modalities ? p->templates[m] : 0;
+}
+
 static int list_cb(const lk_performer_info *p, void *user)
 {
     int json = *(int *)user;
+    const int n_face = templates_of(p, LK_MODALITY_FACE);
+    const int n_voice = templates_of(p, LK_MODALITY_VOICE);
     if (json)
         print_json(json_pack("{s:s,s:s,s:I,s:i,s:i}", "performer", p->id,
                              "name", p->name, "created",
                              (json_int_t)p->created, "face_templates",
-                             p->face_templates, "voice_templates",
-                             p->voice_templates));
+                             n_face, "voice_templates", n_voice));
     else
         printf("%-24s %-32s %d face template%s, %d voice template%s\n",
-               p->id, p->name, p->face_templates,
-               p->face_templates == 1 ? "" : "s", p->voice_templates,
-               p->voice_templates == 1 ? "" : "s");
+               p->id, p->name, n_face, n_face == 1 ? "" : "s", n_voice,
+               n_voice == 1 ? "" : "s");
     return 0;
 }
 
@@ -1158,8 +1163,12 @@ static int cmd_info(int argc, char **argv)
         lk_status s = lk_gallery_open(o.gallery, NULL, LK_GALLERY_READONLY,
                                       &gal);
         lk_gallery_stats st;
-        if (s == LK_OK)
-            s = lk_gallery_stats_get(gal, &st);
+        lk_gallery_modality face, voice;
+        if (s == LK_OK &&
+            (s = lk_gallery_stats_get(gal, &st)) == LK_OK &&
+            (s = lk_gallery_modality_info(gal, LK_MODALITY_FACE, &face)) ==
+                LK_OK)
+            s = lk_gallery_modality_info(gal, LK_MODALITY_VOICE, &voice);
         if (s != LK_OK) {
             fail_status(s);
             rc = EXIT_ERROR;
@@ -1167,15 +1176,15 @@ static int cmd_info(int argc, char **argv)
             json_object_set_new(root, "gallery", json_pack(
                 "{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:o,s:i}", "path", o.gallery,
                 "performers", (json_int_t)st.performers,
-                "templates", (json_int_t)st.templates,
-                "voice_templates", (json_int_t)st.voice_templates,
+                "templates", (json_int_t)face.templates,
+                "voice_templates", (json_int_t)voice.templates,
                 "generation", (json_int_t)st.generation,
                 "db_bytes", (json_int_t)st.db_bytes,
-                "face_model", st.face_model ? st.face_model : "",
-                "face_dim", st.face_dim,
-                "voice_model", st.voice_model ? json_string(st.voice_model)
-                                              : json_null(),
-                "voice_dim", st.voice_dim));
+                "face_model", face.model ? face.model : "",
+                "face_dim", face.dim,
+                "voice_model", voice.model ? json_string(voice.model)
+                                           : json_null(),
+                "voice_dim", voice.dim));
         }
     }
     if (o.json) {

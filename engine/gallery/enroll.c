@@ -22,8 +22,7 @@ static lk_status prepare(lk_gallery *gal, lk_modality m,
     *existing = 0;
     lk_status rs = lk__gallery_find_performer(gal, performer_id);
     if (rs == LK_OK && (rs = lk__sha256_file(path, sha)) == LK_OK)
-        *existing = lk__gallery_source_template_modality(gal, m, performer_id,
-                                                         sha);
+        *existing = lk__gallery_source_template(gal, m, performer_id, sha);
     return rs;
 }
 
@@ -68,20 +67,21 @@ lk_status lk_gallery_enroll_file(lk_gallery *gal, lk_session *ses,
         rs = lk__error(LK_ERR_MANY_FACES, "%s: %d faces found; enrolment "
                        "needs exactly one (or take the largest with "
                        "LK_ENROLL_LARGEST)", path, faces->count);
-    } else if (faces->dim != lk__gallery_dim(gal)) {
+    } else if (faces->dim != lk__gallery_dim(gal, LK_MODALITY_FACE)) {
         rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: embeddings of dimension "
                        "%d, the gallery's are %d", path, faces->dim,
-                       lk__gallery_dim(gal));
+                       lk__gallery_dim(gal, LK_MODALITY_FACE));
     }
     if (rs == LK_OK) {
         /* faces[0] is the largest.  The path is kept absolute so that the
          * template says where it came from whatever the working dir. */
         char *abs = realpath(path, NULL);
         r.face = faces->faces[0];
-        rs = lk__gallery_add_template_ex(gal, performer_id, faces->embeddings,
-                                         sha, abs ? abs : path,
-                                         &faces->faces[0], LK__TEMPLATE_ONCE,
-                                         &r.template_id, &r.duplicate);
+        rs = lk__gallery_add_template(gal, LK_MODALITY_FACE, performer_id,
+                                      faces->embeddings, sha,
+                                      abs ? abs : path, &faces->faces[0],
+                                      LK__TEMPLATE_ONCE, &r.template_id,
+                                      &r.duplicate);
         free(abs);
     }
     lk_faces_free(faces);
@@ -112,13 +112,13 @@ lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
     /* The session may come from another engine than the gallery's: its
      * embeddings must be of the gallery's speaker embedder. */
     const lk_engine *eng = ses->eng;
-    const char *gm = lk__gallery_voice_model(gal);
+    const char *gm = lk__gallery_model_id(gal, LK_MODALITY_VOICE);
     if (!ses->voice || !eng || !eng->voice)
         return lk__error(LK_ERR_MODEL, "%s: no speaker embedder loaded in "
                          "the session (its engine has no voice_embed model)",
                          path);
     if (strcmp(eng->voice->id, gm) != 0 ||
-        eng->voice->dim != lk__gallery_modality_dim(gal, LK_MODALITY_VOICE))
+        eng->voice->dim != lk__gallery_dim(gal, LK_MODALITY_VOICE))
         return lk__error(LK_ERR_MODEL_MISMATCH, "%s: the session embeds "
                          "voices with %s, the gallery %s with %s", path,
                          eng->voice->id, lk__gallery_dir(gal), gm);
@@ -136,7 +136,7 @@ lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
     }
 
     /* 60 KiB: on the heap, not the stack of a worker thread. */
-    int dim = lk__gallery_modality_dim(gal, LK_MODALITY_VOICE);
+    int dim = lk__gallery_dim(gal, LK_MODALITY_VOICE);
     float *emb = lk__malloc((size_t)dim * sizeof *emb);
     if (!emb)
         return LK_ERR_NOMEM;
@@ -148,11 +148,10 @@ lk_status lk_gallery_enroll_voice_file(lk_gallery *gal, lk_session *ses,
     r.speech_seconds = info.speech_seconds;
     if (rs == LK_OK) {
         char *abs = realpath(path, NULL);
-        rs = lk__gallery_add_template_modality(gal, LK_MODALITY_VOICE,
-                                               performer_id, emb, sha,
-                                               abs ? abs : path, NULL,
-                                               LK__TEMPLATE_ONCE,
-                                               &r.template_id, &r.duplicate);
+        rs = lk__gallery_add_template(gal, LK_MODALITY_VOICE, performer_id,
+                                      emb, sha, abs ? abs : path, NULL,
+                                      LK__TEMPLATE_ONCE, &r.template_id,
+                                      &r.duplicate);
         free(abs);
         if (r.duplicate)
             r.seconds = r.speech_seconds = 0;

@@ -216,6 +216,7 @@ enum {
     Q_AUDIT,
     Q_LIST,
     Q_COUNTS,
+    Q_MOD_COUNT,
     Q_N
 };
 
@@ -260,11 +261,10 @@ static const char *const SQL[Q_N] = {
         "AND t.modality = 'voice') FROM performers p ORDER BY p.ext_id",
     [Q_COUNTS] =
         "SELECT (SELECT count(*) FROM performers), "
-        "(SELECT count(*) FROM templates INDEXED BY templates_performer "
-        "WHERE modality = 'face'), "
-        "(SELECT value FROM meta WHERE key = 'generation'), "
-        "(SELECT count(*) FROM templates INDEXED BY templates_performer "
-        "WHERE modality = 'voice')",
+        "(SELECT value FROM meta WHERE key = 'generation')",
+    [Q_MOD_COUNT] =
+        "SELECT count(*) FROM templates INDEXED BY templates_performer "
+        "WHERE modality = ?1",
 };
 
 static const char SCHEMA[] =
@@ -1315,8 +1315,8 @@ static void gallery_free(lk_gallery *gal)
 /* Open with the given models, or with recorded set (and no model given),
  * with the models the gallery's meta records.  Arguments checked by the
  * callers. */
-static lk_status open_gallery(const char *dir, const char *model_id, int dim,
-                              const char *voice_model_id, int voice_dim,
+static lk_status open_gallery(const char *dir,
+                              const lk__gallery_model models[MOD_N],
                               int recorded, unsigned flags, lk_gallery **out)
 {
     *out = NULL;
@@ -1346,14 +1346,12 @@ static lk_status open_gallery(const char *dir, const char *model_id, int dim,
     lk_status rs = LK_ERR_NOMEM;
     if (!gal->dir || !gal->db_path)
         goto fail;
-    const char *ids[MOD_N] = { model_id, voice_model_id };
-    const int dims[MOD_N] = { dim, voice_model_id ? voice_dim : 0 };
     for (int m = 0; m < MOD_N; m++) {
         modality *md = &gal->mod[m];
-        md->dim = dims[m];
+        md->dim = models[m].id ? models[m].dim : 0;
         md->file_gen = -1;
         md->refusal = LK_ERR_MODEL;
-        if ((ids[m] && !(md->model_id = lk__strdup(ids[m]))) ||
+        if ((models[m].id && !(md->model_id = lk__strdup(models[m].id))) ||
             !(md->index_path = lk__path_join(dir, INDEX_NAME[m])))
             goto fail;
     }
@@ -1437,31 +1435,27 @@ fail:
     return rs;
 }
 
-lk_status lk__gallery_open_models(const char *dir, const char *model_id,
-                                  int dim, const char *voice_model_id,
-                                  int voice_dim, unsigned flags,
-                                  lk_gallery **out)
+lk_status lk__gallery_open_models(const char *dir,
+                                  const lk__gallery_model *models, int n,
+                                  unsigned flags, lk_gallery **out)
 {
     if (!out)
         return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
     *out = NULL;
     if (!dir || !*dir)
         return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
-    if (!model_id || !*model_id || dim <= 0 || dim > 65536)
-        return lk__error(LK_ERR_MISUSE, "%s: face model \"%s\" of dimension "
-                         "%d", dir, model_id ? model_id : "(null)", dim);
-    if (voice_model_id &&
-        (!*voice_model_id || voice_dim <= 0 || voice_dim > 65536))
-        return lk__error(LK_ERR_MISUSE, "%s: voice model \"%s\" of "
-                         "dimension %d", dir, voice_model_id, voice_dim);
-    return open_gallery(dir, model_id, dim, voice_model_id, voice_dim, 0,
-                        flags, out);
-}
-
-lk_status lk__gallery_open_model(const char *dir, const char *model_id,
-                                 int dim, unsigned flags, lk_gallery **out)
-{
-    return lk__gallery_open_models(dir, model_id, dim, NULL, 0, flags, out);
+    lk__gallery_model given[MOD_N] = { { NULL, 0 } };
+    for (int m = 0; m < MOD_N && m < n && models; m++)
+        given[m] = models[m];
+    if (!given[MOD_FACE].id)
+        return lk__error(LK_ERR_MISUSE, "%s: no face model given", dir);
+    for (int m = 0; m < MOD_N; m++)
+        if (given[m].id &&
+            (!*given[m].id || given[m].dim <= 0 || given[m].dim > 65536))
+            return lk__error(LK_ERR_MISUSE, "%s: %s model \"%s\" of "
+                             "dimension %d", dir, MOD_NAME[m], given[m].id,
+                             given[m].dim);
+    return open_gallery(dir, given, 0, flags, out);
 }
 
 lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
@@ -1470,18 +1464,23 @@ lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
     if (!out)
         return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
     *out = NULL;
-    if (eng)
-        return lk__gallery_open_models(dir, lk_engine_face_model_id(eng),
-                                       lk_engine_face_dim(eng),
-                                       lk_engine_voice_model_id(eng),
-                                       lk_engine_voice_dim(eng), flags, out);
+    if (eng) {
+        const lk__gallery_model models[MOD_N] = {
+            [MOD_FACE] = { lk_engine_face_model_id(eng),
+                           lk_engine_face_dim(eng) },
+            [MOD_VOICE] = { lk_engine_voice_model_id(eng),
+                            lk_engine_voice_dim(eng) },
+        };
+        return lk__gallery_open_models(dir, models, MOD_N, flags, out);
+    }
     if (!dir || !*dir)
         return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
     if (flags & LK_GALLERY_CREATE)
         return lk__error(LK_ERR_MISUSE, "%s: a gallery is created with an "
                          "engine (its models are recorded); without one only "
                          "an existing gallery opens", dir);
-    return open_gallery(dir, NULL, 0, NULL, 0, 1, flags, out);
+    const lk__gallery_model none[MOD_N] = { { NULL, 0 } };
+    return open_gallery(dir, none, 1, flags, out);
 }
 
 void lk_gallery_close(lk_gallery *gal)
@@ -1505,31 +1504,17 @@ lk_status lk__gallery_refresh(lk_gallery *gal)
     return rs;
 }
 
-int lk__gallery_dim(const lk_gallery *gal)
-{
-    return gal ? gal->mod[MOD_FACE].dim : 0;
-}
-
-int lk__gallery_modality_dim(const lk_gallery *gal, lk_modality m)
+int lk__gallery_dim(const lk_gallery *gal, lk_modality m)
 {
     return gal && (unsigned)m < MOD_N && gal->mod[m].ready ? gal->mod[m].dim
                                                             : 0;
 }
 
-const char *lk__gallery_voice_model(const lk_gallery *gal)
+const char *lk__gallery_model_id(const lk_gallery *gal, lk_modality m)
 {
-    return gal && gal->mod[MOD_VOICE].ready ? gal->mod[MOD_VOICE].model_id
-                                            : NULL;
-}
-
-int lk__gallery_index_rebuilt(lk_gallery *gal, lk_modality m)
-{
-    if (!gal || (unsigned)m >= MOD_N)
-        return 0;
-    pthread_rwlock_rdlock(&gal->rw);
-    int r = gal->st.rebuilt[m];
-    pthread_rwlock_unlock(&gal->rw);
-    return r;
+    return gal && (unsigned)m < MOD_N && gal->mod[m].ready
+               ? gal->mod[m].model_id
+               : NULL;
 }
 
 lk_status lk__gallery_modality_ready(lk_gallery *gal, lk_modality m)
@@ -1634,15 +1619,13 @@ lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
 
 /* ---- templates ------------------------------------------------------------------ */
 
-lk_status lk__gallery_add_template_modality(lk_gallery *gal, lk_modality m,
-                                            const char *performer_id,
-                                            const float *embedding,
-                                            const char *source_sha256,
-                                            const char *source_path,
-                                            const lk_face *face,
-                                            unsigned flags,
-                                            int64_t *template_id,
-                                            int *duplicate)
+lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
+                                   const char *performer_id,
+                                   const float *embedding,
+                                   const char *source_sha256,
+                                   const char *source_path,
+                                   const lk_face *face, unsigned flags,
+                                   int64_t *template_id, int *duplicate)
 {
     if (template_id)
         *template_id = 0;
@@ -1783,34 +1766,9 @@ out:
     return rs;
 }
 
-lk_status lk__gallery_add_template_ex(lk_gallery *gal,
-                                      const char *performer_id,
-                                      const float *embedding,
-                                      const char *source_sha256,
-                                      const char *source_path,
-                                      const lk_face *face, unsigned flags,
-                                      int64_t *template_id, int *duplicate)
-{
-    return lk__gallery_add_template_modality(gal, LK_MODALITY_FACE,
-                                             performer_id, embedding,
-                                             source_sha256, source_path, face,
-                                             flags, template_id, duplicate);
-}
-
-lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
-                                   const float *embedding,
-                                   const char *source_sha256,
-                                   const char *source_path,
-                                   const lk_face *face, int64_t *template_id)
-{
-    return lk__gallery_add_template_ex(gal, performer_id, embedding,
-                                       source_sha256, source_path, face, 0,
-                                       template_id, NULL);
-}
-
-int64_t lk__gallery_source_template_modality(lk_gallery *gal, lk_modality m,
-                                             const char *performer_id,
-                                             const char *source_sha256)
+int64_t lk__gallery_source_template(lk_gallery *gal, lk_modality m,
+                                    const char *performer_id,
+                                    const char *source_sha256)
 {
     if (!gal || !performer_id || !source_sha256 || (unsigned)m >= MOD_N ||
         !gal->mod[m].ready)
@@ -1830,13 +1788,6 @@ int64_t lk__gallery_source_template_modality(lk_gallery *gal, lk_modality m,
     }
     pthread_mutex_unlock(&gal->mu);
     return tid;
-}
-
-int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
-                                    const char *source_sha256)
-{
-    return lk__gallery_source_template_modality(gal, LK_MODALITY_FACE,
-                                                performer_id, source_sha256);
 }
 
 /* ---- erasure ------------------------------------------------------------------- */
@@ -1987,7 +1938,7 @@ out:
 typedef struct prow {
     size_t id, name;           /* offsets into the text buffer */
     int64_t created;
-    int templates, voice_templates;
+    int templates[MOD_N];      /* per modality */
 } prow;
 
 lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
@@ -2034,8 +1985,9 @@ lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
                 text = t;
             }
             rows[n] = (prow){ nt, nt + li, sqlite3_column_int64(s, 2),
-                              sqlite3_column_int(s, 3),
-                              sqlite3_column_int(s, 4) };
+                              { 0 } };
+            for (int m = 0; m < MOD_N; m++)
+                rows[n].templates[m] = sqlite3_column_int(s, 3 + m);
             memcpy(text + nt, id, li);
             memcpy(text + nt + li, name, ln);
             nt += li + ln;
@@ -2048,8 +2000,7 @@ lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
     pthread_mutex_unlock(&gal->mu);
     for (size_t i = 0; rs == LK_OK && i < n; i++) {
         lk_performer_info p = { text + rows[i].id, text + rows[i].name,
-                                rows[i].created, rows[i].templates,
-                                rows[i].voice_templates };
+                                rows[i].created, MOD_N, rows[i].templates };
         if (fn(&p, user))
             rs = LK_DONE;
     }
@@ -2073,18 +2024,12 @@ lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out)
     } else {
         if (sqlite3_step(s) == SQLITE_ROW) {
             r.performers = sqlite3_column_int64(s, 0);
-            r.templates = sqlite3_column_int64(s, 1);
-            r.generation = sqlite3_column_int64(s, 2);
-            r.voice_templates = sqlite3_column_int64(s, 3);
+            r.generation = sqlite3_column_int64(s, 1);
         } else {
             rs = db_fail(gal, "counting");
         }
         done(s);
     }
-    pthread_rwlock_rdlock(&gal->rw);
-    for (int m = 0; m < MOD_N; m++)
-        r.index_rebuilt |= gal->st.rebuilt[m];
-    pthread_rwlock_unlock(&gal->rw);
     pthread_mutex_unlock(&gal->mu);
     if (rs != LK_OK)
         return rs;
@@ -2092,11 +2037,46 @@ lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out)
     if (stat(gal->db_path, &sb) != 0)
         return lk__error(LK_ERR_IO, "%s: %s", gal->db_path, strerror(errno));
     r.db_bytes = (int64_t)sb.st_size;
-    r.face_model = gal->mod[MOD_FACE].model_id;
-    r.face_dim = gal->mod[MOD_FACE].dim;
-    r.voice_model = gal->mod[MOD_VOICE].recorded;
-    r.voice_dim = gal->mod[MOD_VOICE].recorded ? gal->mod[MOD_VOICE].recorded_dim
-                                               : 0;
+    *out = r;
+    return LK_OK;
+}
+
+lk_status lk_gallery_modality_info(lk_gallery *gal, lk_modality mod,
+                                   lk_gallery_modality *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!gal || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_modality_info: NULL "
+                         "argument");
+    if ((unsigned)mod >= MOD_N)
+        return lk__error(LK_ERR_MISUSE, "%s: no modality %d", gal->dir,
+                         (int)mod);
+    const int m = (int)mod;
+    const modality *md = &gal->mod[m];
+    lk_gallery_modality r = { 0 };
+    r.model = md->recorded;
+    r.dim = md->recorded ? md->recorded_dim : 0;
+    r.usable = md->ready ? LK_OK : md->refusal;
+    lk_status rs = LK_OK;
+    pthread_mutex_lock(&gal->mu);
+    sqlite3_stmt *s = q(gal, Q_MOD_COUNT);
+    if (!s) {
+        rs = LK_ERR_DB;
+    } else {
+        sqlite3_bind_text(s, 1, MOD_NAME[m], -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            r.templates = sqlite3_column_int64(s, 0);
+        else
+            rs = db_fail(gal, "counting templates");
+        done(s);
+    }
+    pthread_rwlock_rdlock(&gal->rw);
+    r.index_rebuilt = gal->st.rebuilt[m];
+    pthread_rwlock_unlock(&gal->rw);
+    pthread_mutex_unlock(&gal->mu);
+    if (rs != LK_OK)
+        return rs;
     *out = r;
     return LK_OK;
 }
@@ -2123,9 +2103,9 @@ lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
 
 /* ---- search --------------------------------------------------------------------- */
 
-lk_status lk_gallery_search_modality(lk_gallery *gal, lk_modality mod,
-                                     const float *embedding, int k,
-                                     lk_match *out, int *n_out)
+lk_status lk_gallery_search(lk_gallery *gal, lk_modality mod,
+                            const float *embedding, int k, lk_match *out,
+                            int *n_out)
 {
     if (n_out)
         *n_out = 0;
@@ -2222,11 +2202,4 @@ lk_status lk_gallery_search_modality(lk_gallery *gal, lk_modality mod,
         return rs;
     *n_out = filled;
     return LK_OK;
-}
-
-lk_status lk_gallery_search(lk_gallery *gal, const float *embedding, int k,
-                            lk_match *out, int *n_out)
-{
-    return lk_gallery_search_modality(gal, LK_MODALITY_FACE, embedding, k, out,
-                                      n_out);
 }

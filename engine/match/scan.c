@@ -201,13 +201,13 @@ static lk_status scan_media(lk_gallery *gal, lk_session *ses, const char *path,
     /* The video reader takes the open container; sound is read anew. */
     if (!has_video)
         avformat_close_input(&fmt);
-    lk_gallery_stats st;
+    lk_gallery_modality voice;
     if (!has_video && !ses->voice)
         s = lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
                       "no speaker embedder (no voice_embed model in "
                       "%s/manifest.json)", path, ses->eng->manifest.dir);
     else
-        s = lk_gallery_stats_get(gal, &st);
+        s = lk_gallery_modality_info(gal, LK_MODALITY_VOICE, &voice);
     if (s != LK_OK) {
         avformat_close_input(&fmt);
         return s;
@@ -217,7 +217,7 @@ static lk_status scan_media(lk_gallery *gal, lk_session *ses, const char *path,
      * score over a face appearance is evidence even when the performer's
      * voice is not registered); otherwise not at all. */
     const int listen = has_audio && params->voice && ses->voice &&
-                       (st.voice_templates > 0 || ses->spoof);
+                       (voice.templates > 0 || ses->spoof);
 
     lk_scan_result *res = lk__calloc(1, sizeof *res);
     if (!res || !(res->path = lk__strdup(path))) {
@@ -274,8 +274,9 @@ static lk_status scan_image(lk_gallery *gal, lk_session *ses, const char *path,
     for (int i = 0; i < faces->count; i++) {
         lk_match m;
         int n = 0;
-        s = lk_gallery_search(gal, faces->embeddings + (size_t)i * faces->dim,
-                              1, &m, &n);
+        s = lk_gallery_search(gal, LK_MODALITY_FACE,
+                              faces->embeddings + (size_t)i * faces->dim, 1,
+                              &m, &n);
         if (s != LK_OK)
             break;
         int match = n > 0 && m.score >= res->threshold;

@@ -59,8 +59,9 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
     lk_match m[TOP_K];
     for (int e = 0; e < tk->n_emb; e++) {
         int n = 0;
-        lk_status s = lk_gallery_search(vs->gal, tk->emb + (size_t)e * vs->dim,
-                                        TOP_K, m, &n);
+        lk_status s = lk_gallery_search(vs->gal, LK_MODALITY_FACE,
+                                        tk->emb + (size_t)e * vs->dim, TOP_K,
+                                        m, &n);
         if (s != LK_OK)
             return s;
         for (int r = 0; r < n; r++) {

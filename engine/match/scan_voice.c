@@ -34,8 +34,8 @@ static lk_status on_segment(void *user, const lk__voice_segment *seg)
     voice_scan *vs = user;
     lk_match m;
     int n = 0;
-    lk_status s = lk_gallery_search_modality(vs->gal, LK_MODALITY_VOICE,
-                                             seg->embedding, 1, &m, &n);
+    lk_status s = lk_gallery_search(vs->gal, LK_MODALITY_VOICE,
+                                    seg->embedding, 1, &m, &n);
     if (s != LK_OK)
         return s;
     vs->searched++;
