@@ -254,6 +254,9 @@ LK_API void lk_faces_free(lk_faces *faces);
 
 typedef struct lk_gallery lk_gallery;
 
+/* The longest performer id, in bytes without the terminating NUL. */
+#define LK_ID_MAX 256
+
 enum {
     LK_GALLERY_CREATE = 1 << 0,    /* create the directory and database */
     LK_GALLERY_READONLY = 1 << 1   /* no changes; index rebuilt in memory */
@@ -292,7 +295,7 @@ LK_API void lk_gallery_close(lk_gallery *gal);
 
 /**
  * Register a performer under the caller's id (any non-empty UTF-8 string
- * up to 256 bytes).  When the performer exists, a non-NULL name replaces
+ * of at most LK_ID_MAX bytes, without control characters).  When the performer exists, a non-NULL name replaces
  * the old one.  Returns LK_OK, LK_ERR_MISUSE, LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
@@ -441,12 +444,26 @@ LK_API lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                                   const char *performer_id,
                                   const char *detail);
 
+/* A match holds a copy of the performer's id, so nothing in it points
+ * into the gallery (which frees what an erasure or a reload retires).  The
+ * name is not in it: names are looked up when wanted
+ * (lk_gallery_performer_name()), which also sees a rename at once. */
 typedef struct lk_match {
-    const char *performer_id;  /* valid until the gallery is closed */
-    const char *performer_name;
+    char performer_id[LK_ID_MAX + 1];  /* NUL-terminated */
     int64_t template_id;       /* the best template of this performer */
     float score;               /* cosine similarity, -1..1 */
 } lk_match;
+
+/**
+ * The current name of a registered performer ("" when none was given), in
+ * *name, which the caller frees with lk_free().  Returns LK_OK,
+ * LK_ERR_NOT_FOUND (no such performer: never registered, or erased since
+ * a search found it), LK_ERR_MISUSE, LK_ERR_DB, LK_ERR_NOMEM; *name is
+ * NULL on failure.  Safe from several threads at once.
+ */
+LK_API lk_status lk_gallery_performer_name(lk_gallery *gal,
+                                           const char *performer_id,
+                                           char **name);
 
 /**
  * The k best performers for one L2-normalised embedding of modality m (of

@@ -25,10 +25,12 @@
  *
  * Threads.  `mu` serialises all use of the connection and every change;
  * `rw` guards the in-memory state (index, performer table, template map)
- * that searches read concurrently.  Lock order: mu, then rw.  Performer
- * strings handed out in lk_match are never freed before the gallery
- * closes (renamed and erased ones are retired, not freed), so a match
- * stays readable even when another thread changes the gallery.
+ * that searches read concurrently.  Lock order: mu, then rw.  A search
+ * copies the performer id into the caller's lk_match under the read lock,
+ * so nothing it hands out points into the gallery: an erased performer's
+ * id is freed at once (its slot reused), a reload frees the old state
+ * whole, and names are not kept in memory at all (they are read from the
+ * database when asked for), so memory does not grow with churn.
  */
 #include "gallery/gallery.h"
 
@@ -49,7 +51,7 @@
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
 #define DB_NAME "gallery.db"
-#define MAX_ID_BYTES 256
+#define MAX_ID_BYTES LK_ID_MAX
 #define MAX_NAME_BYTES 4096
 #define MAX_ACTION_BYTES 64
 #define MAX_DETAIL_BYTES 65536
@@ -185,8 +187,8 @@ static void map_del(i64map *m, int64_t k)
 /* ---- the gallery --------------------------------------------------------- */
 
 typedef struct perf {
-    int64_t row;               /* performers.id; 0 once erased */
-    char *id, *name;           /* retired, never freed, until close */
+    int64_t row;               /* performers.id; 0: a free slot */
+    char *id;                  /* the external id; NULL in a free slot */
 } perf;
 
 /* What searches read: swapped whole when reloaded from the database.
@@ -195,6 +197,8 @@ typedef struct state {
     lk__index *ix[MOD_N];
     perf *perfs;
     size_t n_perfs, cap_perfs;
+    int32_t *free_slots;       /* erased performers' slots, for reuse */
+    size_t n_free, cap_free;
     i64map by_row;             /* performers.id -> perfs[] */
     i64map tmpl[MOD_N];        /* templates.id -> perfs[] */
     int64_t gen;               /* database generation this reflects */
@@ -351,8 +355,6 @@ struct lk_gallery {
     pthread_mutex_t mu;
     pthread_rwlock_t rw;
     state st;
-    char **grave;              /* retired performer strings */
-    size_t n_grave, cap_grave;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -480,24 +482,6 @@ static void le_to_floats(float *dst, const void *src, size_t n)
 #endif
 }
 
-/* Keep a string readable until close (see the file comment). */
-static void retire(lk_gallery *gal, char *s)
-{
-    if (!s)
-        return;
-    if (gal->n_grave == gal->cap_grave) {
-        size_t cap = gal->cap_grave ? gal->cap_grave * 2 : 64;
-        char **g = realloc(gal->grave, cap * sizeof *g);
-        if (!g) {
-            /* Leaking is the safe failure: a reader may hold s. */
-            return;
-        }
-        gal->grave = g;
-        gal->cap_grave = cap;
-    }
-    gal->grave[gal->n_grave++] = s;
-}
-
 /* ---- SQLite ---------------------------------------------------------------- */
 
 static lk_status db_fail(lk_gallery *gal, const char *what)
@@ -618,38 +602,69 @@ static void state_free(state *st)
         lk__index_free(st->ix[m]);
         map_free(&st->tmpl[m]);
     }
+    for (size_t i = 0; i < st->n_perfs; i++)
+        free(st->perfs[i].id);
     free(st->perfs);
+    free(st->free_slots);
     map_free(&st->by_row);
     memset(st, 0, sizeof *st);
 }
 
-/* Append a performer (taking ownership of id and name); its index, or -1. */
-static int32_t state_add_perf(state *st, int64_t row, char *id, char *name)
+/* Add a performer (taking ownership of id) in a free slot or at the end;
+ * its index, or -1. */
+static int32_t state_add_perf(state *st, int64_t row, char *id)
 {
-    if (st->n_perfs == st->cap_perfs) {
-        size_t cap = st->cap_perfs ? st->cap_perfs * 2 : 64;
-        perf *p = lk__realloc(st->perfs, cap * sizeof *p);
-        if (!p)
+    int32_t i;
+    if (st->n_free) {
+        i = st->free_slots[st->n_free - 1];
+    } else {
+        if (st->n_perfs == st->cap_perfs) {
+            size_t cap = st->cap_perfs ? st->cap_perfs * 2 : 64;
+            perf *p = lk__realloc(st->perfs, cap * sizeof *p);
+            if (!p)
+                return -1;
+            st->perfs = p;
+            st->cap_perfs = cap;
+        }
+        if (st->n_perfs >= INT32_MAX) {
+            lk__error(LK_ERR_NOMEM, "more than %d performers", INT32_MAX);
             return -1;
-        st->perfs = p;
-        st->cap_perfs = cap;
+        }
+        i = (int32_t)st->n_perfs;
     }
-    if (st->n_perfs >= INT32_MAX) {
-        lk__error(LK_ERR_NOMEM, "more than %d performers", INT32_MAX);
-        return -1;
-    }
-    int32_t i = (int32_t)st->n_perfs;
     if (map_put(&st->by_row, row, i))
         return -1;
-    st->perfs[i] = (perf){ row, id, name };
-    st->n_perfs++;
+    st->perfs[i] = (perf){ row, id };
+    if (st->n_free)
+        st->n_free--;
+    else
+        st->n_perfs++;
     return i;
 }
 
-/* Read the performer table into st (empty).  Strings equal to those of
- * the same performer in old are shared, so a reload does not grow the
- * retired list with copies. */
-static lk_status load_perfs(lk_gallery *gal, state *st, const state *old)
+/* Forget an erased performer: its id is freed (no match points to it) and
+ * its slot is kept for the next one. */
+static void state_drop_perf(state *st, int64_t row)
+{
+    int32_t pi = map_get(&st->by_row, row);
+    if (pi < 0)
+        return;
+    map_del(&st->by_row, row);
+    free(st->perfs[pi].id);
+    st->perfs[pi] = (perf){ 0, NULL };
+    if (st->n_free == st->cap_free) {
+        size_t cap = st->cap_free ? st->cap_free * 2 : 16;
+        int32_t *f = realloc(st->free_slots, cap * sizeof *f);
+        if (!f)
+            return;            /* the slot stays unused; nothing leaks */
+        st->free_slots = f;
+        st->cap_free = cap;
+    }
+    st->free_slots[st->n_free++] = pi;
+}
+
+/* Read the performer table into st (empty). */
+static lk_status load_perfs(lk_gallery *gal, state *st)
 {
     sqlite3_stmt *s = q(gal, Q_PERF_ALL);
     if (!s)
@@ -659,24 +674,9 @@ static lk_status load_perfs(lk_gallery *gal, state *st, const state *old)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t row = sqlite3_column_int64(s, 0);
         const char *id = (const char *)sqlite3_column_text(s, 1);
-        const char *name = (const char *)sqlite3_column_text(s, 2);
-        if (!id)
-            id = "";
-        if (!name)
-            name = "";
-        int32_t o = old ? map_get(&old->by_row, row) : -1;
-        /* A shared string is owned by both states until the swap, when
-         * the old state's copies are dropped without freeing (see
-         * swap_state); only unshared old strings are retired. */
-        char *cid = o >= 0 && !strcmp(old->perfs[o].id, id)
-            ? old->perfs[o].id : lk__strdup(id);
-        char *cname = o >= 0 && !strcmp(old->perfs[o].name, name)
-            ? old->perfs[o].name : lk__strdup(name);
-        if (!cid || !cname || state_add_perf(st, row, cid, cname) < 0) {
-            if (cid && (o < 0 || cid != old->perfs[o].id))
-                free(cid);
-            if (cname && (o < 0 || cname != old->perfs[o].name))
-                free(cname);
+        char *cid = lk__strdup(id ? id : "");
+        if (!cid || state_add_perf(st, row, cid) < 0) {
+            free(cid);
             st_ = LK_ERR_NOMEM;
             break;
         }
@@ -685,19 +685,6 @@ static lk_status load_perfs(lk_gallery *gal, state *st, const state *old)
         st_ = db_fail(gal, "reading performers");
     done(s);
     return st_;
-}
-
-/* Free the strings of st that are not shared with keep (NULL: none). */
-static void free_unshared(state *st, const state *keep)
-{
-    for (size_t i = 0; i < st->n_perfs; i++) {
-        perf *p = &st->perfs[i];
-        int32_t o = keep ? map_get(&keep->by_row, p->row) : -1;
-        if (o < 0 || keep->perfs[o].id != p->id)
-            free(p->id);
-        if (o < 0 || keep->perfs[o].name != p->name)
-            free(p->name);
-    }
 }
 
 /* Map the templates of modality m to performers, and with vectors also
@@ -829,14 +816,14 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m)
 
 /* Build a fresh state from one read snapshot of the database: the indexes
  * of the modalities this handle can use.  Called with mu held. */
-static lk_status load_state(lk_gallery *gal, state *st, const state *old)
+static lk_status load_state(lk_gallery *gal, state *st)
 {
     memset(st, 0, sizeof *st);
     lk_status rs = exec(gal, "BEGIN");
     if (rs != LK_OK)
         return rs;
     if ((rs = read_gen(gal, &st->gen)) != LK_OK ||
-        (rs = load_perfs(gal, st, old)) != LK_OK)
+        (rs = load_perfs(gal, st)) != LK_OK)
         goto fail;
     for (int m = 0; m < MOD_N; m++)
         if (gal->mod[m].ready && (rs = load_modality(gal, st, m)) != LK_OK)
@@ -847,13 +834,12 @@ static lk_status load_state(lk_gallery *gal, state *st, const state *old)
 
 fail:
     rollback(gal);
-    free_unshared(st, old);
     state_free(st);
     return rs;
 }
 
-/* Replace the state searches read.  Strings of the old state not shared by
- * the new one are retired. */
+/* Replace the state searches read, and free the old one: no reader holds
+ * a pointer into it once the write lock is had. */
 static void swap_state(lk_gallery *gal, state *ns)
 {
     state old;
@@ -861,16 +847,6 @@ static void swap_state(lk_gallery *gal, state *ns)
     old = gal->st;
     gal->st = *ns;
     pthread_rwlock_unlock(&gal->rw);
-    for (size_t i = 0; i < old.n_perfs; i++) {
-        perf *p = &old.perfs[i];
-        int32_t o = map_get(&gal->st.by_row, p->row);
-        if (o < 0 || gal->st.perfs[o].id != p->id)
-            retire(gal, p->id);
-        if (o < 0 || gal->st.perfs[o].name != p->name)
-            retire(gal, p->name);
-    }
-    /* Erased performers (row 0) were never in by_row of the new state, so
-     * their strings were retired just above. */
     state_free(&old);
     memset(ns, 0, sizeof *ns);
 }
@@ -878,7 +854,7 @@ static void swap_state(lk_gallery *gal, state *ns)
 static lk_status reload(lk_gallery *gal)
 {
     state ns;
-    lk_status rs = load_state(gal, &ns, &gal->st);
+    lk_status rs = load_state(gal, &ns);
     if (rs != LK_OK)
         return rs;
     swap_state(gal, &ns);
@@ -1292,11 +1268,7 @@ static void gallery_free(lk_gallery *gal)
     for (int i = 0; i < Q_N; i++)
         sqlite3_finalize(gal->stmt[i]);
     sqlite3_close(gal->db);
-    free_unshared(&gal->st, NULL);
     state_free(&gal->st);
-    for (size_t i = 0; i < gal->n_grave; i++)
-        free(gal->grave[i]);
-    free(gal->grave);
     pthread_mutex_destroy(&gal->mu);
     pthread_rwlock_destroy(&gal->rw);
     free(gal->dir);
@@ -1417,7 +1389,7 @@ static lk_status open_gallery(const char *dir,
         goto fail;
 
     state ns;
-    if ((rs = load_state(gal, &ns, NULL)) != LK_OK)
+    if ((rs = load_state(gal, &ns)) != LK_OK)
         goto fail;
     gal->st = ns;
     for (int m = 0; m < MOD_N; m++)
@@ -1574,8 +1546,6 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
         sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now_s());
     int rc = sqlite3_step(s);
-    /* 0 when the performer existed and no name was given. */
-    int changed = sqlite3_changes(gal->db) > 0;
     done(s);
     if (rc != SQLITE_DONE) {
         rs = db_fail(gal, "adding a performer");
@@ -1583,20 +1553,9 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
     }
     if (!existed && (rs = audit_row(gal, "add", id, NULL)) != LK_OK)
         goto out;
-    if ((rs = commit(gal)) != LK_OK)
-        goto out;
-    /* A rename shows in matches at once; a new performer enters memory with
-     * its first template. */
-    if (existed && changed) {
-        pthread_rwlock_wrlock(&gal->rw);
-        int32_t pi = map_get(&gal->st.by_row, row);
-        char *nn = pi >= 0 ? lk__strdup(name) : NULL;
-        if (nn) {
-            retire(gal, gal->st.perfs[pi].name);
-            gal->st.perfs[pi].name = nn;
-        }
-        pthread_rwlock_unlock(&gal->rw);
-    }
+    /* Names are not in memory: a rename is seen by the next lookup; a new
+     * performer enters memory with its first template. */
+    rs = commit(gal);
 out:
     rollback(gal);
     pthread_mutex_unlock(&gal->mu);
@@ -1615,6 +1574,36 @@ lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
     rs = find_perf(gal, performer_id, &row, NULL);
     pthread_mutex_unlock(&gal->mu);
     return rs;
+}
+
+lk_status lk_gallery_performer_name(lk_gallery *gal, const char *performer_id,
+                                   char **name)
+{
+    if (name)
+        *name = NULL;
+    lk_status rs = check_id(performer_id);
+    if (rs != LK_OK)
+        return rs;
+    if (!gal || !name)
+        return lk__error(LK_ERR_MISUSE, "lk_gallery_performer_name: NULL "
+                         "argument");
+    int64_t row;
+    pthread_mutex_lock(&gal->mu);
+    rs = find_perf(gal, performer_id, &row, name);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
+}
+
+char *lk__gallery_name_of(lk_gallery *gal, const char *performer_id)
+{
+    char *name = NULL;
+    lk_status rs = lk_gallery_performer_name(gal, performer_id, &name);
+    if (rs == LK_OK)
+        return name;
+    if (rs == LK_ERR_NOMEM)
+        return NULL;
+    lk__error_clear();
+    return lk__strdup("");
 }
 
 /* ---- templates ------------------------------------------------------------------ */
@@ -1663,11 +1652,10 @@ lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
         return LK_ERR_NOMEM;
     floats_to_le(blob, embedding, (size_t)md->dim);
 
-    char *name = NULL;
     int64_t row = 0, tid = 0;
     pthread_mutex_lock(&gal->mu);
     if ((rs = begin_write(gal)) != LK_OK ||
-        (rs = find_perf(gal, performer_id, &row, &name)) != LK_OK)
+        (rs = find_perf(gal, performer_id, &row, NULL)) != LK_OK)
         goto out;
     sqlite3_stmt *s;
     if ((flags & LK__TEMPLATE_ONCE) && source_sha256) {
@@ -1737,9 +1725,7 @@ lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
     int32_t pi = map_get(&st->by_row, row);
     if (pi < 0) {
         char *cid = lk__strdup(performer_id);
-        if (cid && (pi = state_add_perf(st, row, cid, name)) >= 0)
-            name = NULL;
-        else
+        if (!cid || (pi = state_add_perf(st, row, cid)) < 0)
             free(cid);
     }
     if (pi < 0 || map_put(&st->tmpl[m], tid, pi) != 0 ||
@@ -1761,7 +1747,6 @@ lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
 out:
     rollback(gal);
     pthread_mutex_unlock(&gal->mu);
-    free(name);
     free(blob);
     return rs;
 }
@@ -1886,11 +1871,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         for (size_t i = a; i < b; i++)
             map_del(&st->tmpl[m], tids[i]);
     }
-    int32_t pi = map_get(&st->by_row, row);
-    if (pi >= 0) {
-        map_del(&st->by_row, row);
-        st->perfs[pi].row = 0;
-    }
+    state_drop_perf(st, row);
     st->gen = ixs == LK_OK ? st->gen + 1 : -1;
     pthread_rwlock_unlock(&gal->rw);
     if (ixs != LK_OK) {
@@ -2182,8 +2163,12 @@ lk_status lk_gallery_search(lk_gallery *gal, lk_modality mod,
             if (dup)
                 continue;
             seen[filled] = pi;
-            out[filled] = (lk_match){ st->perfs[pi].id, st->perfs[pi].name,
-                                      I[j], D[j] };
+            lk_match *o = &out[filled];
+            /* Ids are checked to fit when performers are added. */
+            snprintf(o->performer_id, sizeof o->performer_id, "%s",
+                     st->perfs[pi].id);
+            o->template_id = I[j];
+            o->score = D[j];
             filled++;
         }
         if (rs != LK_OK || filled == k || kk >= n || kk >= INT32_MAX)

@@ -62,6 +62,12 @@ int64_t lk__gallery_source_template(lk_gallery *gal, lk_modality m,
  * naming it and the gallery) when not, LK_ERR_DB. */
 lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id);
 
+/* The performer's current name as lk_gallery_performer_name() gives it,
+ * malloc'd; "" when there is no such performer (erased since a search
+ * found it); NULL (recorded) only when out of memory.  For the scanner,
+ * which names its findings. */
+char *lk__gallery_name_of(lk_gallery *gal, const char *performer_id);
+
 /* Dimension of modality m's embeddings with this handle; 0 when m is not
  * ready. */
 int lk__gallery_dim(const lk_gallery *gal, lk_modality m);

@@ -289,8 +289,7 @@ static lk_status scan_image(lk_gallery *gal, lk_session *ses, const char *path,
         if (n > 0) {
             f->score = m.score;
             f->performer_id = lk__strdup(m.performer_id);
-            f->performer_name = lk__strdup(m.performer_name ? m.performer_name
-                                                            : "");
+            f->performer_name = lk__gallery_name_of(gal, m.performer_id);
             if (!f->performer_id || !f->performer_name) {
                 s = LK_ERR_NOMEM;
                 break;

@@ -17,7 +17,7 @@
 typedef struct window {
     double start, end;
     float score;
-    const char *performer_id, *performer_name;   /* the gallery's */
+    char performer_id[LK_ID_MAX + 1];
 } window;
 
 typedef struct voice_scan {
@@ -58,8 +58,9 @@ static lk_status on_segment(void *user, const lk__voice_segment *seg)
         vs->w = w;
         vs->cap = cap;
     }
-    vs->w[vs->n++] = (window){seg->start, seg->end, m.score, m.performer_id,
-                              m.performer_name};
+    window *w = &vs->w[vs->n++];
+    *w = (window){seg->start, seg->end, m.score, ""};
+    memcpy(w->performer_id, m.performer_id, sizeof w->performer_id);
     return LK_OK;
 }
 
@@ -77,7 +78,7 @@ typedef struct stretch {
     double start, end, peak_t;
     float sum, peak;
     int first, n;            /* its windows in the sorted vs->w */
-    const char *id, *name;
+    const char *id;          /* its windows' */
     int used;                /* attached to a face finding */
 } stretch;
 
@@ -106,7 +107,7 @@ static int stretches(voice_scan *vs, double gap, stretch **out)
             cur->n++;
         } else {
             st[k++] = (stretch){w->start, w->end, w->start, w->score, w->score,
-                                i, 1, w->performer_id, w->performer_name, 0};
+                                i, 1, w->performer_id, 0};
         }
     }
     *out = st;
@@ -275,7 +276,7 @@ lk_status lk__scan_voice(lk_gallery *gal, lk_session *ses, const char *path,
                     acc_evidence(&acc, &f->evidence);
                 }
                 f->performer_id = lk__strdup(st[j].id);
-                f->performer_name = lk__strdup(st[j].name ? st[j].name : "");
+                f->performer_name = lk__gallery_name_of(gal, st[j].id);
                 if (!f->performer_id || !f->performer_name)
                     s = LK_ERR_NOMEM;
             }
