@@ -60,7 +60,8 @@ int64_t lk__gallery_source_template(lk_gallery *gal, lk_modality m,
 
 /* LK_OK when the performer is registered, LK_ERR_NOT_FOUND (with a message
  * naming it and the gallery) when not, LK_ERR_DB. */
-lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id);
+lk_status lk__gallery_find_performer(lk_gallery *gal,
+                                     const char *performer_id);
 
 /* The performer's current name as lk_gallery_performer_name() gives it,
  * malloc'd; "" when there is no such performer (erased since a search
