@@ -295,8 +295,9 @@ LK_API void lk_gallery_close(lk_gallery *gal);
 
 /**
  * Register a performer under the caller's id (any non-empty UTF-8 string
- * of at most LK_ID_MAX bytes, without control characters).  When the performer exists, a non-NULL name replaces
- * the old one.  Returns LK_OK, LK_ERR_MISUSE, LK_ERR_DB.
+ * of at most LK_ID_MAX bytes, without control characters).  When the
+ * performer exists, a non-NULL name replaces the old one.  Returns LK_OK,
+ * LK_ERR_MISUSE, LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
                                           const char *name);
@@ -393,8 +394,9 @@ typedef int (*lk_performer_fn)(const lk_performer_info *p, void *user);
 
 /**
  * Call fn for every performer in id order.  The strings and the templates
- * array are valid during the call only.  fn returns non-zero to stop; lk_gallery_performers()
- * then returns LK_DONE.  Returns LK_OK, LK_DONE, LK_ERR_DB.
+ * array are valid during the call only.  fn returns non-zero to stop;
+ * lk_gallery_performers() then returns LK_DONE.  Returns LK_OK, LK_DONE,
+ * LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
                                        void *user);
