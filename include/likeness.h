@@ -258,6 +258,9 @@ LK_API void lk_faces_free(lk_faces *faces);
 
 typedef struct lk_gallery lk_gallery;
 
+/* The longest performer id, in bytes without the terminating NUL. */
+#define LK_ID_MAX 256
+
 enum {
     LK_GALLERY_CREATE = 1 << 0,    /* create the directory and database */
     LK_GALLERY_READONLY = 1 << 1   /* no changes; index rebuilt in memory */
@@ -277,9 +280,18 @@ enum {
  * searches) return LK_ERR_MODEL_MISMATCH naming both models; an engine
  * without one gets LK_ERR_MODEL from them.  Faces are unaffected.
  *
+ * Without an engine (eng NULL) an existing gallery opens with the models
+ * its database records, and no model is loaded: listing performers, stats,
+ * adding and removing performers (erasure of every modality, as with an
+ * engine), the audit log and searches with an embedding of the recorded
+ * dimension (of either modality the gallery records) all work.  Adding
+ * templates does not (enrolment returns LK_ERR_MISUSE): nothing would say
+ * which model made an embedding.  LK_GALLERY_CREATE without an engine is
+ * LK_ERR_MISUSE, since a new gallery records the engine's models.
+ *
  * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
- * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_NOMEM.  The engine must outlive
- * the gallery.
+ * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_MISUSE, LK_ERR_NOMEM.  The
+ * engine, when given, must outlive the gallery.
  */
 LK_API lk_status lk_gallery_open(const char *dir, lk_engine *eng,
                                  unsigned flags, lk_gallery **out);
@@ -287,8 +299,9 @@ LK_API void lk_gallery_close(lk_gallery *gal);
 
 /**
  * Register a performer under the caller's id (any non-empty UTF-8 string
- * up to 256 bytes).  When the performer exists, a non-NULL name replaces
- * the old one.  Returns LK_OK, LK_ERR_MISUSE, LK_ERR_DB.
+ * of at most LK_ID_MAX bytes, without control characters).  When the
+ * performer exists, a non-NULL name replaces the old one.  Returns LK_OK,
+ * LK_ERR_MISUSE, LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
                                           const char *name);
@@ -376,40 +389,66 @@ LK_API lk_status lk_gallery_enroll_memory(lk_gallery *gal, lk_session *ses,
 LK_API lk_status lk_gallery_remove_performer(lk_gallery *gal,
                                              const char *performer_id);
 
+/* A performer's template counts are an array indexed by lk_modality, not
+ * a field per modality, so that a modality added later lengthens the array
+ * instead of changing the struct: read templates[m] only for
+ * m < n_modalities (a modality this library does not count: 0). */
 typedef struct lk_performer_info {
     const char *id;
     const char *name;          /* "" when none was given */
     int64_t created;           /* unix seconds */
-    int face_templates;
-    int voice_templates;
+    int n_modalities;          /* entries in templates */
+    const int *templates;      /* templates[m]: the performer's templates of
+                                  modality m */
 } lk_performer_info;
 
 typedef int (*lk_performer_fn)(const lk_performer_info *p, void *user);
 
 /**
- * Call fn for every performer in id order.  The strings are valid during
- * the call only.  fn returns non-zero to stop; lk_gallery_performers()
- * then returns LK_DONE.  Returns LK_OK, LK_DONE, LK_ERR_DB.
+ * Call fn for every performer in id order.  The strings and the templates
+ * array are valid during the call only.  fn returns non-zero to stop;
+ * lk_gallery_performers() then returns LK_DONE.  Returns LK_OK, LK_DONE,
+ * LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_performers(lk_gallery *gal, lk_performer_fn fn,
                                        void *user);
 
+/* What the gallery holds as a whole; per modality, see
+ * lk_gallery_modality_info(). */
 typedef struct lk_gallery_stats {
     int64_t performers;
-    int64_t templates;         /* face templates (voice: voice_templates) */
     int64_t generation;        /* bumped by every change of templates */
     int64_t db_bytes;          /* gallery.db size on disk */
-    int index_rebuilt;         /* 1: an index (face or voice) was rebuilt
-                                  from the database on open */
-    const char *face_model;    /* recorded model id; lives as the gallery */
-    int face_dim;
-    const char *voice_model;   /* recorded speaker embedder id, NULL when
-                                  none is recorded; lives as the gallery */
-    int voice_dim;             /* its dimension; 0 when none */
-    int64_t voice_templates;
 } lk_gallery_stats;
 
+/** Returns LK_OK, LK_ERR_MISUSE (NULL argument), LK_ERR_DB, LK_ERR_IO. */
 LK_API lk_status lk_gallery_stats_get(lk_gallery *gal, lk_gallery_stats *out);
+
+/* One modality of the gallery. */
+typedef struct lk_gallery_modality {
+    const char *model;         /* the model id the gallery records for it,
+                                  NULL when none is recorded (a gallery made
+                                  without a speaker embedder); lives as the
+                                  gallery */
+    int dim;                   /* its embedding dimension; 0 when none */
+    int64_t templates;         /* templates of this modality */
+    int index_rebuilt;         /* 1: its index was rebuilt from the database
+                                  by the last load (open, or a reload after
+                                  another process changed the gallery), 0:
+                                  read from its file (or not loaded) */
+    lk_status usable;          /* LK_OK when this handle can search and add
+                                  templates of it, else why not:
+                                  LK_ERR_MODEL (no such model with this
+                                  handle), LK_ERR_MODEL_MISMATCH (the
+                                  engine's differs from the recorded one) */
+} lk_gallery_modality;
+
+/**
+ * Describe modality m of the gallery.  Returns LK_OK, LK_ERR_MISUSE (NULL
+ * argument, unknown m), LK_ERR_DB.  Safe from several threads at once.
+ */
+LK_API lk_status lk_gallery_modality_info(lk_gallery *gal, lk_modality m,
+                                          lk_gallery_modality *out);
 
 /**
  * Append an entry to the audit log (enrol and remove log themselves).
@@ -419,35 +458,43 @@ LK_API lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                                   const char *performer_id,
                                   const char *detail);
 
+/* A match holds a copy of the performer's id, so nothing in it points
+ * into the gallery (which frees what an erasure or a reload retires).  The
+ * name is not in it: names are looked up when wanted
+ * (lk_gallery_performer_name()), which also sees a rename at once. */
 typedef struct lk_match {
-    const char *performer_id;  /* valid until the gallery is closed */
-    const char *performer_name;
+    char performer_id[LK_ID_MAX + 1];  /* NUL-terminated */
     int64_t template_id;       /* the best template of this performer */
     float score;               /* cosine similarity, -1..1 */
 } lk_match;
 
 /**
- * The k best performers for one L2-normalised face embedding of the
- * gallery's face dimension, best first, one entry per performer (its best
- * face template).  *n_out receives how many were filled (0..k).  Returns
- * LK_OK, LK_ERR_MISUSE (NULL argument, k < 1, an embedding not finite or
- * not of unit length), LK_ERR_BACKEND.  Safe from several threads at once.
+ * The current name of a registered performer ("" when none was given), in
+ * *name, which the caller frees with lk_free().  Returns LK_OK,
+ * LK_ERR_NOT_FOUND (no such performer: never registered, or erased since
+ * a search found it), LK_ERR_MISUSE, LK_ERR_DB, LK_ERR_NOMEM; *name is
+ * NULL on failure.  Safe from several threads at once.
  */
-LK_API lk_status lk_gallery_search(lk_gallery *gal, const float *embedding,
-                                   int k, lk_match *out, int *n_out);
+LK_API lk_status lk_gallery_performer_name(lk_gallery *gal,
+                                           const char *performer_id,
+                                           char **name);
 
 /**
- * As lk_gallery_search() among the templates of modality m only: with
- * LK_MODALITY_VOICE, a speaker embedding (of lk_engine_voice_dim()) is
- * compared with the voice templates, and only performers with a voice
- * template are found.  LK_MODALITY_FACE is lk_gallery_search().  Also
- * returns LK_ERR_MODEL (voice, and the gallery was opened without a
- * speaker embedder), LK_ERR_MODEL_MISMATCH (voice, and the gallery's voice
- * templates were made with another one), LK_ERR_MISUSE (unknown m).
+ * The k best performers for one L2-normalised embedding of modality m (of
+ * that modality's dimension: a face embedding of lk_engine_face_dim(), a
+ * speaker embedding of lk_engine_voice_dim(); without an engine, the
+ * recorded ones of lk_gallery_modality_info()), best first, one entry per
+ * performer (its best template of m).  Only performers with a template of
+ * m are found.  *n_out receives how many were filled (0..k).  Returns
+ * LK_OK, LK_ERR_MISUSE (NULL argument, k < 1, unknown m, an embedding not
+ * finite or not of unit length), LK_ERR_MODEL (m is voice and the gallery
+ * was opened without a speaker embedder), LK_ERR_MODEL_MISMATCH (its
+ * templates were made with another model than the handle's),
+ * LK_ERR_BACKEND.  Safe from several threads at once.
  */
-LK_API lk_status lk_gallery_search_modality(lk_gallery *gal, lk_modality m,
-                                            const float *embedding, int k,
-                                            lk_match *out, int *n_out);
+LK_API lk_status lk_gallery_search(lk_gallery *gal, lk_modality m,
+                                   const float *embedding, int k,
+                                   lk_match *out, int *n_out);
 
 /* ------------------------------------------------------------------------
  * Scanning

@@ -969,7 +969,7 @@ static const char list_usage[] =
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "      --json            JSON Lines: one record per performer\n"
-    "  -m, --models DIR      model directory (default: built-in)\n"
+    "  -m, --models DIR      accepted, not used: no model is loaded\n"
     "  -h, --help            this text\n";
 
 static const char remove_usage[] =
@@ -981,14 +981,15 @@ static const char remove_usage[] =
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "  -p, --performer ID    the performer to erase\n"
-    "  -m, --models DIR      model directory (default: built-in)\n"
+    "  -m, --models DIR      accepted, not used: no model is loaded\n"
     "  -h, --help            this text\n";
 
 static const char info_usage[] =
     "usage: likeness info [--gallery DIR] [--json]\n"
     "\n"
     "Show the version, the models in use (file, sha256, input, dimension,\n"
-    "calibrated threshold) and, with --gallery, the gallery's statistics.\n"
+    "calibrated threshold) and, with --gallery, the gallery's statistics\n"
+    "and the models it records (read from the gallery, not the models).\n"
     "\n"
     "  -g, --gallery DIR     gallery directory\n"
     "      --json            one JSON object\n"
@@ -1032,30 +1033,34 @@ bad:
     return -1;
 }
 
+static int templates_of(const lk_performer_info *p, lk_modality m)
+{
+    return (int)m < p->n_modalities ? p->templates[m] : 0;
+}
+
 static int list_cb(const lk_performer_info *p, void *user)
 {
     int json = *(int *)user;
+    const int n_face = templates_of(p, LK_MODALITY_FACE);
+    const int n_voice = templates_of(p, LK_MODALITY_VOICE);
     if (json)
         print_json(json_pack("{s:s,s:s,s:I,s:i,s:i}", "performer", p->id,
                              "name", p->name, "created",
                              (json_int_t)p->created, "face_templates",
-                             p->face_templates, "voice_templates",
-                             p->voice_templates));
+                             n_face, "voice_templates", n_voice));
     else
         printf("%-24s %-32s %d face template%s, %d voice template%s\n",
-               p->id, p->name, p->face_templates,
-               p->face_templates == 1 ? "" : "s", p->voice_templates,
-               p->voice_templates == 1 ? "" : "s");
+               p->id, p->name, n_face, n_face == 1 ? "" : "s", n_voice,
+               n_voice == 1 ? "" : "s");
     return 0;
 }
 
-static int with_gallery(common_opts *o, unsigned flags, lk_engine **eng,
-                        lk_gallery **gal)
+/* list and remove need no model: the gallery opens with the ones it
+ * records (--models is accepted and not used). */
+static int with_gallery(const common_opts *o, unsigned flags, lk_gallery **gal)
 {
     lk_status s;
-    if (open_engine(o, 0, eng) != LK_OK)
-        return -1;
-    if ((s = lk_gallery_open(o->gallery, *eng, flags, gal)) != LK_OK) {
+    if ((s = lk_gallery_open(o->gallery, NULL, flags, gal)) != LK_OK) {
         fail_status(s);
         return -1;
     }
@@ -1074,10 +1079,9 @@ static int cmd_list(int argc, char **argv)
         fail("list needs --gallery");
         return EXIT_ERROR;
     }
-    lk_engine *eng = NULL;
     lk_gallery *gal = NULL;
     int rc = EXIT_ERROR;
-    if (with_gallery(&o, LK_GALLERY_READONLY, &eng, &gal) == 0) {
+    if (with_gallery(&o, LK_GALLERY_READONLY, &gal) == 0) {
         lk_status s = lk_gallery_performers(gal, list_cb, &o.json);
         if (s != LK_OK && s != LK_DONE)
             fail_status(s);
@@ -1085,7 +1089,6 @@ static int cmd_list(int argc, char **argv)
             rc = EXIT_NONE;
     }
     lk_gallery_close(gal);
-    lk_engine_free(eng);
     return rc;
 }
 
@@ -1102,10 +1105,9 @@ static int cmd_remove(int argc, char **argv)
         fail("remove needs --gallery and --performer");
         return EXIT_ERROR;
     }
-    lk_engine *eng = NULL;
     lk_gallery *gal = NULL;
     int rc = EXIT_ERROR;
-    if (with_gallery(&o, 0, &eng, &gal) == 0) {
+    if (with_gallery(&o, 0, &gal) == 0) {
         lk_status s = lk_gallery_remove_performer(gal, performer);
         if (s != LK_OK)
             fail_status(s);
@@ -1115,7 +1117,6 @@ static int cmd_remove(int argc, char **argv)
         }
     }
     lk_gallery_close(gal);
-    lk_engine_free(eng);
     return rc;
 }
 
@@ -1150,10 +1151,16 @@ static int cmd_info(int argc, char **argv)
     }
     json_object_set_new(root, "models", models);
     if (o.gallery) {
-        lk_status s = lk_gallery_open(o.gallery, eng, LK_GALLERY_READONLY, &gal);
+        /* What the gallery records, not what the engine would load. */
+        lk_status s = lk_gallery_open(o.gallery, NULL, LK_GALLERY_READONLY,
+                                      &gal);
         lk_gallery_stats st;
-        if (s == LK_OK)
-            s = lk_gallery_stats_get(gal, &st);
+        lk_gallery_modality face, voice;
+        if (s == LK_OK &&
+            (s = lk_gallery_stats_get(gal, &st)) == LK_OK &&
+            (s = lk_gallery_modality_info(gal, LK_MODALITY_FACE, &face)) ==
+                LK_OK)
+            s = lk_gallery_modality_info(gal, LK_MODALITY_VOICE, &voice);
         if (s != LK_OK) {
             fail_status(s);
             rc = EXIT_ERROR;
@@ -1161,15 +1168,15 @@ static int cmd_info(int argc, char **argv)
             json_object_set_new(root, "gallery", json_pack(
                 "{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:o,s:i}", "path", o.gallery,
                 "performers", (json_int_t)st.performers,
-                "templates", (json_int_t)st.templates,
-                "voice_templates", (json_int_t)st.voice_templates,
+                "templates", (json_int_t)face.templates,
+                "voice_templates", (json_int_t)voice.templates,
                 "generation", (json_int_t)st.generation,
                 "db_bytes", (json_int_t)st.db_bytes,
-                "face_model", st.face_model ? st.face_model : "",
-                "face_dim", st.face_dim,
-                "voice_model", st.voice_model ? json_string(st.voice_model)
-                                              : json_null(),
-                "voice_dim", st.voice_dim));
+                "face_model", face.model ? face.model : "",
+                "face_dim", face.dim,
+                "voice_model", voice.model ? json_string(voice.model)
+                                           : json_null(),
+                "voice_dim", voice.dim));
         }
     }
     if (o.json) {

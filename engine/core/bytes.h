@@ -1,10 +1,12 @@
 /*
  * bytes.h — numbers stored in a byte order, read from untrusted buffers
- * (the caller checks the length first) and written.
+ * (the caller checks the length first) and written: what the library
+ * writes to files is little-endian whatever the host.
  */
 #ifndef LK_BYTES_H
 #define LK_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -56,11 +58,22 @@ static inline void lk__put_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+static inline void lk__put_le64(uint8_t *p, uint64_t v)
+{
+    lk__put_le32(p, (uint32_t)v);
+    lk__put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
 static inline void lk__put_le_f32(uint8_t *p, float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     lk__put_le32(p, u);
 }
+
+/* n floats as float32 little-endian (4n bytes at dst), and back.  A copy
+ * on a little-endian host. */
+void lk__floats_to_le(void *dst, const float *src, size_t n);
+void lk__le_to_floats(float *dst, const void *src, size_t n);
 
 #endif

@@ -1,28 +1,28 @@
 /*
  * gallery.h — private entry points of the gallery, for the scanner, the
- * tests and the benchmarks: open without an engine, add a template of
- * either modality from an embedding, and the FAISS index wrapper.
+ * tests and the benchmarks: open with models given by id, add a template
+ * of a modality from an embedding, and the FAISS index wrapper.
  */
 #ifndef LK_GALLERY_H
 #define LK_GALLERY_H
 
 #include "core/core.h"
 
-/* Open a gallery for a recogniser given by id and dimension (what
- * lk_gallery_open() does with the engine's recogniser).  Same codes as
- * lk_gallery_open(). */
-lk_status lk__gallery_open_model(const char *dir, const char *model_id,
-                                 int dim, unsigned flags, lk_gallery **out);
+/* A model as a gallery records it: its id and embedding dimension. */
+typedef struct lk__gallery_model {
+    const char *id;            /* NULL: none */
+    int dim;
+} lk__gallery_model;
 
-/* The same with a speaker embedder too (what lk_gallery_open() does with an
- * engine that has one).  voice_model_id NULL (and voice_dim 0): none, as
- * lk__gallery_open_model().  A gallery with no recorded voice model gets
- * this one recorded unless read-only; one recorded with another refuses
- * voice use only (see lk__gallery_modality_ready()). */
-lk_status lk__gallery_open_models(const char *dir, const char *face_model_id,
-                                  int face_dim, const char *voice_model_id,
-                                  int voice_dim, unsigned flags,
-                                  lk_gallery **out);
+/* Open a gallery for the models given per modality, models[m] for m < n
+ * (what lk_gallery_open() does with the engine's): the face model must be
+ * given; a modality past n or with a NULL id has none.  A gallery with no
+ * recorded voice model gets the given one recorded unless read-only; one
+ * recorded with another refuses voice use only (see
+ * lk__gallery_modality_ready()).  Same codes as lk_gallery_open(). */
+lk_status lk__gallery_open_models(const char *dir,
+                                  const lk__gallery_model *models, int n,
+                                  unsigned flags, lk_gallery **out);
 
 /* LK_OK when templates of modality m may be added and searched with this
  * handle; else the refusal, with its message set: LK_ERR_MODEL (opened
@@ -31,69 +31,51 @@ lk_status lk__gallery_open_models(const char *dir, const char *face_model_id,
  * (no such modality). */
 lk_status lk__gallery_modality_ready(lk_gallery *gal, lk_modality m);
 
-/* Store one template (an L2-normalised embedding of the gallery's
- * dimension) for a registered performer and add it to the index.
- * source_sha256 is the hex hash of the source file, may be NULL; box may be
- * NULL.  LK_ERR_NOT_FOUND (no performer), LK_ERR_MISUSE, LK_ERR_DB. */
-lk_status lk__gallery_add_template(lk_gallery *gal, const char *performer_id,
+/* Store one template of modality m (an L2-normalised embedding of that
+ * modality's dimension: face, the recogniser's; voice, the speaker
+ * embedder's) for a registered performer and add it to the index.
+ * source_sha256 is the hex hash of the source file, may be NULL;
+ * source_path may be NULL; face (the box) may be NULL, and must be for a
+ * voice template.  With LK__TEMPLATE_ONCE and a source hash, a performer
+ * that already has a template of m from that source gets nothing new:
+ * *duplicate is set to 1 and *template_id to the existing template; the
+ * check and the insert are one transaction.  template_id and duplicate may
+ * be NULL.  LK_ERR_NOT_FOUND (no performer), LK_ERR_MISUSE (also: opened
+ * without an engine), LK_ERR_DB, and the refusals of
+ * lk__gallery_modality_ready(). */
+enum { LK__TEMPLATE_ONCE = 1 << 0 };
+lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
+                                   const char *performer_id,
                                    const float *embedding,
                                    const char *source_sha256,
                                    const char *source_path,
-                                   const lk_face *face, int64_t *template_id);
+                                   const lk_face *face, unsigned flags,
+                                   int64_t *template_id, int *duplicate);
 
-/* The id of this performer's face template from a file with this hash,
- * or 0. */
-int64_t lk__gallery_source_template(lk_gallery *gal, const char *performer_id,
+/* The id of this performer's template of modality m from a file with this
+ * hash, or 0 (0 too when m is not ready). */
+int64_t lk__gallery_source_template(lk_gallery *gal, lk_modality m,
+                                    const char *performer_id,
                                     const char *source_sha256);
-
-/* The same for templates of modality m (0 too when m is not ready). */
-int64_t lk__gallery_source_template_modality(lk_gallery *gal, lk_modality m,
-                                             const char *performer_id,
-                                             const char *source_sha256);
-
-/* As lk__gallery_add_template(); with LK__TEMPLATE_ONCE and a source hash,
- * a performer that already has a template from that source gets nothing
- * new: *duplicate is set to 1 and *template_id to the existing template.
- * The check and the insert are one transaction.  duplicate may be NULL. */
-enum { LK__TEMPLATE_ONCE = 1 << 0 };
-lk_status lk__gallery_add_template_ex(lk_gallery *gal,
-                                      const char *performer_id,
-                                      const float *embedding,
-                                      const char *source_sha256,
-                                      const char *source_path,
-                                      const lk_face *face, unsigned flags,
-                                      int64_t *template_id, int *duplicate);
-
-/* As lk__gallery_add_template_ex() for a template of modality m, of that
- * modality's dimension (face: the recogniser's; voice: the speaker
- * embedder's).  face must be NULL for a voice template.  A duplicate is a
- * template of the same performer, modality and source.  Also returns the
- * refusals of lk__gallery_modality_ready(). */
-lk_status lk__gallery_add_template_modality(lk_gallery *gal, lk_modality m,
-                                            const char *performer_id,
-                                            const float *embedding,
-                                            const char *source_sha256,
-                                            const char *source_path,
-                                            const lk_face *face,
-                                            unsigned flags,
-                                            int64_t *template_id,
-                                            int *duplicate);
 
 /* LK_OK when the performer is registered, LK_ERR_NOT_FOUND (with a message
  * naming it and the gallery) when not, LK_ERR_DB. */
-lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id);
+lk_status lk__gallery_find_performer(lk_gallery *gal,
+                                     const char *performer_id);
 
-/* The gallery's face embedding dimension and directory; 1 when
- * read-only. */
-int lk__gallery_dim(const lk_gallery *gal);
+/* The performer's current name as lk_gallery_performer_name() gives it,
+ * malloc'd; "" when there is no such performer (erased since a search
+ * found it); NULL (recorded) only when out of memory.  For the scanner,
+ * which names its findings. */
+char *lk__gallery_name_of(lk_gallery *gal, const char *performer_id);
+
 /* Dimension of modality m's embeddings with this handle; 0 when m is not
  * ready. */
-int lk__gallery_modality_dim(const lk_gallery *gal, lk_modality m);
-/* The voice model this handle embeds with (NULL when not ready). */
-const char *lk__gallery_voice_model(const lk_gallery *gal);
-/* 1 when modality m's index was rebuilt from the database by the last
- * load (open or reload), 0 when read from its file. */
-int lk__gallery_index_rebuilt(lk_gallery *gal, lk_modality m);
+int lk__gallery_dim(const lk_gallery *gal, lk_modality m);
+/* The model this handle embeds modality m with; NULL when m is not
+ * ready. */
+const char *lk__gallery_model_id(const lk_gallery *gal, lk_modality m);
+/* The directory; 1 when read-only. */
 const char *lk__gallery_dir(const lk_gallery *gal);
 int lk__gallery_readonly(const lk_gallery *gal);
 

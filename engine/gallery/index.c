@@ -22,6 +22,7 @@
  * old file or the new one, never half of one.
  */
 #include "gallery/gallery.h"
+#include "core/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,34 +175,6 @@ void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n)
 
 /* ---- the file --------------------------------------------------------- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static void tag_hash(const char *tag, uint8_t md[32])
 {
     unsigned len = 0;
@@ -301,11 +274,11 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
         goto fail;
     }
     memcpy(hdr, MAGIC, 8);
-    put_u32(hdr + 8, FORMAT_VERSION);
-    put_u32(hdr + 12, (uint32_t)ix->dim);
-    put_u64(hdr + 16, (uint64_t)generation);
-    put_u64(hdr + 24, (uint64_t)lk__index_count(ix));
-    put_u64(hdr + 32, payload);
+    lk__put_le32(hdr + 8, FORMAT_VERSION);
+    lk__put_le32(hdr + 12, (uint32_t)ix->dim);
+    lk__put_le64(hdr + 16, (uint64_t)generation);
+    lk__put_le64(hdr + 24, (uint64_t)lk__index_count(ix));
+    lk__put_le64(hdr + 32, payload);
     memcpy(hdr + 40, md, 32);
     tag_hash(tag, hdr + 72);
     if (fseeko(f, 0, SEEK_SET) != 0 ||
@@ -358,17 +331,17 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
         st = lk__error(LK_ERR_FORMAT, "%s: not an index file", path);
         goto done;
     }
-    if (get_u32(hdr + 8) != FORMAT_VERSION) {
+    if (lk__le32(hdr + 8) != FORMAT_VERSION) {
         st = lk__error(LK_ERR_FORMAT, "%s: index format %u, expected %d",
-                       path, get_u32(hdr + 8), FORMAT_VERSION);
+                       path, lk__le32(hdr + 8), FORMAT_VERSION);
         goto done;
     }
-    if ((int)get_u32(hdr + 12) != dim) {
+    if ((int)lk__le32(hdr + 12) != dim) {
         st = lk__error(LK_ERR_FORMAT, "%s: index of dimension %u, expected %d",
-                       path, get_u32(hdr + 12), dim);
+                       path, lk__le32(hdr + 12), dim);
         goto done;
     }
-    int64_t gen = (int64_t)get_u64(hdr + 16);
+    int64_t gen = (int64_t)lk__le64(hdr + 16);
     if (generation)
         *generation = gen;
     if (want_generation >= 0 && gen != want_generation) {
@@ -385,7 +358,7 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
             goto done;
         }
     }
-    uint64_t count = get_u64(hdr + 24), payload = get_u64(hdr + 32);
+    uint64_t count = lk__le64(hdr + 24), payload = lk__le64(hdr + 32);
     if (fstat(fileno(f), &sb) != 0 || sb.st_size < HDR_BYTES ||
         (uint64_t)sb.st_size - HDR_BYTES != payload ||
         count > payload / ((uint64_t)dim * sizeof(float) + sizeof(int64_t))) {

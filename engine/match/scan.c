@@ -123,8 +123,9 @@ lk_status lk__scan_image(lk_gallery *gal, const lk_faces *faces,
     for (int i = 0; i < faces->count; i++) {
         lk_match m;
         int n = 0;
-        s = lk_gallery_search(gal, faces->embeddings + (size_t)i * faces->dim,
-                              1, &m, &n);
+        s = lk_gallery_search(gal, LK_MODALITY_FACE,
+                              faces->embeddings + (size_t)i * faces->dim, 1,
+                              &m, &n);
         if (s != LK_OK)
             return s;
         int match = n > 0 && m.score >= res->threshold;
@@ -137,8 +138,7 @@ lk_status lk__scan_image(lk_gallery *gal, const lk_faces *faces,
         if (n > 0) {
             f->score = m.score;
             f->performer_id = lk__strdup(m.performer_id);
-            f->performer_name = lk__strdup(m.performer_name ? m.performer_name
-                                                            : "");
+            f->performer_name = lk__gallery_name_of(gal, m.performer_id);
             if (!f->performer_id || !f->performer_name)
                 return LK_ERR_NOMEM;
         }

@@ -8,6 +8,7 @@
 #define LK_SCAN_INTERNAL_H
 
 #include "face/face.h"
+#include "gallery/gallery.h"
 #include "media/demux.h"
 #include "voice/voice.h"
 

@@ -29,7 +29,7 @@ typedef struct decided {
     int frames, embedded;
     float mean, peak;
     lk_face face;            /* at best_time, display pixels */
-    const char *performer_id, *performer_name;   /* the gallery's */
+    char performer_id[LK_ID_MAX + 1];   /* "": nothing enrolled */
     int match;
 } decided;
 
@@ -55,7 +55,7 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
     if (tk->n_emb == 0)
         return LK_OK;
     struct cand {
-        const char *id, *name;
+        char id[LK_ID_MAX + 1];
         float sum, peak;
         int peak_at;
     } c[TOP_K * 8];
@@ -63,8 +63,9 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
     lk_match m[TOP_K];
     for (int e = 0; e < tk->n_emb; e++) {
         int n = 0;
-        lk_status s = lk_gallery_search(vs->gal, tk->emb + (size_t)e * vs->dim,
-                                        TOP_K, m, &n);
+        lk_status s = lk_gallery_search(vs->gal, LK_MODALITY_FACE,
+                                        tk->emb + (size_t)e * vs->dim, TOP_K,
+                                        m, &n);
         if (s != LK_OK)
             return s;
         for (int r = 0; r < n; r++) {
@@ -74,8 +75,8 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
             if (j == nc) {
                 if (nc == (int)(sizeof c / sizeof c[0]))
                     continue;      /* only with > 8 frames' distinct top-10s */
-                c[nc++] = (struct cand){m[r].performer_id, m[r].performer_name,
-                                        0.0f, -INFINITY, 0};
+                c[nc] = (struct cand){"", 0.0f, -INFINITY, 0};
+                memcpy(c[nc++].id, m[r].performer_id, sizeof c[0].id);
             }
             c[j].sum += m[r].score;
             if (m[r].score > c[j].peak) {
@@ -103,8 +104,7 @@ static lk_status decide(video_scan *vs, const lk__track *tk)
         out->mean = c[best].sum / (float)tk->n_emb;
         out->peak = c[best].peak;
         at = c[best].peak_at;
-        out->performer_id = c[best].id;
-        out->performer_name = c[best].name;
+        memcpy(out->performer_id, c[best].id, sizeof out->performer_id);
         out->match = out->mean >= vs->threshold;
     } else {
         /* nothing enrolled: the best-quality frame */
@@ -265,7 +265,8 @@ static int by_performer_start(const void *a, const void *b)
     return (x->track > y->track) - (x->track < y->track);
 }
 
-static lk_status to_finding(const decided *d, int decision, lk_finding *f)
+static lk_status to_finding(lk_gallery *gal, const decided *d, int decision,
+                            lk_finding *f)
 {
     memset(f, 0, sizeof *f);
     f->face_index = (int)d->track;
@@ -278,10 +279,9 @@ static lk_status to_finding(const decided *d, int decision, lk_finding *f)
     f->best_time = d->best_time;
     f->frames = d->frames;
     f->embedded = d->embedded;
-    if (d->performer_id) {
+    if (d->performer_id[0]) {
         f->performer_id = lk__strdup(d->performer_id);
-        f->performer_name = lk__strdup(d->performer_name ? d->performer_name
-                                                         : "");
+        f->performer_name = lk__gallery_name_of(gal, d->performer_id);
         if (!f->performer_id || !f->performer_name)
             return LK_ERR_NOMEM;
     }
@@ -326,7 +326,7 @@ static lk_status make_findings(video_scan *vs, lk_scan_result *res)
             i = j;
             continue;
         }
-        lk_status s = to_finding(&a, a.match ? LK_MATCH : LK_NO_MATCH,
+        lk_status s = to_finding(vs->gal, &a, a.match ? LK_MATCH : LK_NO_MATCH,
                                  &res->findings[res->n_findings++]);
         if (s != LK_OK)
             return s;

@@ -19,7 +19,7 @@
 typedef struct window {
     double start, end;
     float score;
-    const char *performer_id, *performer_name;   /* the gallery's */
+    char performer_id[LK_ID_MAX + 1];
 } window;
 
 typedef struct voice_scan {
@@ -37,8 +37,8 @@ static lk_status on_segment(void *user, const lk__voice_segment *seg)
     voice_scan *vs = user;
     lk_match m;
     int n = 0;
-    lk_status s = lk_gallery_search_modality(vs->gal, LK_MODALITY_VOICE,
-                                             seg->embedding, 1, &m, &n);
+    lk_status s = lk_gallery_search(vs->gal, LK_MODALITY_VOICE,
+                                    seg->embedding, 1, &m, &n);
     if (s != LK_OK)
         return s;
     vs->searched++;
@@ -56,8 +56,9 @@ static lk_status on_segment(void *user, const lk__voice_segment *seg)
     if (lk__grow(&vs->w, &vs->cap, (size_t)vs->n + 1, sizeof *vs->w, 64) !=
         LK_OK)
         return LK_ERR_NOMEM;
-    vs->w[vs->n++] = (window){seg->start, seg->end, m.score, m.performer_id,
-                              m.performer_name};
+    window *w = &vs->w[vs->n++];
+    *w = (window){seg->start, seg->end, m.score, ""};
+    memcpy(w->performer_id, m.performer_id, sizeof w->performer_id);
     return LK_OK;
 }
 
@@ -75,7 +76,7 @@ typedef struct stretch {
     double start, end, peak_t;
     float sum, peak;
     int first, n;            /* its windows in the sorted vs->w */
-    const char *id, *name;
+    const char *id;          /* its windows' */
     int used;                /* attached to a face finding */
 } stretch;
 
@@ -104,7 +105,7 @@ static int stretches(voice_scan *vs, double gap, stretch **out)
             cur->n++;
         } else {
             st[k++] = (stretch){w->start, w->end, w->start, w->score, w->score,
-                                i, 1, w->performer_id, w->performer_name, 0};
+                                i, 1, w->performer_id, 0};
         }
     }
     *out = st;
@@ -316,7 +317,7 @@ lk_status lk__voicescan_finish(lk__voicescan *v, const lk_scan_params *params,
                     acc_evidence(&acc, &f->evidence);
                 }
                 f->performer_id = lk__strdup(st[j].id);
-                f->performer_name = lk__strdup(st[j].name ? st[j].name : "");
+                f->performer_name = lk__gallery_name_of(vs.gal, st[j].id);
                 if (!f->performer_id || !f->performer_name)
                     s = LK_ERR_NOMEM;
             }

@@ -38,18 +38,18 @@ static lk_status enroll_face(lk_gallery *gal, lk_session *ses,
         rs = lk__error(LK_ERR_MANY_FACES, "%s: %d faces found; enrolment "
                        "needs exactly one (or take the largest with "
                        "LK_ENROLL_LARGEST)", name, faces->count);
-    } else if (faces->dim != lk__gallery_dim(gal)) {
+    } else if (faces->dim != lk__gallery_dim(gal, LK_MODALITY_FACE)) {
         rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: embeddings of dimension "
                        "%d, the gallery's are %d", name, faces->dim,
-                       lk__gallery_dim(gal));
+                       lk__gallery_dim(gal, LK_MODALITY_FACE));
     }
     if (rs == LK_OK) {
         /* faces[0] is the largest. */
         r->face = faces->faces[0];
-        rs = lk__gallery_add_template_ex(gal, performer_id, faces->embeddings,
-                                         sha, where, &faces->faces[0],
-                                         LK__TEMPLATE_ONCE, &r->template_id,
-                                         &r->duplicate);
+        rs = lk__gallery_add_template(gal, LK_MODALITY_FACE, performer_id,
+                                      faces->embeddings, sha, where,
+                                      &faces->faces[0], LK__TEMPLATE_ONCE,
+                                      &r->template_id, &r->duplicate);
     }
     lk_faces_free(faces);
     return rs;
@@ -64,13 +64,13 @@ static lk_status voice_ready(lk_gallery *gal, lk_session *ses,
     if (rs != LK_OK)
         return rs;
     const lk_engine *eng = ses->eng;
-    const char *gm = lk__gallery_voice_model(gal);
+    const char *gm = lk__gallery_model_id(gal, LK_MODALITY_VOICE);
     if (!ses->voice || !eng || !eng->voice)
         return lk__error(LK_ERR_MODEL, "%s: no speaker embedder loaded in "
                          "the session (its engine has no voice_embed model)",
                          name);
     if (strcmp(eng->voice->id, gm) != 0 ||
-        eng->voice->dim != lk__gallery_modality_dim(gal, LK_MODALITY_VOICE))
+        eng->voice->dim != lk__gallery_dim(gal, LK_MODALITY_VOICE))
         return lk__error(LK_ERR_MODEL_MISMATCH, "%s: the session embeds "
                          "voices with %s, the gallery %s with %s", name,
                          eng->voice->id, lk__gallery_dir(gal), gm);
@@ -113,7 +113,7 @@ static lk_status enroll_voice(lk_gallery *gal, lk_session *ses,
                               lk_enroll_result *r)
 {
     /* 60 KiB: on the heap, not the stack of a worker thread. */
-    int dim = lk__gallery_modality_dim(gal, LK_MODALITY_VOICE);
+    int dim = lk__gallery_dim(gal, LK_MODALITY_VOICE);
     float *emb = lk__malloc((size_t)dim * sizeof *emb);
     if (!emb)
         return LK_ERR_NOMEM;
@@ -122,10 +122,9 @@ static lk_status enroll_voice(lk_gallery *gal, lk_session *ses,
     r->seconds = info.seconds;
     r->speech_seconds = info.speech_seconds;
     if (rs == LK_OK) {
-        rs = lk__gallery_add_template_modality(gal, LK_MODALITY_VOICE,
-                                               performer_id, emb, sha, where,
-                                               NULL, LK__TEMPLATE_ONCE,
-                                               &r->template_id, &r->duplicate);
+        rs = lk__gallery_add_template(gal, LK_MODALITY_VOICE, performer_id,
+                                      emb, sha, where, NULL, LK__TEMPLATE_ONCE,
+                                      &r->template_id, &r->duplicate);
         if (r->duplicate)
             r->seconds = r->speech_seconds = 0;
     }
@@ -159,8 +158,7 @@ static lk_status enroll_source(lk_gallery *gal, lk_session *ses,
     if (rs != LK_OK)
         return rs;
     const char *sha = lk__source_sha256(src);
-    r.template_id = lk__gallery_source_template_modality(gal, m, performer_id,
-                                                         sha);
+    r.template_id = lk__gallery_source_template(gal, m, performer_id, sha);
     if (r.template_id > 0) {
         r.duplicate = 1;
     } else {

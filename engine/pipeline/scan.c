@@ -138,13 +138,13 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
     lk_status s = open_av(src, &fmt, &has_video, &has_audio, &duration);
     if (s != LK_OK)
         return s;
-    lk_gallery_stats st;
+    lk_gallery_modality voice;
     if (!has_video && !ses->voice)
         s = lk__error(LK_ERR_MODEL, "%s: sound only, and the engine has "
                       "no speaker embedder (no voice_embed model in "
                       "%s/manifest.json)", name, ses->eng->manifest.dir);
     else
-        s = lk_gallery_stats_get(gal, &st);
+        s = lk_gallery_modality_info(gal, LK_MODALITY_VOICE, &voice);
     if (s != LK_OK) {
         lk__av_close(&fmt);
         return s;
@@ -159,7 +159,7 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
      * score over a face appearance is evidence even when the performer's
      * voice is not registered); otherwise not at all. */
     int listen = has_audio && params->voice && ses->voice &&
-                 (st.voice_templates > 0 || ses->spoof);
+                 (voice.templates > 0 || ses->spoof);
     if (!has_video && !listen) {
         lk__av_close(&fmt);
         return LK_OK;

@@ -248,7 +248,14 @@ PYEOF
 
     check "info with gallery" 0 "$LK" info --gallery "$G"
     has "info counts performers" "$T/out" "performers 3"
-    check "remove A" 0 "$LK" remove --gallery "$G" --performer perf-a
+    # list and remove load no model: the gallery records its own.
+    check "list without models" 0 "$LK" list --gallery "$G" --models "$T/nowhere"
+    has "list without models shows A" "$T/out" "perf-a"
+    check "list of no gallery" 2 "$LK" list --gallery "$T/no-gallery"
+    has "missing gallery named" "$T/err" "no-gallery"
+    [ -e "$T/no-gallery" ] && ko "list created no gallery" || ok "list created no gallery"
+    check "remove A" 0 "$LK" remove --gallery "$G" --performer perf-a -m /nonexistent
+    has "removal said" "$T/out" "removed perf-a"
     check "remove A again" 2 "$LK" remove --gallery "$G" --performer perf-a
     check "A no longer found" 0 "$LK" scan --gallery "$G" $PROBE_A
     hasnt "A absent after removal" "$T/out" "perf-a"
@@ -458,7 +465,9 @@ PYEOF
     check "scan bad audio: the batch goes on" 2 "$LK" scan --gallery "$GV" "$A/silence.wav" "$A/narrow.wav" "$A/truncated.mp3" "$A/programme.mp3"
     has "narrowband scan refused" "$T/err" "narrow.wav"
     has "the good programme still scanned" "$T/out" "programme.mp3: MATCH singer"
-    check "remove the voice performer" 0 "$LK" remove --gallery "$GV" --performer singer
+    check "remove the voice performer (no models)" 0 "$LK" remove --gallery "$GV" --performer singer -m /nonexistent
+    check "list after voice removal (no models)" 0 "$LK" list --gallery "$GV" --json -m /nonexistent
+    hasnt "singer listed no more" "$T/out" "singer"
     check "voice gone after removal" 0 "$LK" scan --gallery "$GV" "$A/programme.mp3"
 
     # train-voice on the flite voices (tiny: refused for too little speech,

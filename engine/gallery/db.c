@@ -1,0 +1,539 @@
+/*
+ * db.c — the gallery's database, gallery.db: the schema, the prepared
+ * statements and the pragmas every connection runs with, the generation
+ * counter, the recorded models (and which modalities a handle may use),
+ * the audit log.
+ */
+#include "gallery/gallery_impl.h"
+#include "core/utf8.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCHEMA_VERSION 1
+#define BUSY_TIMEOUT_MS 30000
+
+static const char *const SQL[Q_N] = {
+    [Q_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
+    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+    [Q_PERF_FIND] = "SELECT id, name FROM performers WHERE ext_id = ?1",
+    [Q_PERF_UPSERT] =
+        "INSERT INTO performers (ext_id, name, created) "
+        "VALUES (?1, coalesce(?2, ''), ?3) "
+        "ON CONFLICT (ext_id) DO UPDATE SET name = excluded.name "
+        "WHERE ?2 IS NOT NULL",
+    [Q_PERF_DELETE] = "DELETE FROM performers WHERE id = ?1",
+    [Q_PERF_ALL] = "SELECT id, ext_id, name FROM performers",
+    [Q_TMPL_INSERT] =
+        "INSERT INTO templates (performer, modality, model_id, dim, "
+        "embedding, source_sha256, source_path, face_x, face_y, face_w, "
+        "face_h, face_score, created) "
+        "VALUES (?1, ?13, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* Every modality: an erasure takes them all. */
+    [Q_TMPL_OF_PERF] =
+        "SELECT id, modality FROM templates WHERE performer = ?1",
+    [Q_TMPL_SOURCE] =
+        "SELECT id FROM templates WHERE performer = ?1 AND modality = ?3 "
+        "AND source_sha256 = ?2 LIMIT 1",
+    /* The covering index holds (performer, modality, rowid): reading it
+     * skips the embedding pages, a few percent of the table's bytes. */
+    [Q_TMPL_MAP] =
+        "SELECT id, performer FROM templates INDEXED BY templates_performer "
+        "WHERE modality = ?1",
+    [Q_TMPL_ALL] =
+        "SELECT id, performer, model_id, embedding FROM templates "
+        "WHERE modality = ?1",
+    [Q_AUDIT] =
+        "INSERT INTO audit (time, action, performer, detail) "
+        "VALUES (?1, ?2, ?3, ?4)",
+    [Q_LIST] =
+        "SELECT p.ext_id, p.name, p.created, "
+        "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
+        "AND t.modality = 'face'), "
+        "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
+        "AND t.modality = 'voice') FROM performers p ORDER BY p.ext_id",
+    [Q_COUNTS] =
+        "SELECT (SELECT count(*) FROM performers), "
+        "(SELECT value FROM meta WHERE key = 'generation')",
+    [Q_MOD_COUNT] =
+        "SELECT count(*) FROM templates INDEXED BY templates_performer "
+        "WHERE modality = ?1",
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE performers (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  ext_id TEXT NOT NULL UNIQUE,\n"
+    "  name TEXT NOT NULL DEFAULT '',\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE templates (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  performer INTEGER NOT NULL REFERENCES performers (id)\n"
+    "    ON DELETE CASCADE,\n"
+    "  modality TEXT NOT NULL,\n"
+    "  model_id TEXT NOT NULL,\n"
+    "  dim INTEGER NOT NULL,\n"
+    "  embedding BLOB NOT NULL,\n"
+    "  source_sha256 TEXT,\n"
+    "  source_path TEXT,\n"
+    "  face_x REAL, face_y REAL, face_w REAL, face_h REAL,\n"
+    "  face_score REAL,\n"
+    "  created INTEGER NOT NULL,\n"
+    "  CHECK (length(embedding) = 4 * dim)\n"
+    ");\n"
+    "CREATE INDEX templates_performer\n"
+    "  ON templates (performer, modality, source_sha256);\n"
+    "CREATE TABLE consent (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  performer INTEGER NOT NULL REFERENCES performers (id)\n"
+    "    ON DELETE CASCADE,\n"
+    "  scope TEXT NOT NULL,\n"
+    "  terms TEXT,\n"
+    "  valid_from INTEGER,\n"
+    "  valid_to INTEGER,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX consent_performer ON consent (performer);\n"
+    "CREATE TABLE calibration (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  model_id TEXT NOT NULL,\n"
+    "  modality TEXT NOT NULL,\n"
+    "  threshold REAL NOT NULL,\n"
+    "  far REAL,\n"
+    "  measured_on TEXT,\n"
+    "  created INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE audit (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  time INTEGER NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  performer TEXT,\n"
+    "  detail TEXT\n"
+    ");\n";
+
+int64_t lk__gal_now_s(void) { return (int64_t)time(NULL); }
+
+lk_status lk__gal_db_fail(lk_gallery *gal, const char *what)
+{
+    return lk__error(LK_ERR_DB, "%s: %s: %s", gal->db_path, what,
+                     sqlite3_errmsg(gal->db));
+}
+
+sqlite3_stmt *lk__gal_q(lk_gallery *gal, int which)
+{
+    if (!gal->stmt[which] &&
+        sqlite3_prepare_v3(gal->db, SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
+                           &gal->stmt[which], NULL) != SQLITE_OK) {
+        lk__gal_db_fail(gal, "prepare");
+        return NULL;
+    }
+    return gal->stmt[which];
+}
+
+void lk__gal_done(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+lk_status lk__gal_exec(lk_gallery *gal, const char *sql)
+{
+    if (sqlite3_exec(gal->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, sql);
+    return LK_OK;
+}
+
+void lk__gal_rollback(lk_gallery *gal)
+{
+    if (!sqlite3_get_autocommit(gal->db))
+        sqlite3_exec(gal->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+lk_status lk__gal_read_gen(lk_gallery *gal, int64_t *gen)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_GEN);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        lk_status st = rc == SQLITE_DONE
+            ? lk__error(LK_ERR_DB, "%s: meta has no generation", gal->db_path)
+            : lk__gal_db_fail(gal, "reading the generation");
+        lk__gal_done(s);
+        return st;
+    }
+    *gen = sqlite3_column_int64(s, 0);
+    lk__gal_done(s);
+    return LK_OK;
+}
+
+lk_status lk__gal_bump_gen(lk_gallery *gal)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_BUMP);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    lk__gal_done(s);
+    return rc == SQLITE_DONE ? LK_OK
+                             : lk__gal_db_fail(gal, "bumping the generation");
+}
+
+lk_status lk__gal_audit_row(lk_gallery *gal, const char *action,
+                            const char *performer, const char *detail)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_AUDIT);
+    if (!s)
+        return LK_ERR_DB;
+    sqlite3_bind_int64(s, 1, lk__gal_now_s());
+    sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, performer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    lk__gal_done(s);
+    return rc == SQLITE_DONE ? LK_OK
+                             : lk__gal_db_fail(gal, "writing the audit log");
+}
+
+/* performers.id and name of an external id: LK_OK, LK_ERR_NOT_FOUND,
+ * LK_ERR_DB.  *name (may be NULL) is malloc'd. */
+lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
+                            char **name)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_PERF_FIND);
+    if (!s)
+        return LK_ERR_DB;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    lk_status st = LK_OK;
+    if (rc == SQLITE_ROW) {
+        *row = sqlite3_column_int64(s, 0);
+        if (name) {
+            const char *n = (const char *)sqlite3_column_text(s, 1);
+            *name = lk__strdup(n ? n : "");
+            if (!*name)
+                st = LK_ERR_NOMEM;
+        }
+    } else if (rc == SQLITE_DONE) {
+        st = lk__error(LK_ERR_NOT_FOUND, "%s: no performer \"%s\"", gal->dir,
+                       id);
+    } else {
+        st = lk__gal_db_fail(gal, "finding a performer");
+    }
+    lk__gal_done(s);
+    return st;
+}
+
+static lk_status pragma_int(lk_gallery *gal, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, sql);
+    int rc = sqlite3_step(s);
+    lk_status st = LK_OK;
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(s, 0);
+    else
+        st = lk__gal_db_fail(gal, sql);
+    sqlite3_finalize(s);
+    return st;
+}
+
+static lk_status create_schema(lk_gallery *gal)
+{
+    lk_status rs = lk__gal_exec(gal, SCHEMA);
+    if (rs != LK_OK)
+        return rs;
+    sqlite3_stmt *s;
+    const char *sql =
+        "INSERT INTO meta (key, value) VALUES ('schema', ?1), "
+        "('generation', 0), ('face_model', ?2), ('face_dim', ?3), "
+        "('uuid', lower(hex(randomblob(16)))), ('created', ?4)";
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, "creating meta");
+    sqlite3_bind_int(s, 1, SCHEMA_VERSION);
+    sqlite3_bind_text(s, 2, gal->mod[MOD_FACE].model_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, gal->mod[MOD_FACE].dim);
+    sqlite3_bind_int64(s, 4, lk__gal_now_s());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return lk__gal_db_fail(gal, "creating meta");
+    char v[64];
+    snprintf(v, sizeof v, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    return lk__gal_exec(gal, v);
+}
+
+static char *make_tag(const char *fmt, const char *uuid, const char *model,
+                      int dim)
+{
+    size_t n = strlen(fmt) + strlen(uuid) + strlen(model) + 32;
+    char *t = lk__malloc(n);
+    if (t)
+        snprintf(t, n, fmt, uuid, model, dim);
+    return t;
+}
+
+/* Why voice calls are refused with this handle (the code is returned,
+ * the cause kept for the messages). */
+static lk_status refuse(modality *md, lk_status code, const char *fmt, ...)
+    LK__PRINTF(3, 4);
+
+static lk_status refuse(modality *md, lk_status code, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    md->ready = 0;
+    md->refusal = code;
+    free(md->why);
+    md->why = lk__strdup(buf);
+    return md->why ? LK_OK : LK_ERR_NOMEM;
+}
+
+/* Decide whether this handle may use voice, recording the speaker
+ * embedder in a gallery that has none recorded yet (made before voice, or
+ * by a face-only engine): it holds no voice templates, so no two models'
+ * embeddings can mix.  Inside setup_schema's transaction (a write
+ * transaction unless read-only, so two processes cannot record two
+ * models).  Failures other than out-of-memory and the database's only
+ * refuse voice; faces go on. */
+static lk_status check_voice(lk_gallery *gal, const char *uuid,
+                             const char *recorded, int recorded_dim,
+                             int created)
+{
+    modality *md = &gal->mod[MOD_VOICE];
+    if (recorded) {
+        if (!(md->recorded = lk__strdup(recorded)))
+            return LK_ERR_NOMEM;
+        md->recorded_dim = recorded_dim;
+    }
+    if (!md->model_id && gal->recorded_models && recorded) {
+        if (!(md->model_id = lk__strdup(recorded)))
+            return LK_ERR_NOMEM;
+        md->dim = recorded_dim;
+    }
+    if (!md->model_id && gal->recorded_models)
+        return refuse(md, LK_ERR_MODEL, "the gallery records no speaker "
+                      "embedder (opened without an engine)");
+    if (!md->model_id)
+        return refuse(md, LK_ERR_MODEL, "no speaker embedder loaded (the "
+                      "engine's manifest lists no voice_embed model)%s%s",
+                      recorded ? "; the gallery's voice templates are of "
+                                 : "", recorded ? recorded : "");
+    if (recorded) {
+        if (strcmp(recorded, md->model_id) != 0 || recorded_dim != md->dim)
+            return refuse(md, LK_ERR_MODEL_MISMATCH,
+                          "gallery's voice templates were made with %s "
+                          "(dimension %d), the engine's speaker embedder is "
+                          "%s (dimension %d); voice needs an engine with %s "
+                          "or a new gallery (faces are unaffected)",
+                          recorded, recorded_dim, md->model_id, md->dim,
+                          recorded);
+    } else {
+        int64_t n = 0;
+        lk_status rs = pragma_int(gal, "SELECT count(*) FROM templates "
+                                  "WHERE modality = 'voice'", &n);
+        if (rs != LK_OK)
+            return rs;
+        if (n > 0)
+            return refuse(md, LK_ERR_MODEL_MISMATCH,
+                          "%lld voice templates but no recorded voice model: "
+                          "which speaker embedder made them is unknown",
+                          (long long)n);
+        if (!gal->readonly) {
+            sqlite3_stmt *s;
+            const char *sql = "INSERT INTO meta (key, value) VALUES "
+                              "('voice_model', ?1), ('voice_dim', ?2)";
+            if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+                return lk__gal_db_fail(gal, "recording the voice model");
+            sqlite3_bind_text(s, 1, md->model_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 2, md->dim);
+            int rc = sqlite3_step(s);
+            sqlite3_finalize(s);
+            if (rc != SQLITE_DONE)
+                return lk__gal_db_fail(gal, "recording the voice model");
+            if (!(md->recorded = lk__strdup(md->model_id)))
+                return LK_ERR_NOMEM;
+            md->recorded_dim = md->dim;
+            if (!created)
+                lk__log(LK_LOG_INFO, "%s: voice model %s recorded (the "
+                        "gallery had none)", gal->dir, md->model_id);
+        }
+        /* Read-only: nothing recorded, but with no voice templates there
+         * is nothing this handle could mistake; it searches an empty
+         * voice index. */
+    }
+    if (!(md->tag = make_tag("%s:voice:%s:%d", uuid, md->model_id,
+                             md->dim)))
+        return LK_ERR_NOMEM;
+    md->ready = 1;
+    return LK_OK;
+}
+
+/* Read the recorded models and uuid; refuse another face model, and decide
+ * about voice. */
+static lk_status check_meta(lk_gallery *gal, int created)
+{
+    sqlite3_stmt *s;
+    const char *sql =
+        "SELECT (SELECT value FROM meta WHERE key = 'face_model'), "
+        "(SELECT value FROM meta WHERE key = 'face_dim'), "
+        "(SELECT value FROM meta WHERE key = 'uuid'), "
+        "(SELECT value FROM meta WHERE key = 'voice_model'), "
+        "(SELECT value FROM meta WHERE key = 'voice_dim')";
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, "reading meta");
+    lk_status st = LK_OK;
+    char *uuid = NULL, *vmodel = NULL;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        st = lk__gal_db_fail(gal, "reading meta");
+        goto out;
+    }
+    modality *face = &gal->mod[MOD_FACE];
+    const char *model = (const char *)sqlite3_column_text(s, 0);
+    int dim = sqlite3_column_int(s, 1);
+    const char *u = (const char *)sqlite3_column_text(s, 2);
+    const char *vm = (const char *)sqlite3_column_text(s, 3);
+    int vdim = sqlite3_column_int(s, 4);
+    if (!model || !u || dim <= 0) {
+        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid",
+                       gal->db_path);
+        goto out;
+    }
+    if (vm && vdim <= 0) {
+        st = lk__error(LK_ERR_DB, "%s: meta records voice model %s without "
+                       "its dimension", gal->db_path, vm);
+        goto out;
+    }
+    if (gal->recorded_models) {
+        if (!(face->model_id = lk__strdup(model))) {
+            st = LK_ERR_NOMEM;
+            goto out;
+        }
+        face->dim = dim;
+    } else if (strcmp(model, face->model_id) != 0 || dim != face->dim) {
+        st = lk__error(LK_ERR_MODEL_MISMATCH,
+                       "%s: gallery made with face model %s (dimension %d), "
+                       "not %s (dimension %d); open it with %s or make a "
+                       "new gallery", gal->dir, model, dim, face->model_id,
+                       face->dim, model);
+        goto out;
+    }
+    face->recorded = lk__strdup(model);
+    face->recorded_dim = dim;
+    face->tag = make_tag("%s:%s:%d", u, model, dim);
+    uuid = lk__strdup(u);
+    vmodel = vm ? lk__strdup(vm) : NULL;
+    if (!face->recorded || !face->tag || !uuid || (vm && !vmodel)) {
+        st = LK_ERR_NOMEM;
+        goto out;
+    }
+    face->ready = 1;
+    /* Done with s before check_voice runs statements of its own. */
+    sqlite3_finalize(s);
+    s = NULL;
+    st = check_voice(gal, uuid, vmodel, vdim, created);
+out:
+    sqlite3_finalize(s);
+    free(uuid);
+    free(vmodel);
+    return st;
+}
+
+/* Create or check the schema and the recorded model. */
+lk_status lk__gal_setup_schema(lk_gallery *gal, unsigned flags)
+{
+    lk_status rs;
+    if (!gal->readonly && (rs = lk__gal_exec(gal, "BEGIN IMMEDIATE")) != LK_OK)
+        return rs;
+    int64_t uv = 0, tables = 0;
+    int created = 0;
+    if ((rs = pragma_int(gal, "PRAGMA user_version", &uv)) != LK_OK ||
+        (rs = pragma_int(gal, "SELECT count(*) FROM sqlite_master",
+                         &tables)) != LK_OK)
+        goto out;
+    if (uv == 0) {
+        if (tables > 0) {
+            rs = lk__error(LK_ERR_DB, "%s: not a Likeness gallery",
+                           gal->db_path);
+        } else if (!(flags & LK_GALLERY_CREATE) || gal->readonly) {
+            rs = lk__error(LK_ERR_NOT_FOUND, "%s: no gallery (create it "
+                           "first)", gal->dir);
+        } else {
+            rs = create_schema(gal);
+            created = 1;
+        }
+        if (rs != LK_OK)
+            goto out;
+    } else if (uv > SCHEMA_VERSION) {
+        rs = lk__error(LK_ERR_DB, "%s: gallery schema %lld is newer than "
+                       "this library's %d", gal->db_path, (long long)uv,
+                       SCHEMA_VERSION);
+        goto out;
+    }
+    /* uv < SCHEMA_VERSION would migrate here, in this transaction. */
+    if ((rs = check_meta(gal, created)) != LK_OK)
+        goto out;
+    if (!gal->readonly)
+        rs = lk__gal_commit(gal);
+out:
+    if (rs != LK_OK)
+        lk__gal_rollback(gal);
+    return rs;
+}
+
+/* Open the connection (read-only or not, as gal says) with the pragmas
+ * every handle runs with. */
+lk_status lk__gal_db_open(lk_gallery *gal)
+{
+    lk_status rs;
+    int oflags = SQLITE_OPEN_FULLMUTEX |
+        (gal->readonly ? SQLITE_OPEN_READONLY
+                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(gal->db_path, &gal->db, oflags, NULL) != SQLITE_OK)
+        return gal->db ? lk__gal_db_fail(gal, "open")
+                       : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
+                                   gal->db_path);
+    sqlite3_extended_result_codes(gal->db, 1);
+    sqlite3_busy_timeout(gal->db, BUSY_TIMEOUT_MS);
+    /* secure_delete: deleted rows and freed pages are overwritten with
+     * zeros, so an erased embedding does not linger in free space. */
+    /* temp_store: statement journals (which hold page images during a
+     * cascade delete) stay in memory, not in temporary files. */
+    if ((rs = lk__gal_exec(gal, "PRAGMA foreign_keys = ON; "
+                           "PRAGMA secure_delete = ON; "
+                           "PRAGMA temp_store = MEMORY")) != LK_OK)
+        return rs;
+    if (!gal->readonly) {
+        /* A 512-float template is a 2 KiB row: 4 KiB pages would hold one
+         * each, half empty.  Takes effect only on a new database, and only
+         * before it turns to WAL. */
+        if ((rs = lk__gal_exec(gal, "PRAGMA page_size = 16384")) != LK_OK)
+            return rs;
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(gal->db, "PRAGMA journal_mode = WAL", -1, &s,
+                               NULL) != SQLITE_OK)
+            return lk__gal_db_fail(gal, "journal_mode");
+        int ok = sqlite3_step(s) == SQLITE_ROW &&
+                 !sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+                                  "wal");
+        sqlite3_finalize(s);
+        if (!ok)
+            return lk__gal_db_fail(gal, "cannot switch to WAL");
+        if ((rs = lk__gal_exec(gal, "PRAGMA synchronous = NORMAL")) != LK_OK)
+            return rs;
+    }
+    return LK_OK;
+}
