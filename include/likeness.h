@@ -52,13 +52,20 @@ extern "C" {
 #define LK_API
 #endif
 
-#define LK_VERSION_MAJOR 0
-#define LK_VERSION_MINOR 1
-#define LK_VERSION_PATCH 0
-#define LK_VERSION_STRING "0.1.0"
+/* LK_VERSION_MAJOR, _MINOR, _PATCH, LK_VERSION_STRING ("0.1.0") and
+ * LK_VERSION_NUMBER (MAJOR * 1000000 + MINOR * 1000 + PATCH): the headers'
+ * version, generated from the build's (meson.build). */
+#include "likeness_version.h"
 
-/** The library's version string, "MAJOR.MINOR.PATCH"; static storage. */
+/** The library's version string, "MAJOR.MINOR.PATCH"; static storage.
+ * Equal to LK_VERSION_STRING when the program runs on the library its
+ * headers came with. */
 LK_API const char *lk_version(void);
+
+/** The library's version as an integer, MAJOR * 1000000 + MINOR * 1000 +
+ * PATCH: compare with the headers' LK_VERSION_NUMBER to find a program
+ * running on another library than the one it was compiled against. */
+LK_API int lk_version_number(void);
 
 /* ------------------------------------------------------------------------
  * Status codes and errors

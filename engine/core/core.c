@@ -23,6 +23,8 @@ static _Atomic int log_max = LK_LOG_ERROR;
 
 const char *lk_version(void) { return LK_VERSION_STRING; }
 
+int lk_version_number(void) { return LK_VERSION_NUMBER; }
+
 const char *lk_status_str(lk_status s)
 {
     switch (s) {

@@ -52,7 +52,22 @@ static void test_status_strings(void **state)
     }
     assert_string_equal(lk_status_name(LK_ERR_FORMAT), "format");
     assert_string_equal(lk_status_str((lk_status)9999), "unknown status");
+}
+
+/* The library's version is the headers' (the generated
+ * likeness_version.h), in both forms, and the forms agree. */
+static void test_version(void **state)
+{
+    (void)state;
+    assert_int_equal(lk_version_number(), LK_VERSION_NUMBER);
     assert_string_equal(lk_version(), LK_VERSION_STRING);
+    assert_int_equal(LK_VERSION_NUMBER, LK_VERSION_MAJOR * 1000000 +
+                                            LK_VERSION_MINOR * 1000 +
+                                            LK_VERSION_PATCH);
+    char s[64];
+    snprintf(s, sizeof s, "%d.%d.%d", LK_VERSION_MAJOR, LK_VERSION_MINOR,
+             LK_VERSION_PATCH);
+    assert_string_equal(s, LK_VERSION_STRING);
 }
 
 static void *other_thread(void *arg)
@@ -244,6 +259,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_version),
         cmocka_unit_test(test_last_error_is_thread_local),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_read_file_limit),
