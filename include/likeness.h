@@ -34,7 +34,8 @@
  * last and are set to NULL (or zeroed) on failure; every _open/_new has one
  * _close/_free and freeing NULL does nothing; lk_last_error() names the file
  * and the cause of the calling thread's last failure.  The library never
- * prints: install a log callback with lk_log_set().
+ * prints: install a log callback with lk_log_set().  Every enum value has
+ * an explicit number that never changes; new values are only appended.
  */
 #ifndef LIKENESS_H
 #define LIKENESS_H
@@ -71,22 +72,26 @@ LK_API int lk_version_number(void);
  * Status codes and errors
  * ---------------------------------------------------------------------- */
 
+/* Every value is numbered and keeps its number forever: a code is never
+ * renumbered nor removed (a program compiled against an older header must
+ * read the same code the same way), and new codes go last, after
+ * LK_ERR_MANY_FACES.  Outcomes that are not failures are below 10. */
 typedef enum lk_status {
     LK_OK = 0,
     LK_DONE = 1,               /* not a failure: iteration finished early */
     LK_ERR_IO = 10,            /* a file could not be read or written */
-    LK_ERR_FORMAT,             /* input is corrupt, truncated or of no known type */
-    LK_ERR_TOO_LARGE,          /* input exceeds a configured limit */
-    LK_ERR_MODEL,              /* a model is missing, corrupt or fails to load */
-    LK_ERR_MODEL_MISMATCH,     /* gallery made with another model than the engine's */
-    LK_ERR_NOMEM,              /* out of memory */
-    LK_ERR_BACKEND,            /* OpenCV, FAISS or libvips reported a failure */
-    LK_ERR_DB,                 /* the gallery database failed */
-    LK_ERR_MISUSE,             /* invalid argument or call order */
-    LK_ERR_NOT_FOUND,          /* no such performer or file */
-    LK_ERR_EXISTS,             /* already exists */
-    LK_ERR_NO_FACE,            /* enrolment: no face in the image */
-    LK_ERR_MANY_FACES          /* enrolment: several faces and no choice asked for */
+    LK_ERR_FORMAT = 11,        /* input is corrupt, truncated or of no known type */
+    LK_ERR_TOO_LARGE = 12,     /* input exceeds a configured limit */
+    LK_ERR_MODEL = 13,         /* a model is missing, corrupt or fails to load */
+    LK_ERR_MODEL_MISMATCH = 14, /* gallery made with another model than the engine's */
+    LK_ERR_NOMEM = 15,         /* out of memory */
+    LK_ERR_BACKEND = 16,       /* OpenCV, FAISS or libvips reported a failure */
+    LK_ERR_DB = 17,            /* the gallery database failed */
+    LK_ERR_MISUSE = 18,        /* invalid argument or call order */
+    LK_ERR_NOT_FOUND = 19,     /* no such performer or file */
+    LK_ERR_EXISTS = 20,        /* already exists */
+    LK_ERR_NO_FACE = 21,       /* enrolment: no face in the image */
+    LK_ERR_MANY_FACES = 22     /* enrolment: several faces and no choice asked for */
 } lk_status;
 
 /** Static English text for a status code; never NULL. */
@@ -101,9 +106,9 @@ LK_API const char *lk_last_error(void);
 
 typedef enum lk_log_level {
     LK_LOG_ERROR = 0,
-    LK_LOG_WARN,
-    LK_LOG_INFO,
-    LK_LOG_DEBUG
+    LK_LOG_WARN = 1,
+    LK_LOG_INFO = 2,
+    LK_LOG_DEBUG = 3
 } lk_log_level;
 
 typedef void (*lk_log_fn)(lk_log_level level, const char *msg, void *user);
