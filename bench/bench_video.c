@@ -117,12 +117,6 @@ static int run_scan(lk_gallery *gal, lk_session *ses, const char *path,
     return 0;
 }
 
-static const char *policy_name(lk_sampling p)
-{
-    return p == LK_SAMPLE_RATE ? "rate"
-         : p == LK_SAMPLE_KEYFRAMES ? "keyframes" : "scene";
-}
-
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -142,9 +136,8 @@ int main(int argc, char **argv)
         switch (c) {
         case 'm': mode = optarg; break;
         case 's':
-            pol = !strcmp(optarg, "rate") ? LK_SAMPLE_RATE
-                : !strcmp(optarg, "keyframes") ? LK_SAMPLE_KEYFRAMES
-                : LK_SAMPLE_SCENE;
+            if (lk_sampling_from_name(optarg, &pol) != LK_OK)
+                pol = LK_SAMPLE_SCENE; /* as it always was */
             break;
         case 'g': gallery = optarg; break;
         case 'r': reps = atoi(optarg); break;
@@ -204,7 +197,7 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("%-28s %-5s %-9s %6.1f s of video: %6.2f s (%5.1fx real time), "
            "cpu %.2f s, %lld decoded, %lld sampled, %d tracks, %d matches, "
-           "peak RSS %ld MB\n", label, mode, policy_name(pol), o.duration,
+           "peak RSS %ld MB\n", label, mode, lk_sampling_name(pol), o.duration,
            w.median, o.duration / w.median, cs.median, (long long)o.decoded,
            (long long)o.sampled, o.tracks, o.matches, ru.ru_maxrss / 1024);
     if (json) {
@@ -215,7 +208,7 @@ int main(int argc, char **argv)
         }
         fprintf(f, "{\"bench\":\"video\",\"label\":\"%s\",\"mode\":\"%s\","
                 "\"sampling\":\"%s\",\"duration_s\":%.3f,\"wall_s\":",
-                label, mode, policy_name(pol), o.duration);
+                label, mode, lk_sampling_name(pol), o.duration);
         bench_json_stat(f, wall, reps);
         fprintf(f, ",\"cpu_s\":");
         bench_json_stat(f, cpu, reps);

@@ -94,8 +94,17 @@ typedef enum lk_status {
     LK_ERR_MANY_FACES = 22     /* enrolment: several faces and no choice asked for */
 } lk_status;
 
-/** Static English text for a status code; never NULL. */
+/** Static English text for a status code ("input/output error");
+ * "unknown status" for a value that is not one.  Never NULL. */
 LK_API const char *lk_status_str(lk_status s);
+
+/** Short machine name of a status, as JSON records carry it ("ok",
+ * "done", "io", "format", "too_large", "model", "model_mismatch",
+ * "nomem", "backend", "db", "misuse", "not_found", "exists", "no_face",
+ * "many_faces"); "unknown" for a value that is not one.  Static storage,
+ * never NULL.  Every enum below has such a function, lk_<enum>_name(), and
+ * its names never change. */
+LK_API const char *lk_status_name(lk_status s);
 
 /**
  * Detail of the calling thread's most recent failure, naming the file and
@@ -167,6 +176,9 @@ typedef enum lk_modality {
     LK_MODALITY_FACE = 0,
     LK_MODALITY_VOICE = 1
 } lk_modality;
+
+/** "face", "voice"; "unknown" for another value.  Static, never NULL. */
+LK_API const char *lk_modality_name(lk_modality m);
 
 typedef struct lk_model_info {
     const char *id;            /* "fr_feature@0.0.1" */
@@ -458,6 +470,10 @@ typedef enum lk_decision {
     LK_MATCH = 1
 } lk_decision;
 
+/** "no_match", "match"; "unknown" for another value.  Static, never
+ * NULL. */
+LK_API const char *lk_decision_name(lk_decision d);
+
 /* How frames of a video are chosen for face search.  Costs and misses,
  * for a typical 25-30 fps H.264 stream:
  *  - LK_SAMPLE_SCENE: the rate samples below plus the first frame of every
@@ -477,6 +493,17 @@ typedef enum lk_sampling {
     LK_SAMPLE_RATE = 1,
     LK_SAMPLE_KEYFRAMES = 2
 } lk_sampling;
+
+/** "scene", "rate", "keyframes"; "unknown" for another value.  Static,
+ * never NULL. */
+LK_API const char *lk_sampling_name(lk_sampling p);
+
+/**
+ * The policy called name by lk_sampling_name() (as a --sampling option
+ * gives it).  Returns LK_OK, or LK_ERR_MISUSE for a name that is none
+ * (and for a NULL out); *out is LK_SAMPLE_SCENE on failure.
+ */
+LK_API lk_status lk_sampling_from_name(const char *name, lk_sampling *out);
 
 typedef struct lk_video_params {
     lk_sampling sampling;      /* LK_SAMPLE_SCENE */
@@ -521,6 +548,10 @@ typedef enum lk_media_kind {
     LK_MEDIA_AUDIO = 2         /* sound only: voices */
 } lk_media_kind;
 
+/** "image", "video", "audio" (a JSON record's "type"); "unknown" for
+ * another value.  Static, never NULL. */
+LK_API const char *lk_media_kind_name(lk_media_kind k);
+
 /* ------------------------------------------------------------------------
  * Evidence: was this made by AI, and does the file say so?
  * ---------------------------------------------------------------------- */
@@ -550,7 +581,8 @@ typedef enum lk_verdict {
 } lk_verdict;
 
 /** "declared-ai", "likely-synthetic", "invalid-manifest",
- * "declared-capture", "no-signal". */
+ * "declared-capture", "no-signal"; "unknown" for another value.  Static,
+ * never NULL. */
 LK_API const char *lk_verdict_name(lk_verdict v);
 
 /* How the IPTC digital source type(s) a file declares class it. */
@@ -568,6 +600,10 @@ typedef enum lk_source_class {
                                   compositeWithTrainedAlgorithmicMedia */
 } lk_source_class;
 
+/** "undeclared", "capture", "other", "algorithmic", "generative";
+ * "unknown" for another value.  Static, never NULL. */
+LK_API const char *lk_source_class_name(lk_source_class c);
+
 /* The hard binding of the active C2PA manifest to the file's bytes. */
 typedef enum lk_binding {
     LK_BINDING_NONE = 0,       /* no manifest, or a manifest without one */
@@ -576,6 +612,10 @@ typedef enum lk_binding {
     LK_BINDING_UNCHECKED = 3   /* a binding this version cannot check (the
                                   reason is in the problems) */
 } lk_binding;
+
+/** "none", "match", "mismatch", "unchecked"; "unknown" for another value.
+ * Static, never NULL. */
+LK_API const char *lk_binding_name(lk_binding b);
 
 /* The active manifest's COSE signature over its claim. */
 typedef enum lk_signature {
@@ -595,6 +635,10 @@ typedef enum lk_signature {
                                   (A time stamp present is not verified: the
                                   problems say so.) */
 } lk_signature;
+
+/** "none", "valid", "invalid", "unverified", "expired"; "unknown" for
+ * another value.  Static, never NULL. */
+LK_API const char *lk_signature_name(lk_signature s);
 
 typedef struct lk_prov_action {
     const char *action;        /* "c2pa.created", "c2pa.edited", … */
@@ -869,9 +913,6 @@ LK_API lk_status lk_spoof_train(const char *const *bonafide, int n_bonafide,
                                 const char *const *synthetic, int n_synthetic,
                                 const lk_spoof_train_params *params,
                                 const char *out_path);
-
-/** Short machine name of a status for JSON ("io", "format", …). */
-LK_API const char *lk_status_name(lk_status s);
 
 #ifdef __cplusplus
 }

@@ -448,14 +448,34 @@ static const char *clock_time(double t, char *buf, size_t n)
     return buf;
 }
 
+/* The human text's words for the C2PA checks: louder than the JSON names
+ * where a check failed, and long (why) in `inspect`.  A value without a
+ * word of its own is called by its name. */
+static const char *signature_text(lk_signature s)
+{
+    switch (s) {
+    case LK_SIGNATURE_INVALID: return "INVALID";
+    case LK_SIGNATURE_UNVERIFIED: return "not verified";
+    case LK_SIGNATURE_EXPIRED: return "EXPIRED credential";
+    default: return lk_signature_name(s);
+    }
+}
+
+static const char *binding_text(lk_binding b, int why)
+{
+    switch (b) {
+    case LK_BINDING_MATCH: return why ? "intact (hash matches)" : "intact";
+    case LK_BINDING_MISMATCH:
+        return why ? "MISMATCH (edited after signing)" : "MISMATCH";
+    case LK_BINDING_UNCHECKED: return "not checked";
+    default: return lk_binding_name(b);
+    }
+}
+
 /* " [declared-ai: c2pa trainedAlgorithmicMedia by Adobe Firefly, …]" */
 static void human_evidence(FILE *f, const lk_scan_result *r,
                            const lk_finding *x)
 {
-    static const char *const sig[] = {"none", "valid", "INVALID",
-                                      "not verified", "EXPIRED credential"};
-    static const char *const bind[] = {"none", "intact", "MISMATCH",
-                                       "not checked"};
     const lk_provenance *p = r->provenance;
     fprintf(f, " [%s", lk_verdict_name(x->evidence.verdict));
     if (p && p->source_type)
@@ -464,7 +484,7 @@ static void human_evidence(FILE *f, const lk_scan_result *r,
         fprintf(f, " by %s", p->generator);
     if (p && p->c2pa)
         fprintf(f, "; C2PA signature %s, content %s",
-                sig[p->signature % 5], bind[p->binding & 3]);
+                signature_text(p->signature), binding_text(p->binding, 0));
     if (x->evidence.speech_scored)
         fprintf(f, "; synthetic speech %.2f (threshold %.2f)",
                 (double)x->evidence.synthetic_score,
@@ -663,13 +683,7 @@ static int cmd_scan(int argc, char **argv)
         case 'm': o.models = optarg; break;
         case 'q': quiet = 1; break;
         case 'S':
-            if (!strcmp(optarg, "scene"))
-                sp.video.sampling = LK_SAMPLE_SCENE;
-            else if (!strcmp(optarg, "rate"))
-                sp.video.sampling = LK_SAMPLE_RATE;
-            else if (!strcmp(optarg, "keyframes"))
-                sp.video.sampling = LK_SAMPLE_KEYFRAMES;
-            else {
+            if (lk_sampling_from_name(optarg, &sp.video.sampling) != LK_OK) {
                 fail("--sampling: '%s' is not scene, rate or keyframes",
                      optarg);
                 return EXIT_ERROR;
@@ -874,11 +888,6 @@ static const char inspect_usage[] =
 
 static void human_provenance(const lk_provenance *p)
 {
-    static const char *const sig[] = {"none", "valid", "INVALID",
-                                      "not verified", "EXPIRED credential"};
-    static const char *const bind[] = {"none", "intact (hash matches)",
-                                       "MISMATCH (edited after signing)",
-                                       "not checked"};
     printf("%s: %s\n", p->path, lk_verdict_name(p->verdict));
     if (p->source_type)
         printf("  declared: %s (%s)%s%s\n", p->source_type, p->source_from,
@@ -886,13 +895,13 @@ static void human_provenance(const lk_provenance *p)
     if (p->c2pa)
         printf("  C2PA: %d manifest%s, signature %s, content %s\n",
                p->n_manifests, p->n_manifests == 1 ? "" : "s",
-               sig[p->signature % 5], bind[p->binding & 3]);
+               signature_text(p->signature), binding_text(p->binding, 1));
     for (int i = 0; i < p->n_manifests; i++) {
         const lk_prov_manifest *m = &p->manifests[i];
         printf("  %s %s\n    generator: %s\n    signer: %s (%s)\n",
                i == p->active ? "active manifest" : "manifest", m->label,
                m->claim_generator ? m->claim_generator : "-",
-               m->signer ? m->signer : "-", sig[m->signature % 5]);
+               m->signer ? m->signer : "-", signature_text(m->signature));
         if (m->title)
             printf("    title: %s\n", m->title);
         for (int k = 0; k < m->n_actions; k++) {

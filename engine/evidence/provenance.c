@@ -80,18 +80,6 @@ void lk__prov_problem(lk__prov *pr, const char *fmt, ...)
     np[p->n_problems] = NULL;
 }
 
-const char *lk_verdict_name(lk_verdict v)
-{
-    switch (v) {
-    case LK_VERDICT_DECLARED_AI: return "declared-ai";
-    case LK_VERDICT_LIKELY_SYNTHETIC: return "likely-synthetic";
-    case LK_VERDICT_INVALID_MANIFEST: return "invalid-manifest";
-    case LK_VERDICT_DECLARED_CAPTURE: return "declared-capture";
-    case LK_VERDICT_NO_SIGNAL: break;
-    }
-    return "no-signal";
-}
-
 /* Resolve the gathered signals into the record's summary fields. */
 static void finish(lk__prov *pr)
 {

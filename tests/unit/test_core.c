@@ -1,6 +1,6 @@
 /*
- * test_core.c — status text, the last-error slot, hashing, the model
- * manifest and the JSON Lines records.
+ * test_core.c — the enums' names and status text, the version, the
+ * last-error slot, hashing, the model manifest and the JSON Lines records.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +52,80 @@ static void test_status_strings(void **state)
     }
     assert_string_equal(lk_status_name(LK_ERR_FORMAT), "format");
     assert_string_equal(lk_status_str((lk_status)9999), "unknown status");
+}
+
+/* Every value of an enum, first..last, has a name that is not "unknown"
+ * and no other value's; a value past last is "unknown". */
+static void check_names(const char *what, const char *const *names, int n,
+                        const char *past)
+{
+    for (int i = 0; i < n; i++) {
+        assert_non_null(names[i]);
+        if (!strcmp(names[i], "unknown"))
+            fail_msg("%s value %d has no name", what, i);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(names[i], names[k]))
+                fail_msg("%s values %d and %d are both '%s'", what, k, i,
+                         names[i]);
+    }
+    assert_string_equal(past, "unknown");
+}
+
+#define CHECK_NAMES(fn, type, first, last)                                   \
+    do {                                                                     \
+        const char *names[(last) - (first) + 1];                             \
+        for (int v = (first); v <= (last); v++)                              \
+            names[v - (first)] = fn((type)v);                                \
+        check_names(#type, names, (last) - (first) + 1,                      \
+                    fn((type)((last) + 1)));                                 \
+    } while (0)
+
+static void test_enum_names(void **state)
+{
+    (void)state;
+    CHECK_NAMES(lk_verdict_name, lk_verdict, LK_VERDICT_NO_SIGNAL,
+                LK_VERDICT_DECLARED_AI);
+    CHECK_NAMES(lk_signature_name, lk_signature, LK_SIGNATURE_NONE,
+                LK_SIGNATURE_EXPIRED);
+    CHECK_NAMES(lk_binding_name, lk_binding, LK_BINDING_NONE,
+                LK_BINDING_UNCHECKED);
+    CHECK_NAMES(lk_source_class_name, lk_source_class, LK_SOURCE_UNDECLARED,
+                LK_SOURCE_GENERATIVE);
+    CHECK_NAMES(lk_modality_name, lk_modality, LK_MODALITY_FACE,
+                LK_MODALITY_VOICE);
+    CHECK_NAMES(lk_decision_name, lk_decision, LK_NO_MATCH, LK_MATCH);
+    CHECK_NAMES(lk_media_kind_name, lk_media_kind, LK_MEDIA_IMAGE,
+                LK_MEDIA_AUDIO);
+    CHECK_NAMES(lk_sampling_name, lk_sampling, LK_SAMPLE_SCENE,
+                LK_SAMPLE_KEYFRAMES);
+    /* Status codes: 0, 1, then 10 on; 2..9 are none. */
+    CHECK_NAMES(lk_status_name, lk_status, LK_OK, LK_DONE);
+    CHECK_NAMES(lk_status_name, lk_status, LK_ERR_IO, LK_ERR_MANY_FACES);
+    const char *names[LK_ERR_MANY_FACES + 1], *texts[LK_ERR_MANY_FACES + 1];
+    int n = 0;
+    for (int v = LK_OK; v <= LK_ERR_MANY_FACES; v++) {
+        if (v > LK_DONE && v < LK_ERR_IO) {
+            assert_string_equal(lk_status_name((lk_status)v), "unknown");
+            assert_string_equal(lk_status_str((lk_status)v), "unknown status");
+            continue;
+        }
+        names[n] = lk_status_name((lk_status)v);
+        texts[n++] = lk_status_str((lk_status)v);
+    }
+    check_names("lk_status", names, n, "unknown");
+    for (int i = 0; i < n; i++)
+        assert_string_not_equal(texts[i], "unknown status");
+    /* the policy names read back */
+    for (int v = LK_SAMPLE_SCENE; v <= LK_SAMPLE_KEYFRAMES; v++) {
+        lk_sampling p = LK_SAMPLE_RATE;
+        assert_int_equal(lk_sampling_from_name(lk_sampling_name((lk_sampling)v),
+                                               &p), LK_OK);
+        assert_int_equal(p, v);
+    }
+    lk_sampling p = LK_SAMPLE_RATE;
+    assert_int_equal(lk_sampling_from_name("fast", &p), LK_ERR_MISUSE);
+    assert_int_equal(p, LK_SAMPLE_SCENE);
+    assert_int_equal(lk_sampling_from_name(NULL, &p), LK_ERR_MISUSE);
 }
 
 /* The library's version is the headers' (the generated
@@ -260,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings),
         cmocka_unit_test(test_version),
+        cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_last_error_is_thread_local),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_read_file_limit),
