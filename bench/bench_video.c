@@ -101,17 +101,17 @@ static int run_scan(lk_gallery *gal, lk_session *ses, const char *path,
     }
     uint64_t h = 1469598103934665603ull;
     o->matches = 0;
-    for (int i = 0; i < r->n_findings; i++) {
-        const lk_finding *f = &r->findings[i];
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *f = lk_scan_result_finding(r, i);
         o->matches += f->decision == LK_MATCH;
         h = str_hash(h, f->performer_id);
         h = mix(h, (uint64_t)llround(f->start * 100.0));
         h = mix(h, (uint64_t)llround(f->end * 100.0));
     }
-    o->duration = r->duration;
-    o->decoded = r->frames_decoded;
-    o->sampled = r->frames_sampled;
-    o->tracks = r->faces;
+    o->duration = lk_scan_result_duration(r);
+    o->decoded = lk_scan_result_frames_decoded(r);
+    o->sampled = lk_scan_result_frames_sampled(r);
+    o->tracks = lk_scan_result_faces(r);
     o->checksum = h;
     lk_scan_result_free(r);
     return 0;

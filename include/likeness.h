@@ -13,9 +13,10 @@
  *     lk_gallery_enroll_file(gal, ses, "p-0001", "headshot.jpg", 0, NULL);
  *     lk_scan_params sp = lk_scan_default_params();
  *     if (lk_scan_file(gal, ses, "upload.jpg", &sp, &res) == LK_OK) {
- *         for (int i = 0; i < res->n_findings; i++)
- *             printf("%s %.3f\n", res->findings[i].performer_id,
- *                    res->findings[i].score);
+ *         for (int i = 0; i < lk_scan_result_count(res); i++) {
+ *             const lk_finding *f = lk_scan_result_finding(res, i);
+ *             printf("%s %.3f\n", f->performer_id, f->score);
+ *         }
  *         lk_scan_result_free(res);
  *     }
  *     lk_gallery_close(gal);  lk_session_free(ses);  lk_engine_free(eng);
@@ -719,11 +720,23 @@ typedef struct lk_evidence {
     float synthetic_score;     /* the detector's log-likelihood ratio,
                                   synthetic vs. bona fide, averaged over
                                   that speech's frames; over
-                                  res->synthetic_threshold: likely synthetic */
+                                  lk_scan_result_synthetic_threshold():
+                                  likely synthetic */
     float synthetic_peak;      /* the most synthetic window's (the range's
                                   mean for a face appearance's range) */
 } lk_evidence;
 
+/* One finding of a scan, reached only by pointer, from
+ * lk_scan_result_finding().  Fields are only ever appended, so a program
+ * built against an older header reads the fields it knows at the same
+ * offsets; in exchange, a caller must never allocate an lk_finding, nor
+ * copy, store or step through an array of them (sizeof (lk_finding) and
+ * f + 1 are not the library's), and must keep the pointer no longer than
+ * the result.  lk_face and lk_evidence, held here by value, cannot grow:
+ * new evidence becomes new fields of lk_finding.  (A public struct behind
+ * a pointer rather than a getter a field: a finding has some twenty fields
+ * that every caller reads, and the pointer alone already frees the stride,
+ * which is what an array of a public struct freezes.) */
 typedef struct lk_finding {
     int face_index;            /* image: index of the face; video: the
                                   finding's first face track */
@@ -752,41 +765,68 @@ typedef struct lk_finding {
     lk_evidence evidence;
 } lk_finding;
 
-typedef struct lk_scan_result {
-    char *path;
-    int width, height;         /* upright image (display) size */
-    int faces;                 /* image: faces detected; video: face tracks */
-    float threshold;           /* the threshold the decisions used */
-    int n_findings;
-    lk_finding *findings;      /* image: matches, best first; video:
-                                  appearances by start time; with report_all
-                                  also the faces (tracks) matching no one */
-    lk_media_kind kind;
-    /* Video only: */
-    double duration;           /* seconds (the container's, else the last
-                                  frame's time) */
-    int64_t frames_decoded;
-    int64_t frames_sampled;
-    int64_t cuts;              /* shot changes seen (scene sampling) */
-    int n_warnings;            /* problems decoding went past (corrupt
-                                  packets, truncation) */
-    char **warnings;           /* the first few of them (at most 16),
-                                  NULL-terminated, each naming the file and
-                                  the time; NULL when none */
-    /* Sound (video and audio; 0 when not listened to): */
-    double speech_seconds;     /* speech found in the sound track */
-    int voice_segments;        /* speech windows searched */
-    float voice_threshold;     /* the threshold voice decisions used */
-    /* Synthetic speech over all speech of the file (speech_scored 0 when
-     * the engine has no detector, no speech was heard, or params->voice
-     * is 0).  With a detector the sound is listened to even when the
-     * gallery holds no voice templates: */
-    int speech_scored;
-    float synthetic_score;     /* mean log-likelihood ratio, all speech */
-    float synthetic_threshold; /* the detector's calibrated threshold */
-    /* Provenance read from the file (never NULL after LK_OK): */
-    lk_provenance *provenance;
-} lk_scan_result;
+/* What lk_scan_file() found in a file: opaque, read through the functions
+ * below, so that it can grow without breaking programs built against an
+ * older library.  Each reads one part; on a NULL res it returns 0 (NULL).
+ * Strings and structs they return belong to the result and live as long
+ * as it (until lk_scan_result_free()). */
+typedef struct lk_scan_result lk_scan_result;
+
+/** The file scanned, as given to lk_scan_file(). */
+LK_API const char *lk_scan_result_path(const lk_scan_result *res);
+/** What the file held (told from its contents). */
+LK_API lk_media_kind lk_scan_result_kind(const lk_scan_result *res);
+/** Image, video: the upright (display) size in pixels; audio: 0. */
+LK_API int lk_scan_result_width(const lk_scan_result *res);
+LK_API int lk_scan_result_height(const lk_scan_result *res);
+/** Image: the faces detected; video: the face tracks. */
+LK_API int lk_scan_result_faces(const lk_scan_result *res);
+/** The threshold the face decisions used. */
+LK_API float lk_scan_result_threshold(const lk_scan_result *res);
+
+/** The number of findings: image, matches, best first; video and audio,
+ * appearances (and stretches of voice), matches first, then by start
+ * time; with report_all also the faces (tracks) matching no one. */
+LK_API int lk_scan_result_count(const lk_scan_result *res);
+/** The i-th finding (0 <= i < lk_scan_result_count()), NULL out of range.
+ * Read it through the pointer only (see lk_finding). */
+LK_API const lk_finding *lk_scan_result_finding(const lk_scan_result *res,
+                                                int i);
+
+/* Video and audio (0 for images): */
+/** Seconds: the container's duration, else the last frame's time. */
+LK_API double lk_scan_result_duration(const lk_scan_result *res);
+/** Video: frames decoded, frames sampled for faces, shot changes seen
+ * (scene sampling). */
+LK_API int64_t lk_scan_result_frames_decoded(const lk_scan_result *res);
+LK_API int64_t lk_scan_result_frames_sampled(const lk_scan_result *res);
+LK_API int64_t lk_scan_result_cuts(const lk_scan_result *res);
+/** Problems decoding went past (corrupt packets, truncation): all of
+ * them counted, the first 16 kept. */
+LK_API int lk_scan_result_warning_count(const lk_scan_result *res);
+/** The i-th kept warning, naming the file and the time; NULL past the last
+ * kept (i >= 16 or >= lk_scan_result_warning_count()). */
+LK_API const char *lk_scan_result_warning(const lk_scan_result *res, int i);
+
+/* Sound (video and audio; 0 when not listened to): */
+/** Seconds of speech found in the sound track. */
+LK_API double lk_scan_result_speech_seconds(const lk_scan_result *res);
+/** Speech windows searched for registered voices. */
+LK_API int lk_scan_result_voice_segments(const lk_scan_result *res);
+/** The threshold the voice decisions used. */
+LK_API float lk_scan_result_voice_threshold(const lk_scan_result *res);
+/** Synthetic speech over all speech of the file: speech_scored is 0 when
+ * the engine has no detector, no speech was heard, or params->voice was 0
+ * (with a detector the sound is listened to even when the gallery holds
+ * no voice templates); synthetic_score is the mean log-likelihood ratio
+ * over all speech, synthetic_threshold the detector's calibrated one. */
+LK_API int lk_scan_result_speech_scored(const lk_scan_result *res);
+LK_API float lk_scan_result_synthetic_score(const lk_scan_result *res);
+LK_API float lk_scan_result_synthetic_threshold(const lk_scan_result *res);
+
+/** The provenance read from the file; never NULL after LK_OK. */
+LK_API const lk_provenance *lk_scan_result_provenance(
+    const lk_scan_result *res);
 
 /**
  * Find registered performers in an image, video or audio file (the type is
@@ -814,16 +854,18 @@ typedef struct lk_scan_result {
  * the others are findings of their own, of modality LK_MODALITY_VOICE.
  *
  * Evidence: the file's provenance is read (lk_provenance_read(), into
- * res->provenance) and every finding gets its evidence: the file's verdict,
- * raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's synthetic-speech
- * detector scores the finding's speech over its threshold.
+ * lk_scan_result_provenance()) and every finding gets its evidence: the
+ * file's verdict, raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's
+ * synthetic-speech detector scores the finding's speech over its
+ * threshold.
  *
  * Returns LK_OK (with or without findings), the codes of
  * lk_faces_from_file(), LK_ERR_FORMAT (not an image, nor a file with a
  * decodable video or audio stream; sound below 16 kHz is not searched for
  * voices), LK_ERR_MODEL (an audio file and no speaker embedder),
  * LK_ERR_BACKEND.
- * Free *out with lk_scan_result_free(); it holds copies of all strings.
+ * Read *out with the lk_scan_result_*() functions above; free it with
+ * lk_scan_result_free(); it holds copies of all strings.
  */
 LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,
                               const char *path, const lk_scan_params *params,

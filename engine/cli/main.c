@@ -476,7 +476,7 @@ static const char *binding_text(lk_binding b, int why)
 static void human_evidence(FILE *f, const lk_scan_result *r,
                            const lk_finding *x)
 {
-    const lk_provenance *p = r->provenance;
+    const lk_provenance *p = lk_scan_result_provenance(r);
     fprintf(f, " [%s", lk_verdict_name(x->evidence.verdict));
     if (p && p->source_type)
         fprintf(f, ": %s %s", p->source_from, p->source_type);
@@ -488,7 +488,7 @@ static void human_evidence(FILE *f, const lk_scan_result *r,
     if (x->evidence.speech_scored)
         fprintf(f, "; synthetic speech %.2f (threshold %.2f)",
                 (double)x->evidence.synthetic_score,
-                (double)r->synthetic_threshold);
+                (double)lk_scan_result_synthetic_threshold(r));
     fputs("]\n", f);
 }
 
@@ -496,7 +496,7 @@ static void human_video_finding(FILE *f, const lk_scan_result *r,
                                 const lk_finding *x)
 {
     char a[32], b[32], c[32];
-    fprintf(f, "%s: ", r->path);
+    fprintf(f, "%s: ", lk_scan_result_path(r));
     if (x->modality == LK_MODALITY_VOICE) {
         fprintf(f, "%s %s%s%s%s %s-%s s, voice score %.3f (peak %.3f at %s "
                 "s), %d speech window%s",
@@ -538,22 +538,24 @@ static char *human_result(const lk_scan_result *r)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    for (int i = 0; i < r->n_findings; i++) {
-        const lk_finding *x = &r->findings[i];
-        if (r->kind != LK_MEDIA_IMAGE)
+    const char *path = lk_scan_result_path(r);
+    const int image = lk_scan_result_kind(r) == LK_MEDIA_IMAGE;
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *x = lk_scan_result_finding(r, i);
+        if (!image)
             human_video_finding(f, r, x);
         else if (x->performer_id)
             fprintf(f, "%s: %s %s%s%s%s score %.3f, face %.0fx%.0f at %.0f,%.0f",
-                    r->path, x->decision == LK_MATCH ? "MATCH" : "no match",
+                    path, x->decision == LK_MATCH ? "MATCH" : "no match",
                     x->performer_id, *x->performer_name ? " (" : "",
                     x->performer_name, *x->performer_name ? ")" : "",
                     (double)x->score, x->face.w, x->face.h, x->face.x,
                     x->face.y);
         else
             fprintf(f, "%s: no match (empty gallery), face %.0fx%.0f at "
-                    "%.0f,%.0f", r->path, x->face.w, x->face.h, x->face.x,
+                    "%.0f,%.0f", path, x->face.w, x->face.h, x->face.x,
                     x->face.y);
-        if (r->kind == LK_MEDIA_IMAGE)
+        if (image)
             human_evidence(f, r, x);
     }
     fclose(f);
@@ -568,11 +570,12 @@ static char *human_warnings(const lk_scan_result *r)
     if (!f)
         return NULL;
     int kept = 0;
-    for (char **w = r->warnings; w && *w; w++, kept++)
-        fprintf(f, "likeness: warning: %s\n", *w);
-    if (r->n_warnings > kept)
+    for (const char *w; (w = lk_scan_result_warning(r, kept)); kept++)
+        fprintf(f, "likeness: warning: %s\n", w);
+    int all = lk_scan_result_warning_count(r);
+    if (all > kept)
         fprintf(f, "likeness: warning: %s: %d more decoding warnings\n",
-                r->path, r->n_warnings - kept);
+                lk_scan_result_path(r), all - kept);
     fclose(f);
     return buf;
 }
@@ -608,11 +611,12 @@ static void *scan_worker(void *arg)
                              strstr(msg, path) ? "" : ": ", msg);
             }
         } else {
-            out.faces = r->faces;
-            for (int k = 0; k < r->n_findings; k++)
-                out.matches += r->findings[k].decision == LK_MATCH;
+            out.faces = lk_scan_result_faces(r);
+            for (int k = 0; k < lk_scan_result_count(r); k++)
+                out.matches +=
+                    lk_scan_result_finding(r, k)->decision == LK_MATCH;
             out.text = job->json ? lk_scan_result_json(r) : human_result(r);
-            if (!job->json && r->n_warnings > 0)
+            if (!job->json && lk_scan_result_warning_count(r) > 0)
                 out.warn = human_warnings(r);
             lk_scan_result_free(r);
         }

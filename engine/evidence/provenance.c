@@ -5,6 +5,7 @@
  * scan attaches to its findings.
  */
 #include "evidence/evidence.h"
+#include "match/result.h"
 
 #include <errno.h>
 #include <stdarg.h>

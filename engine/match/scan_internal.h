@@ -5,6 +5,7 @@
 #define LK_SCAN_INTERNAL_H
 
 #include "core/engine.h"
+#include "match/result.h"
 
 /* Scan a video into res, whose path and threshold are set: fmt is path's
  * container, opened by lk__av_open(), which this takes over (and closes).

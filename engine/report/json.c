@@ -5,6 +5,7 @@
  * working.
  */
 #include "core/core.h"
+#include "match/result.h"
 
 #include <jansson.h>
 #include <math.h>

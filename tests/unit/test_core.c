@@ -1,6 +1,7 @@
 /*
  * test_core.c — the enums' names and status text, the version, the
- * last-error slot, hashing, the model manifest and the JSON Lines records.
+ * last-error slot, hashing, the model manifest, the scan result's
+ * accessors and the JSON Lines records.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "core/core.h"
 #include "core/manifest.h"
+#include "match/result.h"
 #include "test_tmp.h"
 
 #include <jansson.h>
@@ -280,6 +282,66 @@ static void test_manifest_bad(void **state)
     }
 }
 
+/* The accessors read the result's parts, refuse out-of-range indexes and
+ * a NULL result. */
+static void test_scan_result_accessors(void **state)
+{
+    (void)state;
+    lk_finding f[2];
+    memset(f, 0, sizeof f);
+    f[1].decision = LK_MATCH;
+    char path[] = "clip.mp4", w0[] = "clip.mp4: 1.00 s: corrupt packet";
+    char *warnings[] = {w0, NULL};
+    lk_provenance prov;
+    memset(&prov, 0, sizeof prov);
+    lk_scan_result r = {.path = path, .kind = LK_MEDIA_VIDEO, .width = 640,
+                        .height = 360, .faces = 4, .threshold = 0.35f,
+                        .n_findings = 2, .findings = f, .duration = 12.5,
+                        .frames_decoded = 300, .frames_sampled = 25,
+                        .cuts = 2, .n_warnings = 3, .warnings = warnings,
+                        .speech_seconds = 7.5, .voice_segments = 3,
+                        .voice_threshold = 0.2f, .speech_scored = 1,
+                        .synthetic_score = -4.0f,
+                        .synthetic_threshold = -6.0f, .provenance = &prov};
+    assert_string_equal(lk_scan_result_path(&r), "clip.mp4");
+    assert_int_equal(lk_scan_result_kind(&r), LK_MEDIA_VIDEO);
+    assert_int_equal(lk_scan_result_width(&r), 640);
+    assert_int_equal(lk_scan_result_height(&r), 360);
+    assert_int_equal(lk_scan_result_faces(&r), 4);
+    assert_float_equal(lk_scan_result_threshold(&r), 0.35, 1e-6);
+    assert_int_equal(lk_scan_result_count(&r), 2);
+    assert_ptr_equal(lk_scan_result_finding(&r, 0), &f[0]);
+    assert_ptr_equal(lk_scan_result_finding(&r, 1), &f[1]);
+    assert_null(lk_scan_result_finding(&r, 2));
+    assert_null(lk_scan_result_finding(&r, -1));
+    assert_float_equal(lk_scan_result_duration(&r), 12.5, 1e-9);
+    assert_int_equal(lk_scan_result_frames_decoded(&r), 300);
+    assert_int_equal(lk_scan_result_frames_sampled(&r), 25);
+    assert_int_equal(lk_scan_result_cuts(&r), 2);
+    /* three seen, one kept */
+    assert_int_equal(lk_scan_result_warning_count(&r), 3);
+    assert_string_equal(lk_scan_result_warning(&r, 0), w0);
+    assert_null(lk_scan_result_warning(&r, 1));
+    assert_null(lk_scan_result_warning(&r, 2));
+    assert_null(lk_scan_result_warning(&r, -1));
+    assert_float_equal(lk_scan_result_speech_seconds(&r), 7.5, 1e-9);
+    assert_int_equal(lk_scan_result_voice_segments(&r), 3);
+    assert_float_equal(lk_scan_result_voice_threshold(&r), 0.2, 1e-6);
+    assert_int_equal(lk_scan_result_speech_scored(&r), 1);
+    assert_float_equal(lk_scan_result_synthetic_score(&r), -4.0, 1e-6);
+    assert_float_equal(lk_scan_result_synthetic_threshold(&r), -6.0, 1e-6);
+    assert_ptr_equal(lk_scan_result_provenance(&r), &prov);
+
+    r.warnings = NULL;
+    assert_null(lk_scan_result_warning(&r, 0));
+    assert_null(lk_scan_result_path(NULL));
+    assert_int_equal(lk_scan_result_count(NULL), 0);
+    assert_null(lk_scan_result_finding(NULL, 0));
+    assert_int_equal(lk_scan_result_warning_count(NULL), 0);
+    assert_null(lk_scan_result_warning(NULL, 0));
+    assert_null(lk_scan_result_provenance(NULL));
+}
+
 static void test_scan_json(void **state)
 {
     (void)state;
@@ -340,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_read_file_limit),
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_manifest_bad),
+        cmocka_unit_test(test_scan_result_accessors),
         cmocka_unit_test(test_scan_json),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -165,21 +165,24 @@ static void test_enrol_and_find(void **state)
     lk_scan_params sp = lk_scan_default_params();
     lk_scan_result *r;
     assert_int_equal(lk_scan_file(gal, ses, mirrored, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 1);
-    assert_int_equal(r->n_findings, 1);
-    assert_string_equal(r->findings[0].performer_id, "collins");
-    assert_string_equal(r->findings[0].performer_name, "Eileen Collins");
-    assert_int_equal(r->findings[0].decision, LK_MATCH);
-    assert_true(r->findings[0].score >= r->threshold);
-    assert_true(r->threshold > 0.2f && r->threshold < 0.8f);
+    assert_int_equal(lk_scan_result_faces(r), 1);
+    assert_int_equal(lk_scan_result_count(r), 1);
+    const lk_finding *f0 = lk_scan_result_finding(r, 0);
+    float threshold = lk_scan_result_threshold(r);
+    assert_string_equal(f0->performer_id, "collins");
+    assert_string_equal(f0->performer_name, "Eileen Collins");
+    assert_int_equal(f0->decision, LK_MATCH);
+    assert_true(f0->score >= threshold);
+    assert_true(threshold > 0.2f && threshold < 0.8f);
+    assert_null(lk_scan_result_finding(r, 1));
     lk_scan_result_free(r);
 
     /* Both people in one scene, each found where they are. */
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 2);
-    assert_int_equal(r->n_findings, 2);
+    assert_int_equal(lk_scan_result_faces(r), 2);
+    assert_int_equal(lk_scan_result_count(r), 2);
     for (int i = 0; i < 2; i++) {
-        const lk_finding *f = &r->findings[i];
+        const lk_finding *f = lk_scan_result_finding(r, i);
         float cx = f->face.x + f->face.w / 2;
         if (!strcmp(f->performer_id, "collins"))
             assert_true(cx < 800);
@@ -191,20 +194,20 @@ static void test_enrol_and_find(void **state)
     /* A threshold no cosine reaches: no findings, unless asked for all. */
     sp.threshold = 1.0f;
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->n_findings, 0);
+    assert_int_equal(lk_scan_result_count(r), 0);
     lk_scan_result_free(r);
     sp.report_all = 1;
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->n_findings, 2);
-    assert_int_equal(r->findings[0].decision, LK_NO_MATCH);
-    assert_non_null(r->findings[0].performer_id);
+    assert_int_equal(lk_scan_result_count(r), 2);
+    assert_int_equal(lk_scan_result_finding(r, 0)->decision, LK_NO_MATCH);
+    assert_non_null(lk_scan_result_finding(r, 0)->performer_id);
     lk_scan_result_free(r);
 
     /* No face at all. */
     sp = lk_scan_default_params();
     assert_int_equal(lk_scan_file(gal, ses, blank, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 0);
-    assert_int_equal(r->n_findings, 0);
+    assert_int_equal(lk_scan_result_faces(r), 0);
+    assert_int_equal(lk_scan_result_count(r), 0);
     lk_scan_result_free(r);
 
     lk_gallery_close(gal);
@@ -260,7 +263,7 @@ static void *scan_thread(void *p)
             t->ok = 0;
             break;
         }
-        t->ok &= r->n_findings == (i % 2 ? 2 : 1);
+        t->ok &= lk_scan_result_count(r) == (i % 2 ? 2 : 1);
         lk_scan_result_free(r);
     }
     lk_session_free(ses);
@@ -311,7 +314,7 @@ static void test_bad_files(void **state)
     assert_non_null(strstr(lk_last_error(), "empty.jpg"));
     /* and the session still works after the failure */
     assert_int_equal(lk_scan_file(gal, ses, mirrored, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 1);
+    assert_int_equal(lk_scan_result_faces(r), 1);
     lk_scan_result_free(r);
     lk_gallery_close(gal);
     lk_session_free(ses);
