@@ -246,18 +246,28 @@ typedef struct lk_face {
                                 mouth corners (left, right), pixels */
 } lk_face;
 
-typedef struct lk_faces {
-    int width, height;       /* upright image size (after EXIF orientation) */
-    int count;               /* faces found, largest first */
-    int dim;                 /* embedding dimension */
-    lk_face *faces;          /* count entries */
-    float *embeddings;       /* count * dim floats, each row L2-normalised */
-} lk_faces;
+/* The faces found in an image: opaque, read through the functions below
+ * (so that it can grow), each 0 (NULL) on a NULL argument; what they
+ * return lives as long as the lk_faces. */
+typedef struct lk_faces lk_faces;
+
+/** Faces found, largest first. */
+LK_API int lk_faces_count(const lk_faces *faces);
+/** The upright image's size in pixels (after EXIF orientation). */
+LK_API int lk_faces_width(const lk_faces *faces);
+LK_API int lk_faces_height(const lk_faces *faces);
+/** The embeddings' dimension (the engine's lk_engine_face_dim()). */
+LK_API int lk_faces_dim(const lk_faces *faces);
+/** The i-th face (0 <= i < lk_faces_count()), NULL out of range. */
+LK_API const lk_face *lk_faces_face(const lk_faces *faces, int i);
+/** The i-th face's embedding, lk_faces_dim() floats, L2-normalised; NULL
+ * out of range. */
+LK_API const float *lk_faces_embedding(const lk_faces *faces, int i);
 
 /**
  * Decode an image file (JPEG, PNG, WebP, TIFF, GIF first frame, HEIF where
  * libvips has it), apply its EXIF orientation, find faces and embed each.
- * An image with no face is LK_OK with count 0.
+ * An image with no face is LK_OK with lk_faces_count() 0.
  * Returns LK_OK, LK_ERR_IO, LK_ERR_FORMAT, LK_ERR_TOO_LARGE, LK_ERR_BACKEND,
  * LK_ERR_NOMEM.  Free *out with lk_faces_free().
  */

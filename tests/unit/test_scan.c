@@ -296,6 +296,41 @@ static void test_threads_share_engine_and_gallery(void **state)
     lk_gallery_close(gal);
 }
 
+/* The faces of a scene, through the accessors: two, each with a unit
+ * embedding of the engine's dimension; nothing out of range. */
+static void test_faces_accessors(void **state)
+{
+    (void)state;
+    lk_session *ses;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    lk_faces *faces;
+    assert_int_equal(lk_faces_from_file(ses, scene, NULL, &faces), LK_OK);
+    assert_int_equal(lk_faces_count(faces), 2);
+    assert_true(lk_faces_width(faces) > 0 && lk_faces_height(faces) > 0);
+    int dim = lk_faces_dim(faces);
+    assert_int_equal(dim, lk_engine_face_dim(eng));
+    for (int i = 0; i < 2; i++) {
+        const lk_face *f = lk_faces_face(faces, i);
+        assert_non_null(f);
+        assert_true(f->w > 0 && f->x + f->w <= lk_faces_width(faces));
+        const float *e = lk_faces_embedding(faces, i);
+        assert_non_null(e);
+        double norm = 0;
+        for (int k = 0; k < dim; k++)
+            norm += (double)e[k] * e[k];
+        assert_float_equal(norm, 1.0, 1e-3);
+    }
+    assert_true(lk_faces_face(faces, 0)->w >= lk_faces_face(faces, 1)->w ||
+                lk_faces_face(faces, 0)->h >= lk_faces_face(faces, 1)->h);
+    assert_null(lk_faces_face(faces, 2));
+    assert_null(lk_faces_face(faces, -1));
+    assert_null(lk_faces_embedding(faces, 2));
+    assert_int_equal(lk_faces_count(NULL), 0);
+    assert_null(lk_faces_face(NULL, 0));
+    lk_faces_free(faces);
+    lk_session_free(ses);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -326,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_enrol_and_find),
         cmocka_unit_test(test_enrol_rules),
         cmocka_unit_test(test_threads_share_engine_and_gallery),
+        cmocka_unit_test(test_faces_accessors),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
