@@ -651,6 +651,12 @@ typedef enum lk_signature {
  * another value.  Static, never NULL. */
 LK_API const char *lk_signature_name(lk_signature s);
 
+/* A provenance record (lk_provenance), its manifests (lk_prov_manifest)
+ * and their actions (lk_prov_action) are reached by pointer only, from
+ * lk_provenance_read(), lk_scan_result_provenance(),
+ * lk_provenance_manifest() and lk_prov_manifest_action(): their fields are
+ * only ever appended, and a caller must never allocate, copy or step
+ * through an array of them (as for lk_finding). */
 typedef struct lk_prov_action {
     const char *action;        /* "c2pa.created", "c2pa.edited", … */
     const char *source_type;   /* the IPTC term (last path segment of the
@@ -665,8 +671,7 @@ typedef struct lk_prov_manifest {
     const char *signer;        /* signing certificate subject, e.g.
                                   "O=Truepic, CN=…"; NULL when none */
     lk_signature signature;
-    int n_actions;
-    lk_prov_action *actions;
+    int n_actions;             /* lk_prov_manifest_action() */
     int n_ingredients;
     const char **ingredients;  /* titles (NULL entries when untitled) */
 } lk_prov_manifest;
@@ -678,8 +683,7 @@ typedef struct lk_provenance {
      * WAV/AIFF C2PA chunk, MP3 ID3 GEOB): */
     int c2pa;                  /* 1: a manifest store was found (even one
                                   that could not be read: see problems) */
-    int n_manifests;
-    lk_prov_manifest *manifests;
+    int n_manifests;           /* lk_provenance_manifest() */
     int active;                /* index of the active (last) manifest; -1 */
     lk_binding binding;        /* the active manifest's hard binding */
     lk_signature signature;    /* the active manifest's signature */
@@ -717,6 +721,16 @@ LK_API lk_status lk_provenance_read(const char *path, lk_provenance **out);
 LK_API void lk_provenance_free(lk_provenance *p);
 /** The record as one JSON object on one line; free with lk_free(). */
 LK_API char *lk_provenance_json(const lk_provenance *p);
+
+/** The i-th manifest of p (0 <= i < p->n_manifests; the active one is
+ * p->active), NULL out of range or for a NULL p.  Lives as long as p. */
+LK_API const lk_prov_manifest *lk_provenance_manifest(const lk_provenance *p,
+                                                      int i);
+/** The k-th action of manifest m (0 <= k < m->n_actions), NULL out of
+ * range or for a NULL m.  m must come from lk_provenance_manifest().
+ * Lives as long as the record. */
+LK_API const lk_prov_action *lk_prov_manifest_action(
+    const lk_prov_manifest *m, int k);
 
 /* The evidence attached to every finding. */
 typedef struct lk_evidence {

@@ -901,7 +901,7 @@ static void human_provenance(const lk_provenance *p)
                p->n_manifests, p->n_manifests == 1 ? "" : "s",
                signature_text(p->signature), binding_text(p->binding, 1));
     for (int i = 0; i < p->n_manifests; i++) {
-        const lk_prov_manifest *m = &p->manifests[i];
+        const lk_prov_manifest *m = lk_provenance_manifest(p, i);
         printf("  %s %s\n    generator: %s\n    signer: %s (%s)\n",
                i == p->active ? "active manifest" : "manifest", m->label,
                m->claim_generator ? m->claim_generator : "-",
@@ -909,7 +909,7 @@ static void human_provenance(const lk_provenance *p)
         if (m->title)
             printf("    title: %s\n", m->title);
         for (int k = 0; k < m->n_actions; k++) {
-            const lk_prov_action *a = &m->actions[k];
+            const lk_prov_action *a = lk_prov_manifest_action(m, k);
             printf("    action: %s", a->action ? a->action : "?");
             if (a->source_type)
                 printf(", %s", a->source_type);

@@ -101,13 +101,15 @@ char *lk_provenance_json(const lk_provenance *p)
         return NULL;
     json_t *ms = json_array();
     for (int i = 0; i < p->n_manifests && ms; i++) {
-        const lk_prov_manifest *m = &p->manifests[i];
+        const lk_prov_manifest *m = lk_provenance_manifest(p, i);
         json_t *acts = json_array(), *ingr = json_array();
-        for (int k = 0; k < m->n_actions; k++)
+        for (int k = 0; k < m->n_actions; k++) {
+            const lk_prov_action *a = lk_prov_manifest_action(m, k);
             json_array_append_new(acts, json_pack(
-                "{s:o,s:o,s:o}", "action", str(m->actions[k].action),
-                "source_type", str(m->actions[k].source_type),
-                "software", str(m->actions[k].software)));
+                "{s:o,s:o,s:o}", "action", str(a->action),
+                "source_type", str(a->source_type),
+                "software", str(a->software)));
+        }
         for (int k = 0; k < m->n_ingredients; k++)
             json_array_append_new(ingr, str(m->ingredients[k]));
         json_array_append_new(ms, json_pack(
