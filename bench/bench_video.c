@@ -109,26 +109,20 @@ static int run_scan(lk_gallery *gal, lk_session *ses, const char *path,
     }
     uint64_t h = 1469598103934665603ull;
     o->matches = 0;
-    for (int i = 0; i < r->n_findings; i++) {
-        const lk_finding *f = &r->findings[i];
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *f = lk_scan_result_finding(r, i);
         o->matches += f->decision == LK_MATCH;
         h = str_hash(h, f->performer_id);
         h = mix(h, (uint64_t)llround(f->start * 100.0));
         h = mix(h, (uint64_t)llround(f->end * 100.0));
     }
-    o->duration = r->duration;
-    o->decoded = r->frames_decoded;
-    o->sampled = r->frames_sampled;
-    o->tracks = r->faces;
+    o->duration = lk_scan_result_duration(r);
+    o->decoded = lk_scan_result_frames_decoded(r);
+    o->sampled = lk_scan_result_frames_sampled(r);
+    o->tracks = lk_scan_result_faces(r);
     o->checksum = h;
     lk_scan_result_free(r);
     return 0;
-}
-
-static const char *policy_name(lk_sampling p)
-{
-    return p == LK_SAMPLE_RATE ? "rate"
-         : p == LK_SAMPLE_KEYFRAMES ? "keyframes" : "scene";
 }
 
 int main(int argc, char **argv)
@@ -150,9 +144,8 @@ int main(int argc, char **argv)
         switch (c) {
         case 'm': mode = optarg; break;
         case 's':
-            pol = !strcmp(optarg, "rate") ? LK_SAMPLE_RATE
-                : !strcmp(optarg, "keyframes") ? LK_SAMPLE_KEYFRAMES
-                : LK_SAMPLE_SCENE;
+            if (lk_sampling_from_name(optarg, &pol) != LK_OK)
+                pol = LK_SAMPLE_SCENE; /* as it always was */
             break;
         case 'g': gallery = optarg; break;
         case 'r': reps = atoi(optarg); break;
@@ -212,7 +205,7 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("%-28s %-5s %-9s %6.1f s of video: %6.2f s (%5.1fx real time), "
            "cpu %.2f s, %lld decoded, %lld sampled, %d tracks, %d matches, "
-           "peak RSS %ld MB\n", label, mode, policy_name(pol), o.duration,
+           "peak RSS %ld MB\n", label, mode, lk_sampling_name(pol), o.duration,
            w.median, o.duration / w.median, cs.median, (long long)o.decoded,
            (long long)o.sampled, o.tracks, o.matches, ru.ru_maxrss / 1024);
     if (json) {
@@ -223,7 +216,7 @@ int main(int argc, char **argv)
         }
         fprintf(f, "{\"bench\":\"video\",\"label\":\"%s\",\"mode\":\"%s\","
                 "\"sampling\":\"%s\",\"duration_s\":%.3f,\"wall_s\":",
-                label, mode, policy_name(pol), o.duration);
+                label, mode, lk_sampling_name(pol), o.duration);
         bench_json_stat(f, wall, reps);
         fprintf(f, ",\"cpu_s\":");
         bench_json_stat(f, cpu, reps);

@@ -188,18 +188,20 @@ static int run_scan(const char *gallery, const char *path, int reps, FILE *jf)
         }
         wall[r] = bench_now() - t0;
         cpu[r] = bench_cpu() - c0;
-        double sum = res->speech_seconds;
-        for (int i = 0; i < res->n_findings; i++)
-            sum += res->findings[i].start + res->findings[i].score;
+        double sum = lk_scan_result_speech_seconds(res);
+        for (int i = 0; i < lk_scan_result_count(res); i++) {
+            const lk_finding *f = lk_scan_result_finding(res, i);
+            sum += f->start + f->score;
+        }
         if (r == 0)
             sum0 = sum;
         else if (sum != sum0) {
             fprintf(stderr, "bench_voice: scan results differ\n");
             return 1;
         }
-        dur = res->duration;
-        segs = res->voice_segments;
-        found = res->n_findings;
+        dur = lk_scan_result_duration(res);
+        segs = lk_scan_result_voice_segments(res);
+        found = lk_scan_result_count(res);
         lk_scan_result_free(res);
     }
     emit(jf, "scan", name, dur, wall, reps, "wall", sum0);

@@ -45,9 +45,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", lk_last_error());
             continue;
         }
-        for (int k = 0; k < res->n_findings; k++) {
-            const lk_finding *f = &res->findings[k];
-            if (res->kind != LK_MEDIA_IMAGE)
+        for (int k = 0; k < lk_scan_result_count(res); k++) {
+            const lk_finding *f = lk_scan_result_finding(res, k);
+            if (lk_scan_result_kind(res) != LK_MEDIA_IMAGE)
                 printf("%s: %s %.2f-%.2f s score %.3f\n", argv[i],
                        f->performer_id, f->start, f->end, (double)f->score);
             else

@@ -14,9 +14,10 @@
  *                       NULL);
  *     lk_scan_params sp = lk_scan_default_params();
  *     if (lk_scan_file(gal, ses, "upload.jpg", &sp, &res) == LK_OK) {
- *         for (int i = 0; i < res->n_findings; i++)
- *             printf("%s %.3f\n", res->findings[i].performer_id,
- *                    res->findings[i].score);
+ *         for (int i = 0; i < lk_scan_result_count(res); i++) {
+ *             const lk_finding *f = lk_scan_result_finding(res, i);
+ *             printf("%s %.3f\n", f->performer_id, f->score);
+ *         }
  *         lk_scan_result_free(res);
  *     }
  *     lk_gallery_close(gal);  lk_session_free(ses);  lk_engine_free(eng);
@@ -35,7 +36,8 @@
  * last and are set to NULL (or zeroed) on failure; every _open/_new has one
  * _close/_free and freeing NULL does nothing; lk_last_error() names the file
  * and the cause of the calling thread's last failure.  The library never
- * prints: install a log callback with lk_log_set().
+ * prints: install a log callback with lk_log_set().  Every enum value has
+ * an explicit number that never changes; new values are only appended.
  */
 #ifndef LIKENESS_H
 #define LIKENESS_H
@@ -53,38 +55,58 @@ extern "C" {
 #define LK_API
 #endif
 
-#define LK_VERSION_MAJOR 0
-#define LK_VERSION_MINOR 1
-#define LK_VERSION_PATCH 0
-#define LK_VERSION_STRING "0.1.0"
+/* LK_VERSION_MAJOR, _MINOR, _PATCH, LK_VERSION_STRING ("0.1.0") and
+ * LK_VERSION_NUMBER (MAJOR * 1000000 + MINOR * 1000 + PATCH): the headers'
+ * version, generated from the build's (meson.build). */
+#include "likeness_version.h"
 
-/** The library's version string, "MAJOR.MINOR.PATCH"; static storage. */
+/** The library's version string, "MAJOR.MINOR.PATCH"; static storage.
+ * Equal to LK_VERSION_STRING when the program runs on the library its
+ * headers came with. */
 LK_API const char *lk_version(void);
+
+/** The library's version as an integer, MAJOR * 1000000 + MINOR * 1000 +
+ * PATCH: compare with the headers' LK_VERSION_NUMBER to find a program
+ * running on another library than the one it was compiled against. */
+LK_API int lk_version_number(void);
 
 /* ------------------------------------------------------------------------
  * Status codes and errors
  * ---------------------------------------------------------------------- */
 
+/* Every value is numbered and keeps its number forever: a code is never
+ * renumbered nor removed (a program compiled against an older header must
+ * read the same code the same way), and new codes go last, after
+ * LK_ERR_MANY_FACES.  Outcomes that are not failures are below 10. */
 typedef enum lk_status {
     LK_OK = 0,
     LK_DONE = 1,               /* not a failure: iteration finished early */
     LK_ERR_IO = 10,            /* a file could not be read or written */
-    LK_ERR_FORMAT,             /* input is corrupt, truncated or of no known type */
-    LK_ERR_TOO_LARGE,          /* input exceeds a configured limit */
-    LK_ERR_MODEL,              /* a model is missing, corrupt or fails to load */
-    LK_ERR_MODEL_MISMATCH,     /* gallery made with another model than the engine's */
-    LK_ERR_NOMEM,              /* out of memory */
-    LK_ERR_BACKEND,            /* OpenCV, FAISS or libvips reported a failure */
-    LK_ERR_DB,                 /* the gallery database failed */
-    LK_ERR_MISUSE,             /* invalid argument or call order */
-    LK_ERR_NOT_FOUND,          /* no such performer or file */
-    LK_ERR_EXISTS,             /* already exists */
-    LK_ERR_NO_FACE,            /* enrolment: no face in the image */
-    LK_ERR_MANY_FACES          /* enrolment: several faces and no choice asked for */
+    LK_ERR_FORMAT = 11,        /* input is corrupt, truncated or of no known type */
+    LK_ERR_TOO_LARGE = 12,     /* input exceeds a configured limit */
+    LK_ERR_MODEL = 13,         /* a model is missing, corrupt or fails to load */
+    LK_ERR_MODEL_MISMATCH = 14, /* gallery made with another model than the engine's */
+    LK_ERR_NOMEM = 15,         /* out of memory */
+    LK_ERR_BACKEND = 16,       /* OpenCV, FAISS or libvips reported a failure */
+    LK_ERR_DB = 17,            /* the gallery database failed */
+    LK_ERR_MISUSE = 18,        /* invalid argument or call order */
+    LK_ERR_NOT_FOUND = 19,     /* no such performer or file */
+    LK_ERR_EXISTS = 20,        /* already exists */
+    LK_ERR_NO_FACE = 21,       /* enrolment: no face in the image */
+    LK_ERR_MANY_FACES = 22     /* enrolment: several faces and no choice asked for */
 } lk_status;
 
-/** Static English text for a status code; never NULL. */
+/** Static English text for a status code ("input/output error");
+ * "unknown status" for a value that is not one.  Never NULL. */
 LK_API const char *lk_status_str(lk_status s);
+
+/** Short machine name of a status, as JSON records carry it ("ok",
+ * "done", "io", "format", "too_large", "model", "model_mismatch",
+ * "nomem", "backend", "db", "misuse", "not_found", "exists", "no_face",
+ * "many_faces"); "unknown" for a value that is not one.  Static storage,
+ * never NULL.  Every enum below has such a function, lk_<enum>_name(), and
+ * its names never change. */
+LK_API const char *lk_status_name(lk_status s);
 
 /**
  * Detail of the calling thread's most recent failure, naming the file and
@@ -95,9 +117,9 @@ LK_API const char *lk_last_error(void);
 
 typedef enum lk_log_level {
     LK_LOG_ERROR = 0,
-    LK_LOG_WARN,
-    LK_LOG_INFO,
-    LK_LOG_DEBUG
+    LK_LOG_WARN = 1,
+    LK_LOG_INFO = 2,
+    LK_LOG_DEBUG = 3
 } lk_log_level;
 
 typedef void (*lk_log_fn)(lk_log_level level, const char *msg, void *user);
@@ -159,6 +181,9 @@ typedef enum lk_modality {
                                   contents, a photo a face, anything else a
                                   voice (lk_enroll_result.modality says) */
 } lk_modality;
+
+/** "face", "voice"; "unknown" for another value.  Static, never NULL. */
+LK_API const char *lk_modality_name(lk_modality m);
 
 typedef struct lk_model_info {
     const char *id;            /* "fr_feature@0.0.1" */
@@ -225,18 +250,28 @@ typedef struct lk_face {
                                 mouth corners (left, right), pixels */
 } lk_face;
 
-typedef struct lk_faces {
-    int width, height;       /* upright image size (after EXIF orientation) */
-    int count;               /* faces found, largest first */
-    int dim;                 /* embedding dimension */
-    lk_face *faces;          /* count entries */
-    float *embeddings;       /* count * dim floats, each row L2-normalised */
-} lk_faces;
+/* The faces found in an image: opaque, read through the functions below
+ * (so that it can grow), each 0 (NULL) on a NULL argument; what they
+ * return lives as long as the lk_faces. */
+typedef struct lk_faces lk_faces;
+
+/** Faces found, largest first. */
+LK_API int lk_faces_count(const lk_faces *faces);
+/** The upright image's size in pixels (after EXIF orientation). */
+LK_API int lk_faces_width(const lk_faces *faces);
+LK_API int lk_faces_height(const lk_faces *faces);
+/** The embeddings' dimension (the engine's lk_engine_face_dim()). */
+LK_API int lk_faces_dim(const lk_faces *faces);
+/** The i-th face (0 <= i < lk_faces_count()), NULL out of range. */
+LK_API const lk_face *lk_faces_face(const lk_faces *faces, int i);
+/** The i-th face's embedding, lk_faces_dim() floats, L2-normalised; NULL
+ * out of range. */
+LK_API const float *lk_faces_embedding(const lk_faces *faces, int i);
 
 /**
  * Decode an image file (JPEG, PNG, WebP, TIFF, GIF first frame, HEIF where
  * libvips has it), apply its EXIF orientation, find faces and embed each.
- * An image with no face is LK_OK with count 0.
+ * An image with no face is LK_OK with lk_faces_count() 0.
  * Returns LK_OK, LK_ERR_IO, LK_ERR_FORMAT, LK_ERR_TOO_LARGE, LK_ERR_BACKEND,
  * LK_ERR_NOMEM.  Free *out with lk_faces_free().
  */
@@ -505,6 +540,10 @@ typedef enum lk_decision {
     LK_MATCH = 1
 } lk_decision;
 
+/** "no_match", "match"; "unknown" for another value.  Static, never
+ * NULL. */
+LK_API const char *lk_decision_name(lk_decision d);
+
 /* How frames of a video are chosen for face search.  Costs and misses,
  * for a typical 25-30 fps H.264 stream:
  *  - LK_SAMPLE_SCENE: the rate samples below plus the first frame of every
@@ -524,6 +563,17 @@ typedef enum lk_sampling {
     LK_SAMPLE_RATE = 1,
     LK_SAMPLE_KEYFRAMES = 2
 } lk_sampling;
+
+/** "scene", "rate", "keyframes"; "unknown" for another value.  Static,
+ * never NULL. */
+LK_API const char *lk_sampling_name(lk_sampling p);
+
+/**
+ * The policy called name by lk_sampling_name() (as a --sampling option
+ * gives it).  Returns LK_OK, or LK_ERR_MISUSE for a name that is none
+ * (and for a NULL out); *out is LK_SAMPLE_SCENE on failure.
+ */
+LK_API lk_status lk_sampling_from_name(const char *name, lk_sampling *out);
 
 typedef struct lk_video_params {
     lk_sampling sampling;      /* LK_SAMPLE_SCENE */
@@ -568,6 +618,10 @@ typedef enum lk_media_kind {
     LK_MEDIA_AUDIO = 2         /* sound only: voices */
 } lk_media_kind;
 
+/** "image", "video", "audio" (a JSON record's "type"); "unknown" for
+ * another value.  Static, never NULL. */
+LK_API const char *lk_media_kind_name(lk_media_kind k);
+
 /* ------------------------------------------------------------------------
  * Evidence: was this made by AI, and does the file say so?
  * ---------------------------------------------------------------------- */
@@ -597,7 +651,8 @@ typedef enum lk_verdict {
 } lk_verdict;
 
 /** "declared-ai", "likely-synthetic", "invalid-manifest",
- * "declared-capture", "no-signal". */
+ * "declared-capture", "no-signal"; "unknown" for another value.  Static,
+ * never NULL. */
 LK_API const char *lk_verdict_name(lk_verdict v);
 
 /* How the IPTC digital source type(s) a file declares class it. */
@@ -615,6 +670,10 @@ typedef enum lk_source_class {
                                   compositeWithTrainedAlgorithmicMedia */
 } lk_source_class;
 
+/** "undeclared", "capture", "other", "algorithmic", "generative";
+ * "unknown" for another value.  Static, never NULL. */
+LK_API const char *lk_source_class_name(lk_source_class c);
+
 /* The hard binding of the active C2PA manifest to the file's bytes. */
 typedef enum lk_binding {
     LK_BINDING_NONE = 0,       /* no manifest, or a manifest without one */
@@ -623,6 +682,10 @@ typedef enum lk_binding {
     LK_BINDING_UNCHECKED = 3   /* a binding this version cannot check (the
                                   reason is in the problems) */
 } lk_binding;
+
+/** "none", "match", "mismatch", "unchecked"; "unknown" for another value.
+ * Static, never NULL. */
+LK_API const char *lk_binding_name(lk_binding b);
 
 /* The active manifest's COSE signature over its claim. */
 typedef enum lk_signature {
@@ -643,6 +706,16 @@ typedef enum lk_signature {
                                   problems say so.) */
 } lk_signature;
 
+/** "none", "valid", "invalid", "unverified", "expired"; "unknown" for
+ * another value.  Static, never NULL. */
+LK_API const char *lk_signature_name(lk_signature s);
+
+/* A provenance record (lk_provenance), its manifests (lk_prov_manifest)
+ * and their actions (lk_prov_action) are reached by pointer only, from
+ * lk_provenance_read(), lk_scan_result_provenance(),
+ * lk_provenance_manifest() and lk_prov_manifest_action(): their fields are
+ * only ever appended, and a caller must never allocate, copy or step
+ * through an array of them (as for lk_finding). */
 typedef struct lk_prov_action {
     const char *action;        /* "c2pa.created", "c2pa.edited", … */
     const char *source_type;   /* the IPTC term (last path segment of the
@@ -657,8 +730,7 @@ typedef struct lk_prov_manifest {
     const char *signer;        /* signing certificate subject, e.g.
                                   "O=Truepic, CN=…"; NULL when none */
     lk_signature signature;
-    int n_actions;
-    lk_prov_action *actions;
+    int n_actions;             /* lk_prov_manifest_action() */
     int n_ingredients;
     const char **ingredients;  /* titles (NULL entries when untitled) */
 } lk_prov_manifest;
@@ -670,8 +742,7 @@ typedef struct lk_provenance {
      * WAV/AIFF C2PA chunk, MP3 ID3 GEOB): */
     int c2pa;                  /* 1: a manifest store was found (even one
                                   that could not be read: see problems) */
-    int n_manifests;
-    lk_prov_manifest *manifests;
+    int n_manifests;           /* lk_provenance_manifest() */
     int active;                /* index of the active (last) manifest; -1 */
     lk_binding binding;        /* the active manifest's hard binding */
     lk_signature signature;    /* the active manifest's signature */
@@ -710,6 +781,16 @@ LK_API void lk_provenance_free(lk_provenance *p);
 /** The record as one JSON object on one line; free with lk_free(). */
 LK_API char *lk_provenance_json(const lk_provenance *p);
 
+/** The i-th manifest of p (0 <= i < p->n_manifests; the active one is
+ * p->active), NULL out of range or for a NULL p.  Lives as long as p. */
+LK_API const lk_prov_manifest *lk_provenance_manifest(const lk_provenance *p,
+                                                      int i);
+/** The k-th action of manifest m (0 <= k < m->n_actions), NULL out of
+ * range or for a NULL m.  m must come from lk_provenance_manifest().
+ * Lives as long as the record. */
+LK_API const lk_prov_action *lk_prov_manifest_action(
+    const lk_prov_manifest *m, int k);
+
 /* The evidence attached to every finding. */
 typedef struct lk_evidence {
     lk_verdict verdict;        /* over the file's provenance and this
@@ -722,11 +803,23 @@ typedef struct lk_evidence {
     float synthetic_score;     /* the detector's log-likelihood ratio,
                                   synthetic vs. bona fide, averaged over
                                   that speech's frames; over
-                                  res->synthetic_threshold: likely synthetic */
+                                  lk_scan_result_synthetic_threshold():
+                                  likely synthetic */
     float synthetic_peak;      /* the most synthetic window's (the range's
                                   mean for a face appearance's range) */
 } lk_evidence;
 
+/* One finding of a scan, reached only by pointer, from
+ * lk_scan_result_finding().  Fields are only ever appended, so a program
+ * built against an older header reads the fields it knows at the same
+ * offsets; in exchange, a caller must never allocate an lk_finding, nor
+ * copy, store or step through an array of them (sizeof (lk_finding) and
+ * f + 1 are not the library's), and must keep the pointer no longer than
+ * the result.  lk_face and lk_evidence, held here by value, cannot grow:
+ * new evidence becomes new fields of lk_finding.  (A public struct behind
+ * a pointer rather than a getter a field: a finding has some twenty fields
+ * that every caller reads, and the pointer alone already frees the stride,
+ * which is what an array of a public struct freezes.) */
 typedef struct lk_finding {
     int face_index;            /* image: index of the face; video: the
                                   finding's first face track */
@@ -755,41 +848,68 @@ typedef struct lk_finding {
     lk_evidence evidence;
 } lk_finding;
 
-typedef struct lk_scan_result {
-    char *path;
-    int width, height;         /* upright image (display) size */
-    int faces;                 /* image: faces detected; video: face tracks */
-    float threshold;           /* the threshold the decisions used */
-    int n_findings;
-    lk_finding *findings;      /* image: matches, best first; video:
-                                  appearances by start time; with report_all
-                                  also the faces (tracks) matching no one */
-    lk_media_kind kind;
-    /* Video only: */
-    double duration;           /* seconds (the container's, else the last
-                                  frame's time) */
-    int64_t frames_decoded;
-    int64_t frames_sampled;
-    int64_t cuts;              /* shot changes seen (scene sampling) */
-    int n_warnings;            /* problems decoding went past (corrupt
-                                  packets, truncation) */
-    char **warnings;           /* the first few of them (at most 16),
-                                  NULL-terminated, each naming the file and
-                                  the time; NULL when none */
-    /* Sound (video and audio; 0 when not listened to): */
-    double speech_seconds;     /* speech found in the sound track */
-    int voice_segments;        /* speech windows searched */
-    float voice_threshold;     /* the threshold voice decisions used */
-    /* Synthetic speech over all speech of the file (speech_scored 0 when
-     * the engine has no detector, no speech was heard, or params->voice
-     * is 0).  With a detector the sound is listened to even when the
-     * gallery holds no voice templates: */
-    int speech_scored;
-    float synthetic_score;     /* mean log-likelihood ratio, all speech */
-    float synthetic_threshold; /* the detector's calibrated threshold */
-    /* Provenance read from the file (never NULL after LK_OK): */
-    lk_provenance *provenance;
-} lk_scan_result;
+/* What lk_scan_file() found in a file: opaque, read through the functions
+ * below, so that it can grow without breaking programs built against an
+ * older library.  Each reads one part; on a NULL res it returns 0 (NULL).
+ * Strings and structs they return belong to the result and live as long
+ * as it (until lk_scan_result_free()). */
+typedef struct lk_scan_result lk_scan_result;
+
+/** The file scanned, as given to lk_scan_file(). */
+LK_API const char *lk_scan_result_path(const lk_scan_result *res);
+/** What the file held (told from its contents). */
+LK_API lk_media_kind lk_scan_result_kind(const lk_scan_result *res);
+/** Image, video: the upright (display) size in pixels; audio: 0. */
+LK_API int lk_scan_result_width(const lk_scan_result *res);
+LK_API int lk_scan_result_height(const lk_scan_result *res);
+/** Image: the faces detected; video: the face tracks. */
+LK_API int lk_scan_result_faces(const lk_scan_result *res);
+/** The threshold the face decisions used. */
+LK_API float lk_scan_result_threshold(const lk_scan_result *res);
+
+/** The number of findings: image, matches, best first; video and audio,
+ * appearances (and stretches of voice), matches first, then by start
+ * time; with report_all also the faces (tracks) matching no one. */
+LK_API int lk_scan_result_count(const lk_scan_result *res);
+/** The i-th finding (0 <= i < lk_scan_result_count()), NULL out of range.
+ * Read it through the pointer only (see lk_finding). */
+LK_API const lk_finding *lk_scan_result_finding(const lk_scan_result *res,
+                                                int i);
+
+/* Video and audio (0 for images): */
+/** Seconds: the container's duration, else the last frame's time. */
+LK_API double lk_scan_result_duration(const lk_scan_result *res);
+/** Video: frames decoded, frames sampled for faces, shot changes seen
+ * (scene sampling). */
+LK_API int64_t lk_scan_result_frames_decoded(const lk_scan_result *res);
+LK_API int64_t lk_scan_result_frames_sampled(const lk_scan_result *res);
+LK_API int64_t lk_scan_result_cuts(const lk_scan_result *res);
+/** Problems decoding went past (corrupt packets, truncation): all of
+ * them counted, the first 16 kept. */
+LK_API int lk_scan_result_warning_count(const lk_scan_result *res);
+/** The i-th kept warning, naming the file and the time; NULL past the last
+ * kept (i >= 16 or >= lk_scan_result_warning_count()). */
+LK_API const char *lk_scan_result_warning(const lk_scan_result *res, int i);
+
+/* Sound (video and audio; 0 when not listened to): */
+/** Seconds of speech found in the sound track. */
+LK_API double lk_scan_result_speech_seconds(const lk_scan_result *res);
+/** Speech windows searched for registered voices. */
+LK_API int lk_scan_result_voice_segments(const lk_scan_result *res);
+/** The threshold the voice decisions used. */
+LK_API float lk_scan_result_voice_threshold(const lk_scan_result *res);
+/** Synthetic speech over all speech of the file: speech_scored is 0 when
+ * the engine has no detector, no speech was heard, or params->voice was 0
+ * (with a detector the sound is listened to even when the gallery holds
+ * no voice templates); synthetic_score is the mean log-likelihood ratio
+ * over all speech, synthetic_threshold the detector's calibrated one. */
+LK_API int lk_scan_result_speech_scored(const lk_scan_result *res);
+LK_API float lk_scan_result_synthetic_score(const lk_scan_result *res);
+LK_API float lk_scan_result_synthetic_threshold(const lk_scan_result *res);
+
+/** The provenance read from the file; never NULL after LK_OK. */
+LK_API const lk_provenance *lk_scan_result_provenance(
+    const lk_scan_result *res);
 
 /**
  * Find registered performers in an image, video or audio file (the type is
@@ -817,16 +937,18 @@ typedef struct lk_scan_result {
  * the others are findings of their own, of modality LK_MODALITY_VOICE.
  *
  * Evidence: the file's provenance is read (lk_provenance_read(), into
- * res->provenance) and every finding gets its evidence: the file's verdict,
- * raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's synthetic-speech
- * detector scores the finding's speech over its threshold.
+ * lk_scan_result_provenance()) and every finding gets its evidence: the
+ * file's verdict, raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's
+ * synthetic-speech detector scores the finding's speech over its
+ * threshold.
  *
  * Returns LK_OK (with or without findings), the codes of
  * lk_faces_from_file(), LK_ERR_FORMAT (not an image, nor a file with a
  * decodable video or audio stream; sound below 16 kHz is not searched for
  * voices), LK_ERR_MODEL (an audio file and no speaker embedder),
  * LK_ERR_BACKEND.
- * Free *out with lk_scan_result_free(); it holds copies of all strings.
+ * Read *out with the lk_scan_result_*() functions above; free it with
+ * lk_scan_result_free(); it holds copies of all strings.
  */
 LK_API lk_status lk_scan_file(lk_gallery *gal, lk_session *ses,
                               const char *path, const lk_scan_params *params,
@@ -928,9 +1050,6 @@ LK_API lk_status lk_spoof_train(const char *const *bonafide, int n_bonafide,
                                 const char *const *synthetic, int n_synthetic,
                                 const lk_spoof_train_params *params,
                                 const char *out_path);
-
-/** Short machine name of a status for JSON ("io", "format", …). */
-LK_API const char *lk_status_name(lk_status s);
 
 #ifdef __cplusplus
 }

@@ -440,15 +440,35 @@ static const char *clock_time(double t, char *buf, size_t n)
     return buf;
 }
 
+/* The human text's words for the C2PA checks: louder than the JSON names
+ * where a check failed, and long (why) in `inspect`.  A value without a
+ * word of its own is called by its name. */
+static const char *signature_text(lk_signature s)
+{
+    switch (s) {
+    case LK_SIGNATURE_INVALID: return "INVALID";
+    case LK_SIGNATURE_UNVERIFIED: return "not verified";
+    case LK_SIGNATURE_EXPIRED: return "EXPIRED credential";
+    default: return lk_signature_name(s);
+    }
+}
+
+static const char *binding_text(lk_binding b, int why)
+{
+    switch (b) {
+    case LK_BINDING_MATCH: return why ? "intact (hash matches)" : "intact";
+    case LK_BINDING_MISMATCH:
+        return why ? "MISMATCH (edited after signing)" : "MISMATCH";
+    case LK_BINDING_UNCHECKED: return "not checked";
+    default: return lk_binding_name(b);
+    }
+}
+
 /* " [declared-ai: c2pa trainedAlgorithmicMedia by Adobe Firefly, …]" */
 static void human_evidence(FILE *f, const lk_scan_result *r,
                            const lk_finding *x)
 {
-    static const char *const sig[] = {"none", "valid", "INVALID",
-                                      "not verified", "EXPIRED credential"};
-    static const char *const bind[] = {"none", "intact", "MISMATCH",
-                                       "not checked"};
-    const lk_provenance *p = r->provenance;
+    const lk_provenance *p = lk_scan_result_provenance(r);
     fprintf(f, " [%s", lk_verdict_name(x->evidence.verdict));
     if (p && p->source_type)
         fprintf(f, ": %s %s", p->source_from, p->source_type);
@@ -456,11 +476,11 @@ static void human_evidence(FILE *f, const lk_scan_result *r,
         fprintf(f, " by %s", p->generator);
     if (p && p->c2pa)
         fprintf(f, "; C2PA signature %s, content %s",
-                sig[p->signature % 5], bind[p->binding & 3]);
+                signature_text(p->signature), binding_text(p->binding, 0));
     if (x->evidence.speech_scored)
         fprintf(f, "; synthetic speech %.2f (threshold %.2f)",
                 (double)x->evidence.synthetic_score,
-                (double)r->synthetic_threshold);
+                (double)lk_scan_result_synthetic_threshold(r));
     fputs("]\n", f);
 }
 
@@ -468,7 +488,7 @@ static void human_video_finding(FILE *f, const lk_scan_result *r,
                                 const lk_finding *x)
 {
     char a[32], b[32], c[32];
-    fprintf(f, "%s: ", r->path);
+    fprintf(f, "%s: ", lk_scan_result_path(r));
     if (x->modality == LK_MODALITY_VOICE) {
         fprintf(f, "%s %s%s%s%s %s-%s s, voice score %.3f (peak %.3f at %s "
                 "s), %d speech window%s",
@@ -510,22 +530,24 @@ static char *human_result(const lk_scan_result *r)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    for (int i = 0; i < r->n_findings; i++) {
-        const lk_finding *x = &r->findings[i];
-        if (r->kind != LK_MEDIA_IMAGE)
+    const char *path = lk_scan_result_path(r);
+    const int image = lk_scan_result_kind(r) == LK_MEDIA_IMAGE;
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *x = lk_scan_result_finding(r, i);
+        if (!image)
             human_video_finding(f, r, x);
         else if (x->performer_id)
             fprintf(f, "%s: %s %s%s%s%s score %.3f, face %.0fx%.0f at %.0f,%.0f",
-                    r->path, x->decision == LK_MATCH ? "MATCH" : "no match",
+                    path, x->decision == LK_MATCH ? "MATCH" : "no match",
                     x->performer_id, *x->performer_name ? " (" : "",
                     x->performer_name, *x->performer_name ? ")" : "",
                     (double)x->score, x->face.w, x->face.h, x->face.x,
                     x->face.y);
         else
             fprintf(f, "%s: no match (empty gallery), face %.0fx%.0f at "
-                    "%.0f,%.0f", r->path, x->face.w, x->face.h, x->face.x,
+                    "%.0f,%.0f", path, x->face.w, x->face.h, x->face.x,
                     x->face.y);
-        if (r->kind == LK_MEDIA_IMAGE)
+        if (image)
             human_evidence(f, r, x);
     }
     fclose(f);
@@ -540,11 +562,12 @@ static char *human_warnings(const lk_scan_result *r)
     if (!f)
         return NULL;
     int kept = 0;
-    for (char **w = r->warnings; w && *w; w++, kept++)
-        fprintf(f, "likeness: warning: %s\n", *w);
-    if (r->n_warnings > kept)
+    for (const char *w; (w = lk_scan_result_warning(r, kept)); kept++)
+        fprintf(f, "likeness: warning: %s\n", w);
+    int all = lk_scan_result_warning_count(r);
+    if (all > kept)
         fprintf(f, "likeness: warning: %s: %d more decoding warnings\n",
-                r->path, r->n_warnings - kept);
+                lk_scan_result_path(r), all - kept);
     fclose(f);
     return buf;
 }
@@ -580,11 +603,12 @@ static void *scan_worker(void *arg)
                              strstr(msg, path) ? "" : ": ", msg);
             }
         } else {
-            out.faces = r->faces;
-            for (int k = 0; k < r->n_findings; k++)
-                out.matches += r->findings[k].decision == LK_MATCH;
+            out.faces = lk_scan_result_faces(r);
+            for (int k = 0; k < lk_scan_result_count(r); k++)
+                out.matches +=
+                    lk_scan_result_finding(r, k)->decision == LK_MATCH;
             out.text = job->json ? lk_scan_result_json(r) : human_result(r);
-            if (!job->json && r->n_warnings > 0)
+            if (!job->json && lk_scan_result_warning_count(r) > 0)
                 out.warn = human_warnings(r);
             lk_scan_result_free(r);
         }
@@ -655,13 +679,7 @@ static int cmd_scan(int argc, char **argv)
         case 'm': o.models = optarg; break;
         case 'q': quiet = 1; break;
         case 'S':
-            if (!strcmp(optarg, "scene"))
-                sp.video.sampling = LK_SAMPLE_SCENE;
-            else if (!strcmp(optarg, "rate"))
-                sp.video.sampling = LK_SAMPLE_RATE;
-            else if (!strcmp(optarg, "keyframes"))
-                sp.video.sampling = LK_SAMPLE_KEYFRAMES;
-            else {
+            if (lk_sampling_from_name(optarg, &sp.video.sampling) != LK_OK) {
                 fail("--sampling: '%s' is not scene, rate or keyframes",
                      optarg);
                 return EXIT_ERROR;
@@ -866,11 +884,6 @@ static const char inspect_usage[] =
 
 static void human_provenance(const lk_provenance *p)
 {
-    static const char *const sig[] = {"none", "valid", "INVALID",
-                                      "not verified", "EXPIRED credential"};
-    static const char *const bind[] = {"none", "intact (hash matches)",
-                                       "MISMATCH (edited after signing)",
-                                       "not checked"};
     printf("%s: %s\n", p->path, lk_verdict_name(p->verdict));
     if (p->source_type)
         printf("  declared: %s (%s)%s%s\n", p->source_type, p->source_from,
@@ -878,17 +891,17 @@ static void human_provenance(const lk_provenance *p)
     if (p->c2pa)
         printf("  C2PA: %d manifest%s, signature %s, content %s\n",
                p->n_manifests, p->n_manifests == 1 ? "" : "s",
-               sig[p->signature % 5], bind[p->binding & 3]);
+               signature_text(p->signature), binding_text(p->binding, 1));
     for (int i = 0; i < p->n_manifests; i++) {
-        const lk_prov_manifest *m = &p->manifests[i];
+        const lk_prov_manifest *m = lk_provenance_manifest(p, i);
         printf("  %s %s\n    generator: %s\n    signer: %s (%s)\n",
                i == p->active ? "active manifest" : "manifest", m->label,
                m->claim_generator ? m->claim_generator : "-",
-               m->signer ? m->signer : "-", sig[m->signature % 5]);
+               m->signer ? m->signer : "-", signature_text(m->signature));
         if (m->title)
             printf("    title: %s\n", m->title);
         for (int k = 0; k < m->n_actions; k++) {
-            const lk_prov_action *a = &m->actions[k];
+            const lk_prov_action *a = lk_prov_manifest_action(m, k);
             printf("    action: %s", a->action ? a->action : "?");
             if (a->source_type)
                 printf(", %s", a->source_type);

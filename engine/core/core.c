@@ -1,5 +1,5 @@
 /*
- * core.c — status text, the thread-local last error, the log callback,
+ * core.c — the version, the thread-local last error, the log callback,
  * checked allocation and file hashing.
  */
 #include "core.h"
@@ -23,27 +23,7 @@ static _Atomic int log_max = LK_LOG_ERROR;
 
 const char *lk_version(void) { return LK_VERSION_STRING; }
 
-const char *lk_status_str(lk_status s)
-{
-    switch (s) {
-    case LK_OK: return "ok";
-    case LK_DONE: return "done";
-    case LK_ERR_IO: return "input/output error";
-    case LK_ERR_FORMAT: return "corrupt or unknown format";
-    case LK_ERR_TOO_LARGE: return "input too large";
-    case LK_ERR_MODEL: return "model missing or invalid";
-    case LK_ERR_MODEL_MISMATCH: return "gallery made with another model";
-    case LK_ERR_NOMEM: return "out of memory";
-    case LK_ERR_BACKEND: return "backend failure";
-    case LK_ERR_DB: return "database error";
-    case LK_ERR_MISUSE: return "invalid argument or call order";
-    case LK_ERR_NOT_FOUND: return "not found";
-    case LK_ERR_EXISTS: return "already exists";
-    case LK_ERR_NO_FACE: return "no face found";
-    case LK_ERR_MANY_FACES: return "several faces found";
-    }
-    return "unknown status";
-}
+int lk_version_number(void) { return LK_VERSION_NUMBER; }
 
 const char *lk_last_error(void) { return last_error; }
 

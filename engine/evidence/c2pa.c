@@ -572,7 +572,7 @@ static char *agent_name(const cbor_item_t *v)
     return lk__cbor_text(v);
 }
 
-static void read_actions(lk__prov *pr, lk_prov_manifest *m,
+static void read_actions(lk__prov *pr, lk__prov_manifest *m,
                          const cbor_item_t *a)
 {
     cbor_item_t *list = lk__cbor_get(a, "actions");
@@ -583,8 +583,9 @@ static void read_actions(lk__prov *pr, lk_prov_manifest *m,
         n = MAX_ACTIONS;
     if (n == 0)
         return;
-    lk_prov_action *na = lk__realloc(m->actions, ((size_t)m->n_actions + n) *
-                                                 sizeof *na);
+    lk_prov_action *na = lk__realloc(m->actions,
+                                     ((size_t)m->pub.n_actions + n) *
+                                         sizeof *na);
     if (!na) {
         pr->nomem = 1;
         return;
@@ -592,7 +593,7 @@ static void read_actions(lk__prov *pr, lk_prov_manifest *m,
     m->actions = na;
     for (size_t i = 0; i < n; i++) {
         cbor_item_t *e = cbor_array_handle(list)[i];
-        lk_prov_action *x = &m->actions[m->n_actions++];
+        lk_prov_action *x = &m->actions[m->pub.n_actions++];
         *x = (lk_prov_action){0};
         x->action = lk__prov_keep(pr, lk__cbor_text(lk__cbor_get(e, "action")));
         x->software = lk__prov_keep(pr, agent_name(lk__cbor_get(e, "softwareAgent")));
@@ -683,9 +684,11 @@ static void check_assertion_hashes(lk__prov *pr, lk_prov_manifest *m,
     }
 }
 
-static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
-                          const uint8_t *file, size_t n, int active)
+static void read_manifest(lk__prov *pr, lk__prov_manifest *mm,
+                          const jsuper *ms, const uint8_t *file, size_t n,
+                          int active)
 {
+    lk_prov_manifest *m = &mm->pub;
     jsuper asserts[MAX_ASSERTIONS], parts[MAX_MANIFEST_PARTS];
     int n_asserts = 0;
     box c;
@@ -743,7 +746,7 @@ static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
         if (label_has_prefix(a, "c2pa.actions")) {
             cbor_item_t *item = assertion_cbor(pr, m, a);
             if (item) {
-                read_actions(pr, m, item);
+                read_actions(pr, mm, item);
                 cbor_decref(&item);
             }
         } else if (label_has_prefix(a, "c2pa.ingredient")) {
@@ -783,7 +786,7 @@ static void read_manifest(lk__prov *pr, lk_prov_manifest *m, const jsuper *ms,
     if (active && exif_camera && m->n_ingredients == 0) {
         int declared = 0;
         for (int i = 0; i < m->n_actions; i++)
-            declared |= m->actions[i].source_type != NULL;
+            declared |= mm->actions[i].source_type != NULL;
         pr->implied_capture = !declared;
     }
     free(claim_alg);
@@ -811,27 +814,28 @@ void lk__c2pa_read(lk__prov *pr, const uint8_t *file, size_t n,
         lk__prov_problem(pr, "C2PA manifest store without a manifest");
         return;
     }
-    pr->pub.manifests = lk__calloc((size_t)n_ms, sizeof *pr->pub.manifests);
-    if (!pr->pub.manifests) {
+    pr->manifests = lk__calloc((size_t)n_ms, sizeof *pr->manifests);
+    if (!pr->manifests) {
         pr->nomem = 1;
         return;
     }
     pr->pub.n_manifests = n_ms;
     pr->pub.active = n_ms - 1;
     for (int i = 0; i < n_ms; i++) {
-        lk_prov_manifest *m = &pr->pub.manifests[i];
-        m->label = ms[i].label ? lk__prov_keepn(pr, ms[i].label, ms[i].label_n)
-                               : "(unlabelled)";
+        lk__prov_manifest *m = &pr->manifests[i];
+        m->pub.label = ms[i].label
+                           ? lk__prov_keepn(pr, ms[i].label, ms[i].label_n)
+                           : "(unlabelled)";
         read_manifest(pr, m, &ms[i], file, n, i == n_ms - 1);
     }
-    lk_prov_manifest *act = &pr->pub.manifests[n_ms - 1];
+    const lk_prov_manifest *act = &pr->manifests[n_ms - 1].pub;
     pr->pub.signature = act->signature;
     /* What the store declares: the strongest source type of any of its
      * manifests (an ingredient made by AI stays AI after a crop). */
     for (int i = n_ms - 1; i >= 0; i--) {
-        lk_prov_manifest *m = &pr->pub.manifests[i];
-        for (int k = 0; k < m->n_actions; k++) {
-            lk_prov_action *x = &m->actions[k];
+        const lk__prov_manifest *m = &pr->manifests[i];
+        for (int k = 0; k < m->pub.n_actions; k++) {
+            const lk_prov_action *x = &m->actions[k];
             if (!x->source_type)
                 continue;
             lk_source_class c = lk__source_class(x->source_type, NULL, NULL);
@@ -839,7 +843,7 @@ void lk__c2pa_read(lk__prov *pr, const uint8_t *file, size_t n,
                 pr->c2pa_class = c;
                 pr->c2pa_type = x->source_type;
                 pr->c2pa_agent = x->software ? x->software
-                                             : m->claim_generator;
+                                             : m->pub.claim_generator;
             }
         }
     }

@@ -19,8 +19,18 @@
  * The record under construction
  * ---------------------------------------------------------------------- */
 
+/* A manifest as the record keeps it: the public part first (what
+ * lk_provenance_manifest() hands out and lk_prov_manifest_action() casts
+ * back), its actions apart, so that callers never step through an array
+ * of lk_prov_action nor of lk_prov_manifest (both may grow). */
+typedef struct lk__prov_manifest {
+    lk_prov_manifest pub;
+    lk_prov_action *actions;    /* pub.n_actions */
+} lk__prov_manifest;
+
 typedef struct lk__prov {
     lk_provenance pub;          /* first: lk_provenance_free() casts back */
+    lk__prov_manifest *manifests; /* pub.n_manifests */
     const char *name;           /* the file, for problem sentences */
     /* Every string the record points to, freed together. */
     char **owned;

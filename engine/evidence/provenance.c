@@ -7,6 +7,7 @@
 #include "evidence/evidence.h"
 #include "core/grow.h"
 #include "media/source.h"
+#include "match/result.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,18 +75,6 @@ void lk__prov_problem(lk__prov *pr, const char *fmt, ...)
     np[p->n_problems] = NULL;
 }
 
-const char *lk_verdict_name(lk_verdict v)
-{
-    switch (v) {
-    case LK_VERDICT_DECLARED_AI: return "declared-ai";
-    case LK_VERDICT_LIKELY_SYNTHETIC: return "likely-synthetic";
-    case LK_VERDICT_INVALID_MANIFEST: return "invalid-manifest";
-    case LK_VERDICT_DECLARED_CAPTURE: return "declared-capture";
-    case LK_VERDICT_NO_SIGNAL: break;
-    }
-    return "no-signal";
-}
-
 /* Resolve the gathered signals into the record's summary fields. */
 static void finish(lk__prov *pr)
 {
@@ -114,13 +103,13 @@ static void finish(lk__prov *pr)
         p->source_from = "c2pa-exif";
     }
     if (p->active >= 0 && !p->generator)
-        p->generator = p->manifests[p->active].claim_generator;
+        p->generator = pr->manifests[p->active].pub.claim_generator;
     p->software = pr->exif_software ? pr->exif_software
                 : pr->creator_tool ? pr->creator_tool : pr->png_software;
     const char *soft[] = {pr->exif_software, pr->creator_tool,
                           pr->png_software,
-                          p->active >= 0 ? p->manifests[p->active]
-                                               .claim_generator : NULL};
+                          p->active >= 0 ? pr->manifests[p->active]
+                                               .pub.claim_generator : NULL};
     for (size_t i = 0; i < sizeof soft / sizeof *soft; i++)
         if (lk__ai_software(soft[i])) {
             p->ai_software = 1;
@@ -202,16 +191,29 @@ lk_status lk_provenance_read(const char *path, lk_provenance **out)
     return s;
 }
 
+const lk_prov_manifest *lk_provenance_manifest(const lk_provenance *p, int i)
+{
+    const lk__prov *pr = (const lk__prov *)p;
+    return p && i >= 0 && i < p->n_manifests ? &pr->manifests[i].pub : NULL;
+}
+
+const lk_prov_action *lk_prov_manifest_action(const lk_prov_manifest *m,
+                                              int k)
+{
+    const lk__prov_manifest *mm = (const lk__prov_manifest *)m;
+    return m && k >= 0 && k < m->n_actions ? &mm->actions[k] : NULL;
+}
+
 void lk_provenance_free(lk_provenance *p)
 {
     if (!p)
         return;
     lk__prov *pr = (lk__prov *)p;
     for (int i = 0; i < p->n_manifests; i++) {
-        free(p->manifests[i].actions);
-        free(p->manifests[i].ingredients);
+        free(pr->manifests[i].actions);
+        free(pr->manifests[i].pub.ingredients);
     }
-    free(p->manifests);
+    free(pr->manifests);
     for (int i = 0; i < p->n_problems; i++)
         free(p->problems[i]);
     free(p->problems);

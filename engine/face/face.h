@@ -11,6 +11,16 @@
 
 typedef struct lk__face_nets lk__face_nets;
 
+/* The faces of an image (opaque in likeness.h; lk_faces_from_rgb() in
+ * core/engine.c makes it). */
+struct lk_faces {
+    int width, height;       /* upright image size (after EXIF orientation) */
+    int count;               /* faces found, largest first */
+    int dim;                 /* embedding dimension */
+    lk_face *faces;          /* count entries */
+    float *embeddings;       /* count * dim floats, each row L2-normalised */
+};
+
 /* Make one session's networks from the engine's loaded models (weights in
  * memory; the models must outlive the networks).  Thread count is not
  * per network: OpenCV's pool is process-wide, set by lk__cv_set_threads().

@@ -40,23 +40,6 @@ lk_scan_params lk_scan_default_params(void)
     return p;
 }
 
-void lk_scan_result_free(lk_scan_result *res)
-{
-    if (!res)
-        return;
-    for (int i = 0; i < res->n_findings; i++) {
-        free((char *)res->findings[i].performer_id);
-        free((char *)res->findings[i].performer_name);
-    }
-    free(res->findings);
-    for (char **w = res->warnings; w && *w; w++)
-        free(*w);
-    free(res->warnings);
-    lk_provenance_free(res->provenance);
-    free(res->path);
-    free(res);
-}
-
 static int by_score_desc(const void *a, const void *b)
 {
     const lk_finding *x = a, *y = b;

@@ -11,6 +11,7 @@
 #include "gallery/gallery.h"
 #include "media/demux.h"
 #include "voice/voice.h"
+#include "match/result.h"
 
 struct lk__spoof;
 

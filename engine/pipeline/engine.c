@@ -246,6 +246,23 @@ void lk_session_free(lk_session *ses)
     free(ses);
 }
 
+int lk_faces_count(const lk_faces *faces) { return faces ? faces->count : 0; }
+int lk_faces_width(const lk_faces *faces) { return faces ? faces->width : 0; }
+int lk_faces_height(const lk_faces *faces) { return faces ? faces->height : 0; }
+int lk_faces_dim(const lk_faces *faces) { return faces ? faces->dim : 0; }
+
+const lk_face *lk_faces_face(const lk_faces *faces, int i)
+{
+    return faces && i >= 0 && i < faces->count ? &faces->faces[i] : NULL;
+}
+
+const float *lk_faces_embedding(const lk_faces *faces, int i)
+{
+    return faces && i >= 0 && i < faces->count
+               ? faces->embeddings + (size_t)i * (size_t)faces->dim
+               : NULL;
+}
+
 void lk_faces_free(lk_faces *faces)
 {
     if (!faces)

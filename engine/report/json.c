@@ -5,33 +5,12 @@
  * working.
  */
 #include "core/core.h"
+#include "match/result.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *lk_status_name(lk_status s)
-{
-    switch (s) {
-    case LK_OK: return "ok";
-    case LK_DONE: return "done";
-    case LK_ERR_IO: return "io";
-    case LK_ERR_FORMAT: return "format";
-    case LK_ERR_TOO_LARGE: return "too_large";
-    case LK_ERR_MODEL: return "model";
-    case LK_ERR_MODEL_MISMATCH: return "model_mismatch";
-    case LK_ERR_NOMEM: return "nomem";
-    case LK_ERR_BACKEND: return "backend";
-    case LK_ERR_DB: return "db";
-    case LK_ERR_MISUSE: return "misuse";
-    case LK_ERR_NOT_FOUND: return "not_found";
-    case LK_ERR_EXISTS: return "exists";
-    case LK_ERR_NO_FACE: return "no_face";
-    case LK_ERR_MANY_FACES: return "many_faces";
-    }
-    return "unknown";
-}
 
 /* Scores and coordinates to 4 decimals: more is noise, and stable text
  * keeps diffs of reports readable. */
@@ -100,27 +79,6 @@ static char *dump(json_t *o)
     return s;
 }
 
-static const char *signature_name(lk_signature s)
-{
-    static const char *const names[] = {"none", "valid", "invalid",
-                                        "unverified", "expired"};
-    return (unsigned)s < 5 ? names[s] : "none";
-}
-
-static const char *binding_name(lk_binding b)
-{
-    static const char *const names[] = {"none", "match", "mismatch",
-                                        "unchecked"};
-    return (unsigned)b < 4 ? names[b] : "none";
-}
-
-static const char *class_name(lk_source_class c)
-{
-    static const char *const names[] = {"undeclared", "capture", "other",
-                                        "algorithmic", "generative"};
-    return (unsigned)c < 5 ? names[c] : "undeclared";
-}
-
 /* What a reviewer filters on: the file's provenance in brief. */
 static json_t *provenance_brief(const lk_provenance *p)
 {
@@ -128,9 +86,9 @@ static json_t *provenance_brief(const lk_provenance *p)
         return json_null();
     return json_pack("{s:b,s:s,s:s,s:s,s:o,s:o,s:o,s:b}",
                      "c2pa", p->c2pa,
-                     "signature", signature_name(p->signature),
-                     "binding", binding_name(p->binding),
-                     "source_class", class_name(p->source_class),
+                     "signature", lk_signature_name(p->signature),
+                     "binding", lk_binding_name(p->binding),
+                     "source_class", lk_source_class_name(p->source_class),
                      "source_type", str(p->source_type),
                      "source_from", str(p->source_from),
                      "generator", str(p->generator),
@@ -143,13 +101,15 @@ char *lk_provenance_json(const lk_provenance *p)
         return NULL;
     json_t *ms = json_array();
     for (int i = 0; i < p->n_manifests && ms; i++) {
-        const lk_prov_manifest *m = &p->manifests[i];
+        const lk_prov_manifest *m = lk_provenance_manifest(p, i);
         json_t *acts = json_array(), *ingr = json_array();
-        for (int k = 0; k < m->n_actions; k++)
+        for (int k = 0; k < m->n_actions; k++) {
+            const lk_prov_action *a = lk_prov_manifest_action(m, k);
             json_array_append_new(acts, json_pack(
-                "{s:o,s:o,s:o}", "action", str(m->actions[k].action),
-                "source_type", str(m->actions[k].source_type),
-                "software", str(m->actions[k].software)));
+                "{s:o,s:o,s:o}", "action", str(a->action),
+                "source_type", str(a->source_type),
+                "software", str(a->software)));
+        }
         for (int k = 0; k < m->n_ingredients; k++)
             json_array_append_new(ingr, str(m->ingredients[k]));
         json_array_append_new(ms, json_pack(
@@ -157,7 +117,7 @@ char *lk_provenance_json(const lk_provenance *p)
             "label", str(m->label), "active", i == p->active,
             "claim_generator", str(m->claim_generator),
             "title", str(m->title), "signer", str(m->signer),
-            "signature", signature_name(m->signature),
+            "signature", lk_signature_name(m->signature),
             "actions", acts, "ingredients", ingr));
     }
     json_t *problems = json_array();
@@ -206,8 +166,8 @@ char *lk_scan_result_json(const lk_scan_result *res)
         if (f->modality == LK_MODALITY_VOICE) {
             json_array_append_new(findings, json_pack(
                 "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
-                "decision", f->decision == LK_MATCH ? "match" : "no_match",
-                "modality", "voice",
+                "decision", lk_decision_name(f->decision),
+                "modality", lk_modality_name(f->modality),
                 "performer", str(f->performer_id),
                 "name", str(f->performer_name),
                 "score", num(f->score),
@@ -228,7 +188,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
                                                 num(f->face.landmarks[k][1])));
         json_t *o = json_pack(
             "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
-            "decision", f->decision == LK_MATCH ? "match" : "no_match",
+            "decision", lk_decision_name(f->decision),
             video ? "track" : "face", f->face_index,
             "box", box_json(&f->face),
             "detector_score", num(f->face.score),
@@ -239,7 +199,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
         if (o && video)
             json_object_update_new(o, json_pack(
                 "{s:s,s:o,s:o,s:o,s:o,s:i,s:i}",
-                "modality", "face",
+                "modality", lk_modality_name(f->modality),
                 "peak_score", f->performer_id ? num(f->peak_score) : json_null(),
                 "start", num(f->start),
                 "end", num(f->end),
@@ -262,7 +222,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
     if (res->kind == LK_MEDIA_IMAGE)
         return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
                               "path", str(res->path ? res->path : ""),
-                              "type", "image",
+                              "type", lk_media_kind_name(res->kind),
                               "width", res->width,
                               "height", res->height,
                               "faces", res->faces,
@@ -287,7 +247,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
     if (res->kind == LK_MEDIA_AUDIO) {
         json_t *root = json_pack("{s:o,s:s,s:o}",
                                  "path", str(res->path ? res->path : ""),
-                                 "type", "audio",
+                                 "type", lk_media_kind_name(res->kind),
                                  "duration", num(res->duration));
         json_object_update_new(root, sound);
         json_object_update_new(root, json_pack(
@@ -299,7 +259,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
     json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
                           "s:i,s:o}",
                           "path", str(res->path ? res->path : ""),
-                          "type", "video",
+                          "type", lk_media_kind_name(res->kind),
                           "width", res->width,
                           "height", res->height,
                           "duration", num(res->duration),

@@ -226,16 +226,17 @@ int main(void)
             errors++;
             continue;
         }
-        int take = is_name(items[i].label) ? (f->count > 0) : f->count;
+        int take = is_name(items[i].label) ? (lk_faces_count(f) > 0)
+                                             : lk_faces_count(f);
         if (take > 64)
             take = 64;
         for (int k = 0; k < take; k++) {
-            memcpy(emb + (size_t)n_emb * dim, f->embeddings + (size_t)k * dim,
+            memcpy(emb + (size_t)n_emb * dim, lk_faces_embedding(f, k),
                    (size_t)dim * sizeof(float));
             emb_item[n_emb++] = i;
         }
         count[i] = take;
-        if (is_name(items[i].label) && f->count == 0) {
+        if (is_name(items[i].label) && lk_faces_count(f) == 0) {
             no_face++;
             printf("  no face: %s\n", items[i].path);
         }

@@ -26,19 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *sig_name(lk_signature s)
-{
-    static const char *const n[] = {"none", "valid", "invalid", "unverified",
-                                    "expired"};
-    return (unsigned)s < 5 ? n[s] : "?";
-}
-
-static const char *bind_name(lk_binding b)
-{
-    static const char *const n[] = {"none", "match", "mismatch", "unchecked"};
-    return (unsigned)b < 4 ? n[b] : "?";
-}
-
 /* What the label requires of the record; NULL when it holds, else why. */
 static const char *judge(const char *label, const lk_provenance *p)
 {
@@ -123,8 +110,8 @@ int main(void)
                  p->source_type ? p->source_type : "-",
                  p->source_from ? p->source_from : "-");
         printf("%-44s %-46s %-17s %-10s %-9s %-37s %s\n", file, label,
-               lk_verdict_name(p->verdict), sig_name(p->signature),
-               bind_name(p->binding), src, why ? why : "yes");
+               lk_verdict_name(p->verdict), lk_signature_name(p->signature),
+               lk_binding_name(p->binding), src, why ? why : "yes");
         if (why)
             for (int i = 0; i < p->n_problems; i++)
                 printf("    %s\n", p->problems[i]);

@@ -78,12 +78,15 @@ static int scan(lk_gallery *gal, lk_session *ses, const char *eval,
     const lk_scan_result *r = *out;
     int matches = 0;
     printf("%s: %dx%d, %.2f s, %lld frames decoded, %lld sampled, %lld "
-           "cuts, %d face tracks, %d warnings\n", rel, r->width, r->height,
-           r->duration, (long long)r->frames_decoded,
-           (long long)r->frames_sampled, (long long)r->cuts, r->faces,
-           r->n_warnings);
-    for (int i = 0; i < r->n_findings; i++) {
-        const lk_finding *f = &r->findings[i];
+           "cuts, %d face tracks, %d warnings\n", rel,
+           lk_scan_result_width(r), lk_scan_result_height(r),
+           lk_scan_result_duration(r),
+           (long long)lk_scan_result_frames_decoded(r),
+           (long long)lk_scan_result_frames_sampled(r),
+           (long long)lk_scan_result_cuts(r), lk_scan_result_faces(r),
+           lk_scan_result_warning_count(r));
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *f = lk_scan_result_finding(r, i);
         matches += f->decision == LK_MATCH;
         printf("  %-8s %-20s %6.2f-%6.2f s  score %.3f peak %.3f at %.2f s  "
                "%2d frames  face %.0fx%.0f at %.0f,%.0f\n",
@@ -136,28 +139,31 @@ int main(void)
     lk_scan_result *r = NULL;
     int m = scan(gal, ses, eval, "hamilton/short_hamilton_clip.mp4", &r);
     CHECK(m >= 1, "stage clip: no finding");
-    for (int i = 0; r && i < r->n_findings; i++) {
-        const lk_finding *f = &r->findings[i];
+    for (int i = 0; r && i < lk_scan_result_count(r); i++) {
+        const lk_finding *f = lk_scan_result_finding(r, i);
         if (f->decision != LK_MATCH)
             continue;
         CHECK(!strcmp(f->performer_id, "lin_manuel_miranda") ||
                   !strcmp(f->performer_id, "alex_lacamoire"),
               "stage clip: %s found, not in the clip's manifest",
               f->performer_id);
-        CHECK(f->start >= 0 && f->start <= f->end && f->end <= r->duration,
+        double duration = lk_scan_result_duration(r);
+        CHECK(f->start >= 0 && f->start <= f->end && f->end <= duration,
               "stage clip: times %.2f-%.2f outside 0-%.2f", f->start, f->end,
-              r->duration);
+              duration);
     }
     lk_scan_result_free(r);
 
     m = scan(gal, ses, eval, "crowd/facenet_pytorch_video.mp4", &r);
     CHECK(m == 0, "crowd clip: %d findings, want none", m);
-    CHECK(r && r->faces > 0, "crowd clip: no face tracked at all");
+    CHECK(r && lk_scan_result_faces(r) > 0,
+          "crowd clip: no face tracked at all");
     lk_scan_result_free(r);
 
     m = scan(gal, ses, eval, "no_face/c2pa_rs_c.mov", &r);
     CHECK(m == 0, "no-face clip: %d findings, want none", m);
-    CHECK(r && r->faces == 0, "no-face clip: %d face tracks", r ? r->faces : -1);
+    CHECK(r && lk_scan_result_faces(r) == 0, "no-face clip: %d face tracks",
+          lk_scan_result_faces(r));
     lk_scan_result_free(r);
 
     m = scan(gal, ses, eval, "bbt/faceapi_test_video.mp4", &r);

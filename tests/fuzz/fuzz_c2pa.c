@@ -41,10 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         volatile size_t sum = strlen(js);
         for (int i = 0; i < p->n_problems; i++)
             sum += strlen(p->problems[i]);
-        for (int i = 0; i < p->n_manifests; i++)
-            for (int k = 0; k < p->manifests[i].n_actions; k++)
-                if (p->manifests[i].actions[k].action)
-                    sum += strlen(p->manifests[i].actions[k].action);
+        for (int i = 0; i < p->n_manifests; i++) {
+            const lk_prov_manifest *m = lk_provenance_manifest(p, i);
+            for (int k = 0; k < m->n_actions; k++)
+                if (lk_prov_manifest_action(m, k)->action)
+                    sum += strlen(lk_prov_manifest_action(m, k)->action);
+        }
         (void)sum;
         lk_free(js);
         lk_provenance_free(p);

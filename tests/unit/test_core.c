@@ -1,6 +1,7 @@
 /*
- * test_core.c — status text, the last-error slot, hashing, the model
- * manifest and the JSON Lines records.
+ * test_core.c — the enums' names and status text, the version, the
+ * last-error slot, hashing, the model manifest, the scan result's
+ * accessors and the JSON Lines records.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "media/source.h"
 #include "core/bytes.h"
 #include "core/grow.h"
+#include "match/result.h"
 #include "test_tmp.h"
 
 #include <jansson.h>
@@ -55,7 +57,96 @@ static void test_status_strings(void **state)
     }
     assert_string_equal(lk_status_name(LK_ERR_FORMAT), "format");
     assert_string_equal(lk_status_str((lk_status)9999), "unknown status");
+}
+
+/* Every value of an enum, first..last, has a name that is not "unknown"
+ * and no other value's; a value past last is "unknown". */
+static void check_names(const char *what, const char *const *names, int n,
+                        const char *past)
+{
+    for (int i = 0; i < n; i++) {
+        assert_non_null(names[i]);
+        if (!strcmp(names[i], "unknown"))
+            fail_msg("%s value %d has no name", what, i);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(names[i], names[k]))
+                fail_msg("%s values %d and %d are both '%s'", what, k, i,
+                         names[i]);
+    }
+    assert_string_equal(past, "unknown");
+}
+
+#define CHECK_NAMES(fn, type, first, last)                                   \
+    do {                                                                     \
+        const char *names[(last) - (first) + 1];                             \
+        for (int v = (first); v <= (last); v++)                              \
+            names[v - (first)] = fn((type)v);                                \
+        check_names(#type, names, (last) - (first) + 1,                      \
+                    fn((type)((last) + 1)));                                 \
+    } while (0)
+
+static void test_enum_names(void **state)
+{
+    (void)state;
+    CHECK_NAMES(lk_verdict_name, lk_verdict, LK_VERDICT_NO_SIGNAL,
+                LK_VERDICT_DECLARED_AI);
+    CHECK_NAMES(lk_signature_name, lk_signature, LK_SIGNATURE_NONE,
+                LK_SIGNATURE_EXPIRED);
+    CHECK_NAMES(lk_binding_name, lk_binding, LK_BINDING_NONE,
+                LK_BINDING_UNCHECKED);
+    CHECK_NAMES(lk_source_class_name, lk_source_class, LK_SOURCE_UNDECLARED,
+                LK_SOURCE_GENERATIVE);
+    CHECK_NAMES(lk_modality_name, lk_modality, LK_MODALITY_FACE,
+                LK_MODALITY_VOICE);
+    CHECK_NAMES(lk_decision_name, lk_decision, LK_NO_MATCH, LK_MATCH);
+    CHECK_NAMES(lk_media_kind_name, lk_media_kind, LK_MEDIA_IMAGE,
+                LK_MEDIA_AUDIO);
+    CHECK_NAMES(lk_sampling_name, lk_sampling, LK_SAMPLE_SCENE,
+                LK_SAMPLE_KEYFRAMES);
+    /* Status codes: 0, 1, then 10 on; 2..9 are none. */
+    CHECK_NAMES(lk_status_name, lk_status, LK_OK, LK_DONE);
+    CHECK_NAMES(lk_status_name, lk_status, LK_ERR_IO, LK_ERR_MANY_FACES);
+    const char *names[LK_ERR_MANY_FACES + 1], *texts[LK_ERR_MANY_FACES + 1];
+    int n = 0;
+    for (int v = LK_OK; v <= LK_ERR_MANY_FACES; v++) {
+        if (v > LK_DONE && v < LK_ERR_IO) {
+            assert_string_equal(lk_status_name((lk_status)v), "unknown");
+            assert_string_equal(lk_status_str((lk_status)v), "unknown status");
+            continue;
+        }
+        names[n] = lk_status_name((lk_status)v);
+        texts[n++] = lk_status_str((lk_status)v);
+    }
+    check_names("lk_status", names, n, "unknown");
+    for (int i = 0; i < n; i++)
+        assert_string_not_equal(texts[i], "unknown status");
+    /* the policy names read back */
+    for (int v = LK_SAMPLE_SCENE; v <= LK_SAMPLE_KEYFRAMES; v++) {
+        lk_sampling p = LK_SAMPLE_RATE;
+        assert_int_equal(lk_sampling_from_name(lk_sampling_name((lk_sampling)v),
+                                               &p), LK_OK);
+        assert_int_equal(p, v);
+    }
+    lk_sampling p = LK_SAMPLE_RATE;
+    assert_int_equal(lk_sampling_from_name("fast", &p), LK_ERR_MISUSE);
+    assert_int_equal(p, LK_SAMPLE_SCENE);
+    assert_int_equal(lk_sampling_from_name(NULL, &p), LK_ERR_MISUSE);
+}
+
+/* The library's version is the headers' (the generated
+ * likeness_version.h), in both forms, and the forms agree. */
+static void test_version(void **state)
+{
+    (void)state;
+    assert_int_equal(lk_version_number(), LK_VERSION_NUMBER);
     assert_string_equal(lk_version(), LK_VERSION_STRING);
+    assert_int_equal(LK_VERSION_NUMBER, LK_VERSION_MAJOR * 1000000 +
+                                            LK_VERSION_MINOR * 1000 +
+                                            LK_VERSION_PATCH);
+    char s[64];
+    snprintf(s, sizeof s, "%d.%d.%d", LK_VERSION_MAJOR, LK_VERSION_MINOR,
+             LK_VERSION_PATCH);
+    assert_string_equal(s, LK_VERSION_STRING);
 }
 
 static void *other_thread(void *arg)
@@ -245,6 +336,66 @@ static void test_manifest_bad(void **state)
     }
 }
 
+/* The accessors read the result's parts, refuse out-of-range indexes and
+ * a NULL result. */
+static void test_scan_result_accessors(void **state)
+{
+    (void)state;
+    lk_finding f[2];
+    memset(f, 0, sizeof f);
+    f[1].decision = LK_MATCH;
+    char path[] = "clip.mp4", w0[] = "clip.mp4: 1.00 s: corrupt packet";
+    char *warnings[] = {w0, NULL};
+    lk_provenance prov;
+    memset(&prov, 0, sizeof prov);
+    lk_scan_result r = {.path = path, .kind = LK_MEDIA_VIDEO, .width = 640,
+                        .height = 360, .faces = 4, .threshold = 0.35f,
+                        .n_findings = 2, .findings = f, .duration = 12.5,
+                        .frames_decoded = 300, .frames_sampled = 25,
+                        .cuts = 2, .n_warnings = 3, .warnings = warnings,
+                        .speech_seconds = 7.5, .voice_segments = 3,
+                        .voice_threshold = 0.2f, .speech_scored = 1,
+                        .synthetic_score = -4.0f,
+                        .synthetic_threshold = -6.0f, .provenance = &prov};
+    assert_string_equal(lk_scan_result_path(&r), "clip.mp4");
+    assert_int_equal(lk_scan_result_kind(&r), LK_MEDIA_VIDEO);
+    assert_int_equal(lk_scan_result_width(&r), 640);
+    assert_int_equal(lk_scan_result_height(&r), 360);
+    assert_int_equal(lk_scan_result_faces(&r), 4);
+    assert_float_equal(lk_scan_result_threshold(&r), 0.35, 1e-6);
+    assert_int_equal(lk_scan_result_count(&r), 2);
+    assert_ptr_equal(lk_scan_result_finding(&r, 0), &f[0]);
+    assert_ptr_equal(lk_scan_result_finding(&r, 1), &f[1]);
+    assert_null(lk_scan_result_finding(&r, 2));
+    assert_null(lk_scan_result_finding(&r, -1));
+    assert_float_equal(lk_scan_result_duration(&r), 12.5, 1e-9);
+    assert_int_equal(lk_scan_result_frames_decoded(&r), 300);
+    assert_int_equal(lk_scan_result_frames_sampled(&r), 25);
+    assert_int_equal(lk_scan_result_cuts(&r), 2);
+    /* three seen, one kept */
+    assert_int_equal(lk_scan_result_warning_count(&r), 3);
+    assert_string_equal(lk_scan_result_warning(&r, 0), w0);
+    assert_null(lk_scan_result_warning(&r, 1));
+    assert_null(lk_scan_result_warning(&r, 2));
+    assert_null(lk_scan_result_warning(&r, -1));
+    assert_float_equal(lk_scan_result_speech_seconds(&r), 7.5, 1e-9);
+    assert_int_equal(lk_scan_result_voice_segments(&r), 3);
+    assert_float_equal(lk_scan_result_voice_threshold(&r), 0.2, 1e-6);
+    assert_int_equal(lk_scan_result_speech_scored(&r), 1);
+    assert_float_equal(lk_scan_result_synthetic_score(&r), -4.0, 1e-6);
+    assert_float_equal(lk_scan_result_synthetic_threshold(&r), -6.0, 1e-6);
+    assert_ptr_equal(lk_scan_result_provenance(&r), &prov);
+
+    r.warnings = NULL;
+    assert_null(lk_scan_result_warning(&r, 0));
+    assert_null(lk_scan_result_path(NULL));
+    assert_int_equal(lk_scan_result_count(NULL), 0);
+    assert_null(lk_scan_result_finding(NULL, 0));
+    assert_int_equal(lk_scan_result_warning_count(NULL), 0);
+    assert_null(lk_scan_result_warning(NULL, 0));
+    assert_null(lk_scan_result_provenance(NULL));
+}
+
 static void test_scan_json(void **state)
 {
     (void)state;
@@ -298,12 +449,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_last_error_is_thread_local),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_grow_and_bytes),
         cmocka_unit_test(test_read_file_limit),
         cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_manifest_bad),
+        cmocka_unit_test(test_scan_result_accessors),
         cmocka_unit_test(test_scan_json),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -127,8 +127,10 @@ static void assert_str(const char *got, const char *want, const char *field,
 static const lk_prov_manifest *active(const lk_provenance *p)
 {
     EXPECT(p->n_manifests >= 1 && p->active >= 0 &&
-               p->active < p->n_manifests && p->manifests, p);
-    return &p->manifests[p->active];
+               p->active < p->n_manifests, p);
+    EXPECT(lk_provenance_manifest(p, p->n_manifests) == NULL &&
+               lk_provenance_manifest(p, -1) == NULL, p);
+    return lk_provenance_manifest(p, p->active);
 }
 
 /* What every intact signed file of ours reads as. */
@@ -157,14 +159,15 @@ static void expect_intact(const lk_provenance *p, const c2pa_craft_params *c)
                    p);
     assert_str(m->title, c->title, "title", p);
     EXPECT(m->signer && strstr(m->signer, "c2pa_craft"), p);
-    EXPECT(m->n_actions == 1 && m->actions, p);
-    assert_str(m->actions[0].action, c->action, "actions[0].action", p);
+    EXPECT(m->n_actions == 1 && lk_prov_manifest_action(m, 0) &&
+               !lk_prov_manifest_action(m, 1), p);
+    const lk_prov_action *a = lk_prov_manifest_action(m, 0);
+    assert_str(a->action, c->action, "actions[0].action", p);
     if (c->source_type)
-        assert_str(m->actions[0].source_type, c->source_type,
-                   "actions[0].source_type", p);
+        assert_str(a->source_type, c->source_type, "actions[0].source_type",
+                   p);
     if (c->software_agent)
-        assert_str(m->actions[0].software, c->software_agent,
-                   "actions[0].software", p);
+        assert_str(a->software, c->software_agent, "actions[0].software", p);
 }
 
 static c2pa_craft_params ai_params(c2pa_craft_container c)

@@ -162,21 +162,24 @@ static void test_enrol_and_find(void **state)
     lk_scan_params sp = lk_scan_default_params();
     lk_scan_result *r;
     assert_int_equal(lk_scan_file(gal, ses, mirrored, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 1);
-    assert_int_equal(r->n_findings, 1);
-    assert_string_equal(r->findings[0].performer_id, "collins");
-    assert_string_equal(r->findings[0].performer_name, "Eileen Collins");
-    assert_int_equal(r->findings[0].decision, LK_MATCH);
-    assert_true(r->findings[0].score >= r->threshold);
-    assert_true(r->threshold > 0.2f && r->threshold < 0.8f);
+    assert_int_equal(lk_scan_result_faces(r), 1);
+    assert_int_equal(lk_scan_result_count(r), 1);
+    const lk_finding *f0 = lk_scan_result_finding(r, 0);
+    float threshold = lk_scan_result_threshold(r);
+    assert_string_equal(f0->performer_id, "collins");
+    assert_string_equal(f0->performer_name, "Eileen Collins");
+    assert_int_equal(f0->decision, LK_MATCH);
+    assert_true(f0->score >= threshold);
+    assert_true(threshold > 0.2f && threshold < 0.8f);
+    assert_null(lk_scan_result_finding(r, 1));
     lk_scan_result_free(r);
 
     /* Both people in one scene, each found where they are. */
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 2);
-    assert_int_equal(r->n_findings, 2);
+    assert_int_equal(lk_scan_result_faces(r), 2);
+    assert_int_equal(lk_scan_result_count(r), 2);
     for (int i = 0; i < 2; i++) {
-        const lk_finding *f = &r->findings[i];
+        const lk_finding *f = lk_scan_result_finding(r, i);
         float cx = f->face.x + f->face.w / 2;
         if (!strcmp(f->performer_id, "collins"))
             assert_true(cx < 800);
@@ -188,20 +191,20 @@ static void test_enrol_and_find(void **state)
     /* A threshold no cosine reaches: no findings, unless asked for all. */
     sp.threshold = 1.0f;
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->n_findings, 0);
+    assert_int_equal(lk_scan_result_count(r), 0);
     lk_scan_result_free(r);
     sp.report_all = 1;
     assert_int_equal(lk_scan_file(gal, ses, scene, &sp, &r), LK_OK);
-    assert_int_equal(r->n_findings, 2);
-    assert_int_equal(r->findings[0].decision, LK_NO_MATCH);
-    assert_non_null(r->findings[0].performer_id);
+    assert_int_equal(lk_scan_result_count(r), 2);
+    assert_int_equal(lk_scan_result_finding(r, 0)->decision, LK_NO_MATCH);
+    assert_non_null(lk_scan_result_finding(r, 0)->performer_id);
     lk_scan_result_free(r);
 
     /* No face at all. */
     sp = lk_scan_default_params();
     assert_int_equal(lk_scan_file(gal, ses, blank, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 0);
-    assert_int_equal(r->n_findings, 0);
+    assert_int_equal(lk_scan_result_faces(r), 0);
+    assert_int_equal(lk_scan_result_count(r), 0);
     lk_scan_result_free(r);
 
     lk_gallery_close(gal);
@@ -258,7 +261,7 @@ static void *scan_thread(void *p)
             t->ok = 0;
             break;
         }
-        t->ok &= r->n_findings == (i % 2 ? 2 : 1);
+        t->ok &= lk_scan_result_count(r) == (i % 2 ? 2 : 1);
         lk_scan_result_free(r);
     }
     lk_session_free(ses);
@@ -476,6 +479,41 @@ static void test_memory(void **state)
     lk_session_free(ses);
 }
 
+/* The faces of a scene, through the accessors: two, each with a unit
+ * embedding of the engine's dimension; nothing out of range. */
+static void test_faces_accessors(void **state)
+{
+    (void)state;
+    lk_session *ses;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    lk_faces *faces;
+    assert_int_equal(lk_faces_from_file(ses, scene, NULL, &faces), LK_OK);
+    assert_int_equal(lk_faces_count(faces), 2);
+    assert_true(lk_faces_width(faces) > 0 && lk_faces_height(faces) > 0);
+    int dim = lk_faces_dim(faces);
+    assert_int_equal(dim, lk_engine_face_dim(eng));
+    for (int i = 0; i < 2; i++) {
+        const lk_face *f = lk_faces_face(faces, i);
+        assert_non_null(f);
+        assert_true(f->w > 0 && f->x + f->w <= lk_faces_width(faces));
+        const float *e = lk_faces_embedding(faces, i);
+        assert_non_null(e);
+        double norm = 0;
+        for (int k = 0; k < dim; k++)
+            norm += (double)e[k] * e[k];
+        assert_float_equal(norm, 1.0, 1e-3);
+    }
+    assert_true(lk_faces_face(faces, 0)->w >= lk_faces_face(faces, 1)->w ||
+                lk_faces_face(faces, 0)->h >= lk_faces_face(faces, 1)->h);
+    assert_null(lk_faces_face(faces, 2));
+    assert_null(lk_faces_face(faces, -1));
+    assert_null(lk_faces_embedding(faces, 2));
+    assert_int_equal(lk_faces_count(NULL), 0);
+    assert_null(lk_faces_face(NULL, 0));
+    lk_faces_free(faces);
+    lk_session_free(ses);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -494,7 +532,7 @@ static void test_bad_files(void **state)
     assert_non_null(strstr(lk_last_error(), "empty.jpg"));
     /* and the session still works after the failure */
     assert_int_equal(lk_scan_file(gal, ses, mirrored, &sp, &r), LK_OK);
-    assert_int_equal(r->faces, 1);
+    assert_int_equal(lk_scan_result_faces(r), 1);
     lk_scan_result_free(r);
     lk_gallery_close(gal);
     lk_session_free(ses);
@@ -508,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_threads_share_engine_and_gallery),
         cmocka_unit_test(test_threads_video_and_enrol),
         cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_faces_accessors),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
