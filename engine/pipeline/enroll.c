@@ -56,24 +56,28 @@ static lk_status enroll_face(lk_gallery *gal, lk_session *ses,
 }
 
 /* The session may come from another engine than the gallery's: its
- * embeddings must be of the gallery's speaker embedder. */
-static lk_status voice_ready(lk_gallery *gal, lk_session *ses,
-                             const char *name)
+ * embeddings of modality m must be of the model the gallery records (a
+ * recogniser of the same dimension would mix templates that cannot be
+ * compared). */
+static lk_status session_ready(lk_gallery *gal, lk_session *ses,
+                               lk_modality m, const char *name)
 {
-    lk_status rs = lk__gallery_modality_ready(gal, LK_MODALITY_VOICE);
+    lk_status rs = lk__gallery_modality_ready(gal, m);
     if (rs != LK_OK)
         return rs;
     const lk_engine *eng = ses->eng;
-    const char *gm = lk__gallery_model_id(gal, LK_MODALITY_VOICE);
-    if (!ses->voice || !eng || !eng->voice)
+    const lk__model *model = m == LK_MODALITY_FACE ? eng->embed : eng->voice;
+    if (m == LK_MODALITY_VOICE && (!ses->voice || !model))
         return lk__error(LK_ERR_MODEL, "%s: no speaker embedder loaded in "
                          "the session (its engine has no voice_embed model)",
                          name);
-    if (strcmp(eng->voice->id, gm) != 0 ||
-        eng->voice->dim != lk__gallery_dim(gal, LK_MODALITY_VOICE))
+    const char *gm = lk__gallery_model_id(gal, m);
+    if (!gm || strcmp(model->id, gm) != 0 ||
+        model->dim != lk__gallery_dim(gal, m))
         return lk__error(LK_ERR_MODEL_MISMATCH, "%s: the session embeds "
-                         "voices with %s, the gallery %s with %s", name,
-                         eng->voice->id, lk__gallery_dir(gal), gm);
+                         "%ss with %s, the gallery %s with %s", name,
+                         lk_modality_name(m), model->id, lk__gallery_dir(gal),
+                         gm ? gm : "none");
     return LK_OK;
 }
 
@@ -151,8 +155,8 @@ static lk_status enroll_source(lk_gallery *gal, lk_session *ses,
     if (m == LK_MODALITY_VOICE && flags)
         rs = lk__error(LK_ERR_MISUSE, "%s: voice enrolment flags 0x%x (must "
                        "be 0)", name, flags);
-    else if (m == LK_MODALITY_VOICE)
-        rs = voice_ready(gal, ses, name);
+    else
+        rs = session_ready(gal, ses, m, name);
     if (rs == LK_OK)
         rs = lk__gallery_find_performer(gal, performer_id);
     if (rs != LK_OK)
