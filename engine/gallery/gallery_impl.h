@@ -1,7 +1,7 @@
 /*
  * gallery_impl.h — what the gallery's files share.  A gallery is a
  * directory holding gallery.db (SQLite, the source of truth: performers,
- * templates, consent, calibration, audit) and one derived FAISS index per
+ * templates, consent, audit) and one derived FAISS index per
  * modality: face.faiss of the face templates, voice.faiss of the voice
  * templates.
  *

@@ -43,7 +43,7 @@ lk_status lk_voice_train(const char *const *files, int n,
     p.iters = params->iters;
     p.frame_step = params->frame_step;
     p.relevance = params->relevance;
-    return lk__voice_train(files, NULL, n, &p, out_path);
+    return lk__voice_train(files, n, &p, out_path);
 }
 
 lk_spoof_train_params lk_spoof_train_default_params(void)

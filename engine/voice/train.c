@@ -5,9 +5,8 @@
  * this, with the reader that decodes the files).  The pool
  * of speech frames serves spoof.c's trainer too.
  *
- * The UBM needs no speaker labels.  They are accepted so that a back-end
- * that uses them (LDA, PLDA) can come without changing callers; on the
- * few speakers we can train on here, those back-ends lost to plain cosine
+ * The UBM needs no speaker labels; on the few speakers we can train on
+ * here, back-ends that use them (LDA, PLDA) lost to plain cosine
  * (models/voice/README.md).
  */
 #include "voice/voice_impl.h"
@@ -48,7 +47,7 @@ lk_status lk__voice_pool_cb(void *user, const float *x, const double *t,
 
 lk__voice_train_params lk__voice_train_default_params(void)
 {
-    lk__voice_train_params p = {NULL, 64, 10, 2, 16.0f, 0};
+    lk__voice_train_params p = {NULL, 64, 10, 2, 16.0f};
     return p;
 }
 
@@ -63,12 +62,10 @@ static lk_status add_file(lk__voice_front *f, lk__voice_pool *p,
     return s;
 }
 
-lk_status lk__voice_train(const char *const *files,
-                          const char *const *speaker_labels, int n,
+lk_status lk__voice_train(const char *const *files, int n,
                           const lk__voice_train_params *params,
                           const char *out_model_path)
 {
-    (void)speaker_labels;
     lk__voice_train_params d = lk__voice_train_default_params();
     const lk__voice_train_params *p = params ? params : &d;
     if (!files || n <= 0 || !out_model_path)

@@ -155,19 +155,16 @@ typedef struct lk__voice_train_params {
     int iters;           /* EM iterations per split (default 10) */
     int frame_step;      /* use every k-th speech frame (default 2) */
     float relevance;     /* MAP relevance factor (default 16) */
-    unsigned seed;       /* reserved for randomised designs; 0 */
 } lk__voice_train_params;
 
 lk__voice_train_params lk__voice_train_default_params(void);
 
-/* Train a model on n audio files and write it to out_model_path.
- * speaker_labels may be NULL: the UBM is unsupervised (labels are for
- * back-ends that use them; they are checked for count only).  Files that
- * fail to decode or hold too little speech are skipped with a warning;
- * LK_ERR_FORMAT when under 60 s of speech remain.  LK_ERR_IO for the
- * output. */
-lk_status lk__voice_train(const char *const *files,
-                          const char *const *speaker_labels, int n,
+/* Train a model on n audio files and write it to out_model_path: the UBM
+ * is unsupervised (no speaker labels; back-ends that used them lost to
+ * plain cosine here, models/voice/README.md).  Files that fail to decode
+ * or hold too little speech are skipped with a warning; LK_ERR_FORMAT when
+ * under 60 s of speech remain.  LK_ERR_IO for the output. */
+lk_status lk__voice_train(const char *const *files, int n,
                           const lk__voice_train_params *p,
                           const char *out_model_path);
 

@@ -82,17 +82,15 @@ static int train(int argc, char **argv)
         return 2;
     }
     const char *files[MAX_ITEMS];
-    const char *labels[MAX_ITEMS];
     int n = 0;
     for (int i = 0; i < n_items; i++)
         if (train_item(&items[i], with_libritts)) {
-            files[n] = items[i].path;
-            labels[n++] = items[i].label;
+            files[n++] = items[i].path;
         }
     fprintf(stderr, "training on %d files (%s LibriTTS), %d components\n", n,
             with_libritts ? "with" : "without", p.components);
     p.read = lk__read_pcm_file;
-    lk_status s = lk__voice_train(files, labels, n, &p, out);
+    lk_status s = lk__voice_train(files, n, &p, out);
     if (s != LK_OK) {
         fprintf(stderr, "train: %s\n", lk_last_error());
         return 2;

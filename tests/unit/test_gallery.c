@@ -2656,5 +2656,12 @@ int main(void)
         cmocka_unit_test(test_voice_remove_without_voice),
         cmocka_unit_test(test_enroll_voice_file),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every test's scratch under one folder, removed at the end. */
+    static char base[4096];
+    if (lk_test_mkdtemp("gallery", base, sizeof base) != 0 ||
+        setenv("LK_TEST_TMP", base, 1) != 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    lk_test_rmtree(base);
+    return failed;
 }
