@@ -7,7 +7,8 @@
  * (media/demux.h), its sampled frames to the faces stage
  * (match/scan_video.c) and its sound, at the same time, to the voices
  * stage (match/scan_voice.c: speaker windows and the synthetic-speech
- * detector).  The evidence is read from the same bytes.
+ * detector), which runs on a thread of its own when there are pictures
+ * too: three threads, decoding, faces and voices.  The evidence is read from the same bytes.
  */
 #include "evidence/evidence.h"
 #include "match/scan_internal.h"
@@ -17,6 +18,8 @@
 #include "pipeline/engine.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +106,82 @@ static lk__demux_opts video_opts(const lk_session *ses,
     return o;
 }
 
+/* The voices stage on a thread of its own, when a video has pictures too:
+ * decoding, faces and voices then spread over the cores instead of the
+ * voices adding to the face thread's work.  The chunks of sound go to it
+ * through a small queue, which it releases back to the demux pass. */
+#define VOICE_QUEUE 64
+
+typedef struct voice_worker {
+    lk__voicescan *v;
+    lk__demux *d;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    lk__item q[VOICE_QUEUE];
+    int head, len, closed;
+    lk_status status;        /* the stage's first failure; under mu */
+    char msg[512];
+} voice_worker;
+
+static void *voice_main(void *arg)
+{
+    voice_worker *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->len && !w->closed)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->len) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        lk__item it = w->q[w->head];
+        w->head = (w->head + 1) % VOICE_QUEUE;
+        w->len--;
+        const int failed = w->status != LK_OK;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        /* after a failure the queue is only drained */
+        lk_status s = failed ? LK_OK
+                             : lk__voicescan_push(w->v, it.pcm, it.n, it.t0);
+        lk__demux_release(w->d, &it);
+        if (s != LK_OK) {
+            pthread_mutex_lock(&w->mu);
+            w->status = s;
+            snprintf(w->msg, sizeof w->msg, "%s", lk_last_error());
+            pthread_mutex_unlock(&w->mu);
+        }
+    }
+}
+
+/* Hand a chunk over (the worker releases it), waiting while the queue is
+ * full. */
+static void worker_put(voice_worker *w, lk__item *it)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->len == VOICE_QUEUE)
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->q[(w->head + w->len) % VOICE_QUEUE] = *it;
+    w->len++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* No more chunks: wait for the worker and give its status (its message
+ * set again on this thread). */
+static lk_status worker_end(voice_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->closed = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return w->status == LK_OK ? LK_OK
+                              : lk__error(w->status, "%s", w->msg);
+}
+
 /* The demux pass with the stages it feeds. */
 typedef struct pass {
     lk__demux *d;
@@ -112,20 +191,42 @@ typedef struct pass {
 
 static lk_status run_pass(pass *p)
 {
+    voice_worker w = {.v = p->voices, .d = p->d};
+    int worker = 0;
+    if (p->faces && p->voices) {
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        worker = pthread_create(&w.thread, NULL, voice_main, &w) == 0;
+        if (!worker) {       /* no thread: the voices on this one */
+            pthread_mutex_destroy(&w.mu);
+            pthread_cond_destroy(&w.cv);
+        }
+    }
     lk_status s;
     for (;;) {
         lk__item it;
         if ((s = lk__demux_next(p->d, &it)) != LK_OK)
             break;
-        if (it.frame)
+        if (it.frame) {
             s = p->faces ? lk__vscan_frame(p->faces, p->d, it.frame) : LK_OK;
-        else if (p->voices)
+        } else if (worker) {
+            worker_put(&w, &it);
+            continue;
+        } else if (p->voices) {
             s = lk__voicescan_push(p->voices, it.pcm, it.n, it.t0);
+        }
         lk__demux_release(p->d, &it);
         if (s != LK_OK)
-            return s;
+            break;
     }
-    return s == LK_DONE ? LK_OK : s;
+    if (s == LK_DONE)
+        s = LK_OK;
+    if (worker) {
+        lk_status ws = worker_end(&w);
+        if (s == LK_OK)
+            s = ws;
+    }
+    return s;
 }
 
 static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
