@@ -126,7 +126,8 @@ lk_status lk__scan_image(lk_gallery *gal, const lk_faces *faces,
                 return LK_ERR_NOMEM;
         }
     }
-    qsort(res->findings, (size_t)res->n_findings, sizeof *res->findings,
-          by_score_desc);
+    if (res->n_findings > 1)   /* findings is NULL without faces */
+        qsort(res->findings, (size_t)res->n_findings, sizeof *res->findings,
+              by_score_desc);
     return LK_OK;
 }
