@@ -345,9 +345,10 @@ enum {
     LK_ENROLL_LARGEST = 1 << 0     /* several faces: take the largest */
 };
 
-/* What an enrolment added.  The caller's struct, filled by the library:
- * fields are only ever appended (a caller built against an older header
- * gets the fields it knows of, as lk_*_default_params do). */
+/* What an enrolment added: the caller's struct, filled by the library.
+ * Its layout is part of the ABI (a field added to it changes the
+ * soversion), unlike the scan results, which are reached through
+ * accessors. */
 typedef struct lk_enroll_result {
     int64_t template_id;       /* row id of the new template (of the
                                   existing one when duplicate) */
