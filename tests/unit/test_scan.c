@@ -410,9 +410,11 @@ static char *json_without_path(const lk_scan_result *r)
 {
     char *j = lk_scan_result_json(r);
     assert_non_null(j);
+    const size_t n = strlen(j);
     char *a = strstr(j, "\"path\":\""), *b = a ? strchr(a + 8, '"') : NULL;
     assert_non_null(b);
-    memmove(a, b + 1, strlen(b + 1) + 1);
+    const size_t from = (size_t)(b + 1 - j);
+    memmove(a, j + from, n - from + 1);
     return j;
 }
 
