@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -403,8 +402,9 @@ static const char scan_usage[] =
     "still reported).\n";
 
 typedef struct {
-    char *text;     /* what to print for this file, once done */
-    char *warn;     /* human mode: decoding warnings, for stderr */
+    char *text;     /* what to print for this file, once done: the
+                       library's (lk_free) unless error in human mode */
+    char *warn;     /* human mode: decoding warnings, for stderr (lk_free) */
     int done;
     int matches;
     int faces;
@@ -422,155 +422,6 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } scan_job;
-
-/* Seconds as 12.34, 1:02.50 or 1:02:03.50. */
-static const char *clock_time(double t, char *buf, size_t n)
-{
-    if (!(t >= 0))
-        t = 0;
-    long cs = lround(t * 100.0);
-    long h = cs / 360000, m = cs / 6000 % 60;
-    double sec = (double)(cs % 6000) / 100.0;
-    if (h)
-        snprintf(buf, n, "%ld:%02ld:%05.2f", h, m, sec);
-    else if (m)
-        snprintf(buf, n, "%ld:%05.2f", m, sec);
-    else
-        snprintf(buf, n, "%.2f", sec);
-    return buf;
-}
-
-/* The human text's words for the C2PA checks: louder than the JSON names
- * where a check failed, and long (why) in `inspect`.  A value without a
- * word of its own is called by its name. */
-static const char *signature_text(lk_signature s)
-{
-    switch (s) {
-    case LK_SIGNATURE_INVALID: return "INVALID";
-    case LK_SIGNATURE_UNVERIFIED: return "not verified";
-    case LK_SIGNATURE_EXPIRED: return "EXPIRED credential";
-    default: return lk_signature_name(s);
-    }
-}
-
-static const char *binding_text(lk_binding b, int why)
-{
-    switch (b) {
-    case LK_BINDING_MATCH: return why ? "intact (hash matches)" : "intact";
-    case LK_BINDING_MISMATCH:
-        return why ? "MISMATCH (edited after signing)" : "MISMATCH";
-    case LK_BINDING_UNCHECKED: return "not checked";
-    default: return lk_binding_name(b);
-    }
-}
-
-/* " [declared-ai: c2pa trainedAlgorithmicMedia by Adobe Firefly, …]" */
-static void human_evidence(FILE *f, const lk_scan_result *r,
-                           const lk_finding *x)
-{
-    const lk_provenance *p = lk_scan_result_provenance(r);
-    fprintf(f, " [%s", lk_verdict_name(x->evidence.verdict));
-    if (p && p->source_type)
-        fprintf(f, ": %s %s", p->source_from, p->source_type);
-    if (p && p->generator)
-        fprintf(f, " by %s", p->generator);
-    if (p && p->c2pa)
-        fprintf(f, "; C2PA signature %s, content %s",
-                signature_text(p->signature), binding_text(p->binding, 0));
-    if (x->evidence.speech_scored)
-        fprintf(f, "; synthetic speech %.2f (threshold %.2f)",
-                (double)x->evidence.synthetic_score,
-                (double)lk_scan_result_synthetic_threshold(r));
-    fputs("]\n", f);
-}
-
-static void human_video_finding(FILE *f, const lk_scan_result *r,
-                                const lk_finding *x)
-{
-    char a[32], b[32], c[32];
-    fprintf(f, "%s: ", lk_scan_result_path(r));
-    if (x->modality == LK_MODALITY_VOICE) {
-        fprintf(f, "%s %s%s%s%s %s-%s s, voice score %.3f (peak %.3f at %s "
-                "s), %d speech window%s",
-                x->decision == LK_MATCH ? "MATCH" : "no match",
-                x->performer_id, *x->performer_name ? " (" : "",
-                x->performer_name, *x->performer_name ? ")" : "",
-                clock_time(x->start, a, sizeof a),
-                clock_time(x->end, b, sizeof b), (double)x->score,
-                (double)x->peak_score, clock_time(x->best_time, c, sizeof c),
-                x->voice_segments, x->voice_segments == 1 ? "" : "s");
-        human_evidence(f, r, x);
-        return;
-    }
-    if (x->performer_id)
-        fprintf(f, "%s %s%s%s%s ", x->decision == LK_MATCH ? "MATCH" : "no match",
-                x->performer_id, *x->performer_name ? " (" : "",
-                x->performer_name, *x->performer_name ? ")" : "");
-    else
-        fputs("no match (empty gallery) ", f);
-    fprintf(f, "%s-%s s", clock_time(x->start, a, sizeof a),
-            clock_time(x->end, b, sizeof b));
-    if (x->performer_id)
-        fprintf(f, ", score %.3f (peak %.3f at %s s)", (double)x->score,
-                (double)x->peak_score, clock_time(x->best_time, c, sizeof c));
-    fprintf(f, ", %d frame%s, face %.0fx%.0f at %.0f,%.0f", x->frames,
-            x->frames == 1 ? "" : "s", x->face.w, x->face.h, x->face.x,
-            x->face.y);
-    if (x->voice_segments)
-        fprintf(f, "; voice heard too, score %.3f over %d speech window%s",
-                (double)x->voice_score, x->voice_segments,
-                x->voice_segments == 1 ? "" : "s");
-    human_evidence(f, r, x);
-}
-
-static char *human_result(const lk_scan_result *r)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    const char *path = lk_scan_result_path(r);
-    const int image = lk_scan_result_kind(r) == LK_MEDIA_IMAGE;
-    for (int i = 0; i < lk_scan_result_count(r); i++) {
-        const lk_finding *x = lk_scan_result_finding(r, i);
-        if (!image)
-            human_video_finding(f, r, x);
-        else if (x->performer_id)
-            fprintf(f, "%s: %s %s%s%s%s score %.3f, face %.0fx%.0f at %.0f,%.0f",
-                    path, x->decision == LK_MATCH ? "MATCH" : "no match",
-                    x->performer_id, *x->performer_name ? " (" : "",
-                    x->performer_name, *x->performer_name ? ")" : "",
-                    (double)x->score, x->face.w, x->face.h, x->face.x,
-                    x->face.y);
-        else
-            fprintf(f, "%s: no match (empty gallery), face %.0fx%.0f at "
-                    "%.0f,%.0f", path, x->face.w, x->face.h, x->face.x,
-                    x->face.y);
-        if (image)
-            human_evidence(f, r, x);
-    }
-    fclose(f);
-    return buf;
-}
-
-static char *human_warnings(const lk_scan_result *r)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    int kept = 0;
-    for (const char *w; (w = lk_scan_result_warning(r, kept)); kept++)
-        fprintf(f, "likeness: warning: %s\n", w);
-    int all = lk_scan_result_warning_count(r);
-    if (all > kept)
-        fprintf(f, "likeness: warning: %s: %d more decoding warnings\n",
-                lk_scan_result_path(r), all - kept);
-    fclose(f);
-    return buf;
-}
 
 static void *scan_worker(void *arg)
 {
@@ -607,9 +458,10 @@ static void *scan_worker(void *arg)
             for (int k = 0; k < lk_scan_result_count(r); k++)
                 out.matches +=
                     lk_scan_result_finding(r, k)->decision == LK_MATCH;
-            out.text = job->json ? lk_scan_result_json(r) : human_result(r);
+            out.text = job->json ? lk_scan_result_json(r)
+                                 : lk_scan_result_text(r, LK_TEXT_FINDINGS);
             if (!job->json && lk_scan_result_warning_count(r) > 0)
-                out.warn = human_warnings(r);
+                out.warn = lk_scan_result_text(r, LK_TEXT_WARNINGS);
             lk_scan_result_free(r);
         }
         pthread_mutex_lock(&job->mu);
@@ -807,7 +659,7 @@ static int cmd_scan(int argc, char **argv)
         if (r.warn) {
             fflush(stdout);
             fputs(r.warn, stderr);
-            free(r.warn);
+            lk_free(r.warn);
         }
         if (r.error) {
             errors++;
@@ -825,7 +677,7 @@ static int cmd_scan(int argc, char **argv)
                 print_json_line(r.text);
             else if (r.text) {
                 fputs(r.text, stdout);
-                free(r.text);
+                lk_free(r.text);
             }
         }
         if (tty && !quiet)
@@ -882,46 +734,6 @@ static const char inspect_usage[] =
     "Exit status: 0 every file no-signal or declared-capture, 1 a file\n"
     "declared-ai, likely-synthetic or invalid-manifest, 2 a file could not be read.\n";
 
-static void human_provenance(const lk_provenance *p)
-{
-    printf("%s: %s\n", p->path, lk_verdict_name(p->verdict));
-    if (p->source_type)
-        printf("  declared: %s (%s)%s%s\n", p->source_type, p->source_from,
-               p->generator ? " by " : "", p->generator ? p->generator : "");
-    if (p->c2pa)
-        printf("  C2PA: %d manifest%s, signature %s, content %s\n",
-               p->n_manifests, p->n_manifests == 1 ? "" : "s",
-               signature_text(p->signature), binding_text(p->binding, 1));
-    for (int i = 0; i < p->n_manifests; i++) {
-        const lk_prov_manifest *m = lk_provenance_manifest(p, i);
-        printf("  %s %s\n    generator: %s\n    signer: %s (%s)\n",
-               i == p->active ? "active manifest" : "manifest", m->label,
-               m->claim_generator ? m->claim_generator : "-",
-               m->signer ? m->signer : "-", signature_text(m->signature));
-        if (m->title)
-            printf("    title: %s\n", m->title);
-        for (int k = 0; k < m->n_actions; k++) {
-            const lk_prov_action *a = lk_prov_manifest_action(m, k);
-            printf("    action: %s", a->action ? a->action : "?");
-            if (a->source_type)
-                printf(", %s", a->source_type);
-            if (a->software)
-                printf(", by %s", a->software);
-            putchar('\n');
-        }
-        for (int k = 0; k < m->n_ingredients; k++)
-            printf("    ingredient: %s\n",
-                   m->ingredients[k] ? m->ingredients[k] : "(untitled)");
-    }
-    if (p->software)
-        printf("  software: %s%s\n", p->software,
-               p->ai_software ? " (a generative AI tool)" : "");
-    else if (p->ai_software)
-        printf("  generation parameters in the file's text chunks\n");
-    for (int i = 0; i < p->n_problems; i++)
-        printf("  note: %s\n", p->problems[i]);
-}
-
 static int cmd_inspect(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -960,10 +772,16 @@ static int cmd_inspect(int argc, char **argv)
             rc = EXIT_ERROR;
             continue;
         }
-        if (json)
-            print_json_line(lk_provenance_json(p));
-        else
-            human_provenance(p);
+        char *text = json ? lk_provenance_json(p) : lk_provenance_text(p, 0);
+        if (!text) {
+            fail("%s: out of memory", files.v[i]);
+            rc = EXIT_ERROR;
+        } else if (json) {
+            print_json_line(text);
+        } else {
+            fputs(text, stdout);
+            lk_free(text);
+        }
         if (p->verdict >= LK_VERDICT_INVALID_MANIFEST && rc == EXIT_NONE)
             rc = EXIT_FOUND;
         lk_provenance_free(p);
