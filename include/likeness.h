@@ -132,7 +132,8 @@ typedef void (*lk_log_fn)(lk_log_level level, const char *msg, void *user);
  */
 LK_API void lk_log_set(lk_log_fn fn, lk_log_level max_level, void *user);
 
-/** Free memory the library handed out as plain char* (lk_*_json strings). */
+/** Free memory the library handed out as plain char* (the lk_*_json and
+ * lk_*_text strings). */
 LK_API void lk_free(void *p);
 
 /* ------------------------------------------------------------------------
@@ -991,6 +992,67 @@ LK_API char *lk_error_json(const char *path, lk_status status,
  * it (LK_ERR_IO, LK_ERR_FORMAT for neither, naming the file).
  */
 LK_API lk_status lk_media_probe(const char *path, lk_media_kind *out);
+
+/* ------------------------------------------------------------------------
+ * Text reports: what the `likeness` command prints, for any program
+ * ---------------------------------------------------------------------- */
+
+/* The parts of lk_scan_result_text(); 0 means LK_TEXT_FINDINGS. */
+enum {
+    LK_TEXT_FINDINGS = 1 << 0,     /* a line per finding */
+    LK_TEXT_WARNINGS = 1 << 1      /* a line per decoding warning */
+};
+
+/**
+ * The scan result in words, as `likeness scan` prints it: with
+ * LK_TEXT_FINDINGS, one line per finding (lk_scan_result_count() lines, in
+ * that order; none when nothing was found), each starting with the path:
+ *
+ *   image: "PATH: MATCH ID (NAME) score 0.986, face 89x99 at 163,459 [E]"
+ *     ("no match" below the threshold, " (NAME)" only when the performer
+ *     has a name, "PATH: no match (empty gallery), face …" when nothing is
+ *     enrolled);
+ *   video: "PATH: MATCH ID (NAME) 3.00-6.52 s, score 0.967 (peak 0.972 at
+ *     5.00 s), 8 frames, face 80x90 at 258,105 [E]", with "; voice heard
+ *     too, score 0.311 over 1 speech window" before [E] when the
+ *     performer's voice was heard then;
+ *   voice: "PATH: MATCH ID (NAME) 8.95-13.77 s, voice score 0.340 (peak
+ *     0.342 at 8.95 s), 2 speech windows [E]";
+ *
+ * times as 12.34, 1:02.50 or 1:02:03.50 seconds, and [E] the evidence:
+ * "[VERDICT: FROM SOURCE-TYPE by GENERATOR; C2PA signature SIGNATURE,
+ * content BINDING; synthetic speech -9.52 (threshold -6.12)]", each part
+ * after the verdict present only when the file (or the finding's speech)
+ * has it.  With LK_TEXT_WARNINGS, first, one line per decoding warning
+ * kept ("likeness: warning: " and lk_scan_result_warning()) and, when more
+ * were counted, "likeness: warning: PATH: N more decoding warnings" (none
+ * when there were none).  Every line ends in a newline; "" when there is
+ * nothing to say.  Other flag bits are ignored.
+ *
+ * Returns a string the caller frees with lk_free(); NULL for a NULL res or
+ * when out of memory.  Reads res only: any number of threads may render
+ * results at once.
+ */
+LK_API char *lk_scan_result_text(const lk_scan_result *res, unsigned flags);
+
+/**
+ * The provenance record in words, as `likeness inspect` prints it: a line
+ * "PATH: VERDICT", then, indented by two spaces, what it rests on, each
+ * line only when the file has it: "declared: SOURCE-TYPE (FROM) by
+ * GENERATOR"; "C2PA: N manifests, signature SIGNATURE, content BINDING"
+ * (with why: "intact (hash matches)", "MISMATCH (edited after signing)");
+ * for each manifest, "active manifest LABEL" (or "manifest LABEL") and,
+ * indented by four, its "generator:", "signer: SUBJECT (SIGNATURE)",
+ * "title:", an "action: ACTION, SOURCE-TYPE, by SOFTWARE" line per action
+ * and an "ingredient:" line per ingredient; "software: …" (" (a
+ * generative AI tool)" when it is one); a "note:" line per problem.  Every
+ * line ends in a newline.  flags: pass 0 (none are defined yet; other bits
+ * are ignored).
+ *
+ * Returns a string the caller frees with lk_free(); NULL for a NULL p or
+ * when out of memory.  Reads p only.
+ */
+LK_API char *lk_provenance_text(const lk_provenance *p, unsigned flags);
 
 /* ------------------------------------------------------------------------
  * Training the speaker embedder

@@ -40,7 +40,7 @@ PY=/usr/bin/python3
 # ---- help and usage ---------------------------------------------------------
 check "--help" 0 "$LK" --help
 has "--help lists scan" "$T/out" "scan"
-for c in enroll scan list remove info; do
+for c in enroll scan list remove info inspect train-voice train-spoof; do
     check "$c --help" 0 "$LK" "$c" --help
     has "$c --help shows usage" "$T/out" "usage: likeness $c"
 done

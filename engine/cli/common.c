@@ -1,0 +1,64 @@
+/*
+ * common.c — what every command of `likeness` uses: messages on stderr,
+ * JSON records on stdout, opening the engine.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("likeness: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_fail_status(lk_status s)
+{
+    const char *d = lk_last_error();
+    cli_fail("%s", *d ? d : lk_status_str(s));
+}
+
+void cli_print_json(json_t *j)
+{
+    if (j) {
+        char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                   JSON_REAL_PRECISION(6));
+        if (line) {
+            puts(line);
+            free(line);
+        }
+        json_decref(j);
+    }
+}
+
+void cli_print_json_line(char *line)
+{
+    if (line) {
+        fputs(line, stdout);
+        fputc('\n', stdout);
+        lk_free(line);
+    }
+}
+
+lk_status cli_open_engine(const cli_opts *o, int threads, lk_engine **eng)
+{
+    lk_engine_params ep = lk_engine_default_params();
+    ep.model_dir = o->models;
+    ep.threads = threads;
+    lk_status s = lk_engine_open(&ep, eng);
+    if (s != LK_OK)
+        cli_fail_status(s);
+    return s;
+}
+
+int cli_default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
