@@ -37,7 +37,7 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: likeness [--verbose] <command> [options] [args]\n\n"
-               "Likeness %s finds registered performers' faces in media.\n\n"
+               "Likeness %s finds registered performers' faces and voices in media.\n\n"
                "commands:\n", lk_version());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
