@@ -915,13 +915,16 @@ LK_API const lk_provenance *lk_scan_result_provenance(
 
 /**
  * Find registered performers in an image, video or audio file (the type is
- * told from the file's contents, not its name).
+ * told from the file's contents, not its name).  The file is opened once
+ * and its bytes read once (a read-only mapping every stage reads: the
+ * decoders, the provenance reader); a video is demuxed once, its pictures
+ * and its sound decoded in the same pass.
  *
  * Image: every detected face is searched in the gallery; a face whose best
  * score reaches the threshold is a finding with decision LK_MATCH.
  *
  * Video: frames are sampled as params->video says and decoded on a second
- * thread while this one detects faces.  Faces are followed across samples
+ * thread while this one detects faces (and a third analyses the sound).  Faces are followed across samples
  * (box overlap with motion, then embedding similarity after a cut or an
  * occlusion) into tracks; each track is embedded at a bounded number of its
  * best-quality frames and decided once, on the mean of its frames' scores.
@@ -938,8 +941,8 @@ LK_API const lk_provenance *lk_scan_result_provenance(
  * same performer's face appearance becomes that finding's voice evidence;
  * the others are findings of their own, of modality LK_MODALITY_VOICE.
  *
- * Evidence: the file's provenance is read (lk_provenance_read(), into
- * lk_scan_result_provenance()) and every finding gets its evidence: the
+ * Evidence: the file's provenance is read (as lk_provenance_read() does,
+ * from the same bytes, into lk_scan_result_provenance()) and every finding gets its evidence: the
  * file's verdict, raised to LK_VERDICT_LIKELY_SYNTHETIC when the engine's
  * synthetic-speech detector scores the finding's speech over its
  * threshold.

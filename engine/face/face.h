@@ -12,7 +12,7 @@
 typedef struct lk__face_nets lk__face_nets;
 
 /* The faces of an image (opaque in likeness.h; lk_faces_from_rgb() in
- * core/engine.c makes it). */
+ * pipeline/engine.c makes it). */
 struct lk_faces {
     int width, height;       /* upright image size (after EXIF orientation) */
     int count;               /* faces found, largest first */
