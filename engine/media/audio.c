@@ -318,22 +318,15 @@ lk_status lk__audio_open(const char *path, int min_rate, lk__audio **out)
     lk__audio *a = lk__calloc(1, sizeof *a);
     if (!a)
         return LK_ERR_NOMEM;
-    lk__demux_opts o = lk__demux_default_opts();
-    o.audio = 1;
-    o.min_audio_rate = min_rate;
     lk_status s = lk__source_open_file(path, &a->src);
     if (s == LK_OK)
-        s = lk__demux_open(a->src, NULL, &o, &a->d);
-    lk__demux_info di;
-    if (s == LK_OK) {
-        lk__demux_get_info(a->d, &di);
-        if (!di.audio)
-            s = lk__demux_audio_refusal(a->d);
-    }
+        s = lk__demux_open_sound(a->src, min_rate, &a->d);
     if (s != LK_OK) {
         lk__audio_close(a);
         return s;
     }
+    lk__demux_info di;
+    lk__demux_get_info(a->d, &di);
     a->info.in_rate = di.audio_rate;
     a->info.in_channels = di.audio_channels;
     a->info.duration = di.audio_duration;

@@ -813,6 +813,19 @@ fail:
     return s;
 }
 
+lk_status lk__demux_open_sound(lk__source *src, int min_rate, lk__demux **out)
+{
+    lk__demux_opts o = lk__demux_default_opts();
+    o.audio = 1;
+    o.min_audio_rate = min_rate;
+    lk_status s = lk__demux_open(src, NULL, &o, out);
+    if (s == LK_OK && (s = lk__demux_audio_refusal(*out)) != LK_OK) {
+        lk__demux_close(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
 lk_status lk__demux_next(lk__demux *v, lk__item *out)
 {
     memset(out, 0, sizeof *out);

@@ -93,6 +93,12 @@ lk_status lk__demux_open(lk__source *src, struct AVFormatContext *fmt,
 /* Stops the thread; NULL is fine. */
 void lk__demux_close(lk__demux *d);
 
+/* The pass over src's sound alone (sampled at min_rate Hz or better),
+ * refusing by name what cannot be decoded: lk__demux_open()'s codes and
+ * those of lk__demux_audio_refusal() (no audio stream, no decoder,
+ * narrowband).  *out is NULL on failure. */
+lk_status lk__demux_open_sound(lk__source *src, int min_rate, lk__demux **out);
+
 /* The next item in file order: LK_OK with *out set, LK_DONE at the end,
  * LK_ERR_FORMAT when pictures were asked for and not one frame could be
  * decoded (a file of sound alone never fails here: see

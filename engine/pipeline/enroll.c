@@ -86,13 +86,8 @@ static lk_status session_ready(lk_gallery *gal, lk_session *ses,
 static lk_status embed_voice(lk_session *ses, lk__source *src, float *emb,
                              lk__voice_info *info)
 {
-    lk__demux_opts o = lk__demux_default_opts();
-    o.audio = 1;
-    o.min_audio_rate = LK__AUDIO_RATE;
-    lk__demux *d = NULL;
-    lk_status s = lk__demux_open(src, NULL, &o, &d);
-    if (s == LK_OK)
-        s = lk__demux_audio_refusal(d);
+    lk__demux *d;
+    lk_status s = lk__demux_open_sound(src, LK__AUDIO_RATE, &d);
     if (s == LK_OK)
         s = lk__voice_embed_begin(ses->voice);
     while (s == LK_OK) {
