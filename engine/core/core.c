@@ -109,7 +109,7 @@ char *lk__strdup(const char *s)
     return d;
 }
 
-static void to_hex(const unsigned char *md, unsigned n, char *hex)
+void lk__hex(const unsigned char *md, unsigned n, char *hex)
 {
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ void lk__sha256_hex(const void *data, size_t n, char hex[65])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-    to_hex(md, len, hex);
+    lk__hex(md, len, hex);
 }
 
 lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,

@@ -34,6 +34,8 @@ char *lk__strdup(const char *s);
  * when out of memory. */
 char *lk__path_join(const char *dir, const char *name);
 
+/* n bytes as lower-case hex into hex (2n + 1 bytes with the NUL). */
+void lk__hex(const unsigned char *b, unsigned n, char *hex);
 /* Lower-case hex sha256 of n bytes (65 bytes with the NUL). */
 void lk__sha256_hex(const void *data, size_t n, char hex[65]);
 

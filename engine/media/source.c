@@ -140,11 +140,6 @@ const char *lk__source_sha256(lk__source *src)
         lk__sha256_hex(src->data, src->n, src->sha);
         return src->sha;
     }
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < len && i < 32; i++) {
-        src->sha[2 * i] = hex[md[i] >> 4];
-        src->sha[2 * i + 1] = hex[md[i] & 15];
-    }
-    src->sha[64] = '\0';
+    lk__hex(md, len < 32 ? len : 32, src->sha);
     return src->sha;
 }
