@@ -8,6 +8,7 @@
  * against the pixel limit, and only then are pixels decoded.
  */
 #include "media/image.h"
+#include "media/source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <vips/vips.h>
 
@@ -380,19 +380,6 @@ static lk_status decode_error(const char *path, const char *stage)
                      path, detail);
 }
 
-/* Open path for reading as a regular, non-empty file. */
-static lk_status open_regular(const char *path, int *fd_out)
-{
-    size_t size;
-    lk_status s = lk__open_regular(path, fd_out, &size);
-    if (s == LK_OK && size == 0) {
-        close(*fd_out);
-        *fd_out = -1;
-        return lk__error(LK_ERR_FORMAT, "%s: file is empty", path);
-    }
-    return s;
-}
-
 /* Run the named loader on source: header only, pixels come later. */
 static VipsImage *open_loader(const char *loader, VipsSource *source,
                               int jpeg_shrink)
@@ -436,17 +423,21 @@ lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
     lk_status st = load_args(path, shrink, out);
     if (st != LK_OK)
         return st;
-    int fd;
-    if ((st = open_regular(path, &fd)) != LK_OK)
+    /* Read as every file is: one source (media/source.h). */
+    lk__source *src;
+    if ((st = lk__source_open_file(path, &src)) != LK_OK)
         return st;
-    VipsSource *source = vips_source_new_from_descriptor(fd);
-    close(fd);   /* the source holds its own duplicate */
+    VipsSource *source = vips_source_new_from_memory(lk__source_data(src),
+                                                     lk__source_size(src));
     if (!source) {
         char detail[400];
         take_vips_error(detail, sizeof detail);
-        return lk__error(LK_ERR_IO, "%s: cannot read (%s)", path, detail);
+        st = lk__error(LK_ERR_NOMEM, "%s: cannot read (%s)", path, detail);
+    } else {
+        st = load_source(path, source, max_pixels, shrink, out);
     }
-    return load_source(path, source, max_pixels, shrink, out);
+    lk__source_close(src);
+    return st;
 }
 
 lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
