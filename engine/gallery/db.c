@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
 
 static const char *const SQL[Q_N] = {
@@ -109,6 +108,25 @@ static const char SCHEMA[] =
     "  performer TEXT,\n"
     "  detail TEXT\n"
     ");\n";
+
+/* The schema grows by steps: step i takes a gallery from version i + 1 to
+ * i + 2, in the transaction that opens it, SQL first and then the step's
+ * function (for what SQL alone cannot do).  A new gallery is made at
+ * version 1 (SCHEMA) and taken through every step, so that a new gallery
+ * and an upgraded one are made by the same statements. */
+typedef struct migration {
+    const char *sql;
+    lk_status (*fn)(lk_gallery *gal);
+} migration;
+
+static const migration MIGRATE[] = {
+    /* 1 -> 2: the never-used consent table goes (issue 11's licence
+     * records replace it). */
+    {"DROP TABLE consent;\n", NULL},
+};
+
+#define N_MIGRATE ((int)(sizeof MIGRATE / sizeof *MIGRATE))
+#define SCHEMA_VERSION (1 + N_MIGRATE)
 
 int64_t lk__gal_now_s(void) { return (int64_t)time(NULL); }
 
@@ -239,10 +257,33 @@ static lk_status pragma_int(lk_gallery *gal, const char *sql, int64_t *v)
     return st;
 }
 
+static lk_status set_user_version(lk_gallery *gal, int v)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    return lk__gal_exec(gal, sql);
+}
+
+/* Take the schema from version from to SCHEMA_VERSION; inside the
+ * caller's write transaction. */
+static lk_status migrate(lk_gallery *gal, int from)
+{
+    lk_status rs = LK_OK;
+    for (int v = from; rs == LK_OK && v < SCHEMA_VERSION; v++) {
+        const migration *m = &MIGRATE[v - 1];
+        if (m->sql && (rs = lk__gal_exec(gal, m->sql)) != LK_OK)
+            break;
+        if (m->fn && (rs = m->fn(gal)) != LK_OK)
+            break;
+        rs = set_user_version(gal, v + 1);
+    }
+    return rs;
+}
+
 static lk_status create_schema(lk_gallery *gal)
 {
     lk_status rs = lk__gal_exec(gal, SCHEMA);
-    if (rs != LK_OK)
+    if (rs != LK_OK || (rs = migrate(gal, 1)) != LK_OK)
         return rs;
     sqlite3_stmt *s;
     const char *sql =
@@ -259,9 +300,7 @@ static lk_status create_schema(lk_gallery *gal)
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return lk__gal_db_fail(gal, "creating meta");
-    char v[64];
-    snprintf(v, sizeof v, "PRAGMA user_version = %d", SCHEMA_VERSION);
-    return lk__gal_exec(gal, v);
+    return LK_OK;
 }
 
 static char *make_tag(const char *fmt, const char *uuid, const char *model,
@@ -474,7 +513,21 @@ lk_status lk__gal_setup_schema(lk_gallery *gal, unsigned flags)
                        SCHEMA_VERSION);
         goto out;
     }
-    /* uv < SCHEMA_VERSION would migrate here, in this transaction. */
+    if (!created && uv < SCHEMA_VERSION) {
+        if (gal->readonly) {
+            rs = lk__error(LK_ERR_DB, "%s: gallery schema %lld is older than "
+                           "this library's %d; open it once writable (a scan, "
+                           "an enrolment or any change) to "
+                           "upgrade it", gal->db_path, (long long)uv,
+                           SCHEMA_VERSION);
+            goto out;
+        }
+        if ((rs = migrate(gal, (int)uv)) != LK_OK ||
+            (rs = lk__gal_exec(gal, "UPDATE meta SET value = "
+                               "(SELECT user_version FROM pragma_user_version) "
+                               "WHERE key = 'schema'")) != LK_OK)
+            goto out;
+    }
     if ((rs = check_meta(gal, created)) != LK_OK)
         goto out;
     if (!gal->readonly)
