@@ -534,6 +534,194 @@ LK_API lk_status lk_gallery_search(lk_gallery *gal, lk_modality m,
                                    lk_match *out, int *n_out);
 
 /* ------------------------------------------------------------------------
+ * Consent: licences and standing refusals
+ *
+ * A licence record says that a licensee may use a performer's face, voice
+ * or both for some uses, in some territories, for a term; a standing
+ * refusal says which uses the performer never allows.  Both live in the
+ * gallery's database.  A licence is versioned: a change (an amendment, a
+ * revocation) is a new version that supersedes the last, never an
+ * overwrite, and every version stays readable.  Records are JSON documents
+ * (the fields in README.md, "Licences"): the library validates every field
+ * and keeps them in a canonical form; JSON rather than a C struct because
+ * a record has a dozen optional, repeated fields that will grow, and the
+ * same document is what `likeness consent export` writes and import reads.
+ * ---------------------------------------------------------------------- */
+
+/* A use of a likeness, one bit each (a set is their OR).  Numbers never
+ * change; a new use takes the next bit.  The names are the vocabulary
+ * records, options and JSON carry. */
+typedef enum lk_use {
+    LK_USE_DIGITAL_DOUBLE = 1 << 0,        /* "digital-double": a synthetic
+                                              face or body standing in for
+                                              the performer */
+    LK_USE_VOICE_CLONE = 1 << 1,           /* "voice-clone": synthetic speech
+                                              in the performer's voice */
+    LK_USE_DE_AGEING = 1 << 2,             /* "de-ageing" */
+    LK_USE_DUBBING = 1 << 3,               /* "dubbing": their voice (or
+                                              lips) made to speak another
+                                              language */
+    LK_USE_SYNTHETIC_PERFORMANCE = 1 << 4, /* "synthetic-performance": a
+                                              performance they never gave */
+    LK_USE_ADVERTISING = 1 << 5,           /* "advertising" */
+    LK_USE_AI_TRAINING = 1 << 6            /* "ai-training": training data
+                                              for a model */
+} lk_use;
+
+/** The name of one use bit ("voice-clone"); "unknown" for anything else.
+ *  Static, never NULL. */
+LK_API const char *lk_use_name(lk_use u);
+
+/**
+ * Parse a comma-separated list of use names ("voice-clone,dubbing") into
+ * a set.  Returns LK_OK, or LK_ERR_MISUSE naming the first unknown name
+ * (lk_last_error() lists the vocabulary) or an empty list.
+ */
+LK_API lk_status lk_uses_parse(const char *list, unsigned *out /* out */);
+
+/* What a finding's use of a likeness is, against the licences. */
+typedef enum lk_licence_status {
+    LK_LICENCE_NONE = 0,       /* not resolved: a finding that matched no
+                                  performer */
+    LK_LICENCE_LICENSED = 1,   /* a licence of a proven licensee covers it */
+    LK_LICENCE_UNLICENSED = 2, /* no licence's licensee is proven */
+    LK_LICENCE_REFUSED = 3,    /* the performer's standing refusal covers
+                                  this use (whatever a licence says) */
+    LK_LICENCE_REVOKED = 4,    /* the proven licensee's licence was revoked */
+    LK_LICENCE_EXPIRED = 5,    /* its term has ended */
+    LK_LICENCE_OUT_OF_SCOPE = 6 /* licensee proven, but the use, modality,
+                                  territory or the term's start is not
+                                  covered */
+} lk_licence_status;
+
+/** "none", "licensed", "unlicensed", "refused", "revoked", "expired",
+ *  "out-of-scope"; "unknown" for another value.  Static, never NULL. */
+LK_API const char *lk_licence_status_name(lk_licence_status s);
+
+/* The one word a reviewer filters on. */
+typedef enum lk_action {
+    LK_ACTION_NONE = 0,        /* no performer matched */
+    LK_ACTION_LICENSED = 1,    /* a licence covers the use */
+    LK_ACTION_REVIEW = 2,      /* a likeness match without a licence and
+                                  without AI evidence: for a person to look
+                                  at, never an automatic block */
+    LK_ACTION_ALERT = 3        /* AI evidence and no licence, or a use the
+                                  performer refuses */
+} lk_action;
+
+/** "none", "licensed", "review", "alert"; "unknown" for another value. */
+LK_API const char *lk_action_name(lk_action a);
+
+/* What proved the licensee, one bit each. */
+enum {
+    LK_BASIS_C2PA_SIGNER = 1 << 0, /* "c2pa-signer": a valid, intact C2PA
+                                      manifest (signature valid, binding
+                                      match) signed by a key of the
+                                      licensee's */
+    LK_BASIS_ASSET_HASH = 1 << 1,  /* "asset-hash": the file's SHA-256 is a
+                                      registered deliverable */
+    LK_BASIS_CONTEXT = 1 << 2      /* "context": where it was found (the
+                                      scan's channel or domain) is the
+                                      licensee's */
+};
+
+/** The name of one basis bit ("c2pa-signer"); "unknown" otherwise. */
+LK_API const char *lk_basis_name(unsigned basis_bit);
+
+/**
+ * Add a licence record, version 1, from a JSON object (README.md,
+ * "Licences": performer, modalities, uses, licensee, from are required).
+ * The performer must be registered; the uses must not be ones the
+ * performer refuses (clear the refusal first).  *id: the record's id.
+ * Returns LK_OK, LK_ERR_FORMAT (not JSON), LK_ERR_MISUSE (a field missing
+ * or invalid: lk_last_error() names it), LK_ERR_NOT_FOUND (no such
+ * performer), LK_ERR_DB.  Nothing is written on failure.
+ */
+LK_API lk_status lk_licence_add(lk_gallery *gal, const char *json,
+                                int64_t *id /* out */);
+
+/**
+ * A new version of record id, superseding the last: json is the whole
+ * record as it now stands (the performer cannot change).  *version: the
+ * new version's number.  Errors as lk_licence_add(), and LK_ERR_NOT_FOUND
+ * for an unknown id, LK_ERR_MISUSE for a revoked record.
+ */
+LK_API lk_status lk_licence_amend(lk_gallery *gal, int64_t id,
+                                  const char *json, int *version /* out */);
+
+/**
+ * Revoke record id from time at (unix seconds; 0: now): a new version
+ * with status "revoked".  reason may be NULL.  Returns LK_OK,
+ * LK_ERR_NOT_FOUND, LK_ERR_MISUSE (already revoked), LK_ERR_DB.
+ */
+LK_API lk_status lk_licence_revoke(lk_gallery *gal, int64_t id, int64_t at,
+                                   const char *reason);
+
+/**
+ * Record id as JSON (version: 0, the current one), with "id", "uuid",
+ * "version", "created" and "superseded" (the versions after it).  *json is
+ * freed with lk_free().  LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB, LK_ERR_NOMEM.
+ */
+LK_API lk_status lk_licence_get(lk_gallery *gal, int64_t id, int version,
+                                char **json /* out */);
+
+/**
+ * The current version of every record (of one performer, or of all when
+ * performer_id is NULL), as a JSON array, oldest first.  lk_free() it.
+ */
+LK_API lk_status lk_licence_list(lk_gallery *gal, const char *performer_id,
+                                 char **json /* out */);
+
+/**
+ * Every version of every record and every standing refusal (of one
+ * performer, or all), as one JSON document that lk_licence_import() reads
+ * back ("likeness-consent" format 1).  lk_free() it.
+ */
+LK_API lk_status lk_licence_export(lk_gallery *gal, const char *performer_id,
+                                   char **json /* out */);
+
+/**
+ * Read an export into this gallery in one transaction: a record (told by
+ * its uuid) new here is added with all its versions, one known here gains
+ * the versions it lacks (a version that differs from the one held is a
+ * conflict: LK_ERR_EXISTS, nothing written); refusals replace older ones.
+ * Every performer must be registered here.  *records, *versions (either
+ * may be NULL): what was added.
+ */
+LK_API lk_status lk_licence_import(lk_gallery *gal, const char *json,
+                                   int *records /* out */,
+                                   int *versions /* out */);
+
+/**
+ * Set the uses performer_id never allows (a set of lk_use bits; 0 clears
+ * them).  Refusals are the performer's and are kept apart from licences:
+ * a refused use is "refused" on every finding, whatever a licence says.
+ */
+LK_API lk_status lk_policy_set(lk_gallery *gal, const char *performer_id,
+                               unsigned never);
+
+/** The uses performer_id refuses (0: none) and since when (unix seconds,
+ *  0 when none); either out may be NULL. */
+LK_API lk_status lk_policy_get(lk_gallery *gal, const char *performer_id,
+                               unsigned *never /* out */,
+                               int64_t *since /* out */);
+
+/**
+ * The SHA-256 (64 lowercase hex digits and a NUL) of the public key
+ * (DER SubjectPublicKeyInfo) of the first certificate in a PEM file: what
+ * a licence's licensee key_sha256 holds and lk_prov_manifest.signer_key
+ * reports.  LK_OK, LK_ERR_IO, LK_ERR_FORMAT (no certificate).
+ */
+LK_API lk_status lk_certificate_key_sha256(const char *pem_path,
+                                           char out[65]);
+
+/**
+ * The SHA-256 (hex, as above) of a file's bytes: what a licence's assets
+ * and consent evidence hold.  LK_OK, LK_ERR_IO, LK_ERR_NOT_FOUND.
+ */
+LK_API lk_status lk_file_sha256(const char *path, char out[65]);
+
+/* ------------------------------------------------------------------------
  * Scanning
  * ---------------------------------------------------------------------- */
 
@@ -610,6 +798,15 @@ typedef struct lk_scan_params {
     float voice_threshold;     /* cosine at or above which a voice matches;
                                   < -1: the speaker embedder's calibrated
                                   value */
+    /* What the caller knows of where the content was found, for the
+     * licence check (NULL, 0: not known): */
+    const char *context_channel;   /* a platform channel id */
+    const char *context_domain;    /* the site's domain */
+    const char *context_territory; /* ISO 3166-1 alpha-2 code, "GB" */
+    unsigned context_uses;         /* lk_use bits the content is put to
+                                      (for example LK_USE_ADVERTISING) */
+    int64_t context_time;          /* unix seconds the use is judged at
+                                      (publication); 0: the scan's time */
 } lk_scan_params;
 
 LK_API lk_scan_params lk_scan_default_params(void);
@@ -735,6 +932,10 @@ typedef struct lk_prov_manifest {
     int n_actions;             /* lk_prov_manifest_action() */
     int n_ingredients;
     const char **ingredients;  /* titles (NULL entries when untitled) */
+    const char *signer_key;    /* SHA-256 (hex) of the signing certificate's
+                                  public key (DER SubjectPublicKeyInfo), what
+                                  a licence names its licensee by; NULL
+                                  when no certificate was read */
 } lk_prov_manifest;
 
 /* What a file says about where it came from. */
@@ -848,6 +1049,20 @@ typedef struct lk_finding {
     float voice_score;         /* mean cosine of those windows */
     float voice_peak_score;    /* the best window's */
     lk_evidence evidence;
+    /* The licence check (LK_LICENCE_NONE and LK_ACTION_NONE when no
+     * performer matched).  Strings belong to the result. */
+    unsigned uses;             /* the use (lk_use bits) the finding's
+                                  evidence shows, and the context's: a face
+                                  in AI content a digital double, a voice
+                                  judged synthetic a voice clone; 0: no
+                                  AI use shown */
+    lk_licence_status licence;
+    int64_t licence_record;    /* the record that decided it; 0: none */
+    int licence_version;
+    const char *licensee;      /* its licensee's name; NULL when none */
+    unsigned licence_basis;    /* LK_BASIS_* that proved the licensee */
+    const char *licence_reason; /* a sentence a person reads */
+    lk_action action;
 } lk_finding;
 
 /* What lk_scan_file() found in a file: opaque, read through the functions

@@ -29,6 +29,8 @@ static const struct {
     {"list", cmd_list, "list registered performers"},
     {"remove", cmd_remove, "erase a performer and all their templates"},
     {"info", cmd_info, "show models and gallery statistics"},
+    {"consent", cmd_consent, "record, list, revoke, export and import licences"},
+    {"policy", cmd_policy, "set or show a performer's standing refusal"},
     {"inspect", cmd_inspect, "show a file's provenance: C2PA credentials, AI labels"},
     {"train-voice", cmd_train_voice, "train a speaker embedder on recordings of speech"},
     {"train-spoof", cmd_train_spoof, "train a synthetic-speech detector on real and synthetic speech"},

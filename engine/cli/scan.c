@@ -10,18 +10,20 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
     cli_opts o;
     lk_scan_params sp;
     int quiet;
+    char context[4096];        /* --context, split in place: sp points in */
 } scan_args;
 
 enum {
     OPT_ALL = CLI_LONG_ONLY, OPT_MIN_FACE, OPT_NO_PYRAMID, OPT_JSON,
     OPT_SAMPLING, OPT_FPS, OPT_SCENE_THRESHOLD, OPT_MAX_SIDE, OPT_EMBEDS,
-    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE
+    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE, OPT_CONTEXT
 };
 
 static const cli_option scan_options[] = {
@@ -40,6 +42,12 @@ static const cli_option scan_options[] = {
     {"json", OPT_JSON, NULL, "JSON Lines: one record per file"},
     CLI_OPTION_MODELS,
     {"quiet", 'q', NULL, "print findings and errors only, no summary"},
+    {"context", OPT_CONTEXT, "K=V,…",
+     "where the files were found, for the licence\n"
+     "check: channel=ID, domain=NAME, territory=CC\n"
+     "(ISO 3166-1), use=USE[+USE] (what they are put\n"
+     "to: advertising, dubbing, …), date=YYYY-MM-DD\n"
+     "(when published; default: now)"},
     CLI_OPTION_HELP,
     {NULL, 0, NULL,
      "\n"
@@ -98,6 +106,60 @@ static int float_arg(const char *name, const char *arg, double lo, double hi,
     return s;
 }
 
+/* --context K=V,… into sp (the strings point into a->context). */
+static int context_arg(scan_args *a, const char *arg)
+{
+    lk_scan_params *sp = &a->sp;
+    if (strlen(arg) >= sizeof a->context) {
+        cli_fail("--context: longer than %zu bytes", sizeof a->context - 1);
+        return CLI_SET_FAIL;
+    }
+    strcpy(a->context, arg);
+    for (char *save = NULL, *kv = strtok_r(a->context, ",", &save); kv;
+         kv = strtok_r(NULL, ",", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v || !v[1]) {
+            cli_fail("--context: '%s' is not KEY=VALUE", kv);
+            return CLI_SET_FAIL;
+        }
+        *v++ = '\0';
+        if (!strcmp(kv, "channel")) {
+            sp->context_channel = v;
+        } else if (!strcmp(kv, "domain")) {
+            for (char *c = v; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+            sp->context_domain = v;
+        } else if (!strcmp(kv, "territory")) {
+            for (char *c = v; *c; c++)
+                *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+            sp->context_territory = v;
+        } else if (!strcmp(kv, "use")) {
+            unsigned u;
+            for (char *c = v; *c; c++)
+                if (*c == '+')
+                    *c = ',';
+            if (lk_uses_parse(v, &u) != LK_OK) {
+                cli_fail("--context: use: %s", lk_last_error());
+                return CLI_SET_FAIL;
+            }
+            sp->context_uses |= u;
+        } else if (!strcmp(kv, "date")) {
+            struct tm tm = {0};
+            const char *end = strptime(v, "%Y-%m-%d", &tm);
+            if (!end || *end) {
+                cli_fail("--context: date: '%s' is not YYYY-MM-DD", v);
+                return CLI_SET_FAIL;
+            }
+            sp->context_time = (int64_t)timegm(&tm);
+        } else {
+            cli_fail("--context: unknown key '%s' (channel, domain, "
+                     "territory, use, date)", kv);
+            return CLI_SET_FAIL;
+        }
+    }
+    return CLI_SET_OK;
+}
+
 static int scan_set(void *ctx, int key, const char *arg)
 {
     scan_args *a = ctx;
@@ -149,6 +211,7 @@ static int scan_set(void *ctx, int key, const char *arg)
         return float_arg("voice-threshold", arg, -1, 1, 0, "a number in -1..1",
                          &sp->voice_threshold);
     case OPT_NO_VOICE: sp->voice = 0; return CLI_SET_OK;
+    case OPT_CONTEXT: return context_arg(a, arg);
     default: return CLI_SET_USAGE;
     }
 }
@@ -161,7 +224,11 @@ static const cli_command scan_command = {
     "contents).  Directories are walked recursively; files are scanned\n"
     "in parallel; a file that cannot be read is reported and the scan goes\n"
     "on.  A video's finding is one appearance of a performer: start and end\n"
-    "time, the best frame's time and face, mean and peak score.\n"
+    "time, the best frame's time and face, mean and peak score.  Each\n"
+    "finding ends with its licence check (licensed, unlicensed, refused,\n"
+    "revoked, expired, out-of-scope) and the action for a reviewer: alert\n"
+    "(AI evidence without a licence, or a refused use), review (a likeness\n"
+    "match alone), licensed.\n"
     "\n",
     scan_options,
     "\n"

@@ -6,6 +6,7 @@
 #include "core/core.h"
 #include "core/names.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define NAME_CASE(value, name) case value: return name;
@@ -42,6 +43,64 @@ NAME_FN(lk_binding_name, lk_binding, LK__BINDING_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
 NAME_FN(lk_signature_name, lk_signature, LK__SIGNATURE_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
+
+NAME_FN(lk_use_name, lk_use, LK__USE_NAMES, NAME_CASE, LK__NAME_UNKNOWN)
+NAME_FN(lk_licence_status_name, lk_licence_status, LK__LICENCE_STATUS_NAMES,
+        NAME_CASE, LK__NAME_UNKNOWN)
+NAME_FN(lk_action_name, lk_action, LK__ACTION_NAMES, NAME_CASE,
+        LK__NAME_UNKNOWN)
+NAME_FN(lk_basis_name, unsigned, LK__BASIS_NAMES, NAME_CASE,
+        LK__NAME_UNKNOWN)
+
+lk_status lk_uses_parse(const char *list, unsigned *out)
+{
+    if (!out)
+        return lk__error(LK_ERR_MISUSE, "lk_uses_parse: out is NULL");
+    *out = 0;
+    if (!list)
+        return lk__error(LK_ERR_MISUSE, "lk_uses_parse: list is NULL");
+    unsigned set = 0;
+    for (const char *p = list;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        unsigned bit = 0;
+#define USE_BIT(value, name)                                                 \
+        if (n == strlen(name) && !strncmp(p, name, n))                       \
+            bit = value;
+        LK__USE_NAMES(USE_BIT)
+#undef USE_BIT
+        if (!bit)
+            return lk__error(LK_ERR_MISUSE, "'%.*s' is not a use (%s)",
+                             (int)n, p, lk__use_vocabulary());
+        set |= bit;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *out = set;
+    return LK_OK;
+}
+
+void lk__uses_text(unsigned uses, const char *sep, char *buf, size_t n)
+{
+    size_t k = 0;
+    if (n)
+        buf[0] = '\0';
+    for (unsigned b = 1; b && b <= uses && k < n; b <<= 1)
+        if (uses & b) {
+            int w = snprintf(buf + k, n - k, "%s%s", k ? sep : "",
+                             lk_use_name((lk_use)b));
+            k = w > 0 ? k + (size_t)w : n;
+        }
+}
+
+const char *lk__use_vocabulary(void)
+{
+#define USE_LIST(value, name) ", " name
+    static const char all[] = LK__USE_NAMES(USE_LIST);
+#undef USE_LIST
+    return all + 2;
+}
 
 lk_status lk_sampling_from_name(const char *name, lk_sampling *out)
 {

@@ -12,6 +12,8 @@
 
 #include "likeness.h"
 
+#include <stddef.h>
+
 #define LK__STATUS_NAMES(X)                                                  \
     X(LK_OK, "ok", "ok")                                                     \
     X(LK_DONE, "done", "done")                                               \
@@ -75,6 +77,43 @@
     X(LK_SIGNATURE_INVALID, "invalid")                                       \
     X(LK_SIGNATURE_UNVERIFIED, "unverified")                                 \
     X(LK_SIGNATURE_EXPIRED, "expired")
+
+/* The uses' vocabulary (bits: lk_uses_parse() reads the names). */
+#define LK__USE_NAMES(X)                                                     \
+    X(LK_USE_DIGITAL_DOUBLE, "digital-double")                               \
+    X(LK_USE_VOICE_CLONE, "voice-clone")                                     \
+    X(LK_USE_DE_AGEING, "de-ageing")                                         \
+    X(LK_USE_DUBBING, "dubbing")                                             \
+    X(LK_USE_SYNTHETIC_PERFORMANCE, "synthetic-performance")                 \
+    X(LK_USE_ADVERTISING, "advertising")                                     \
+    X(LK_USE_AI_TRAINING, "ai-training")
+
+#define LK__LICENCE_STATUS_NAMES(X)                                          \
+    X(LK_LICENCE_NONE, "none")                                               \
+    X(LK_LICENCE_LICENSED, "licensed")                                       \
+    X(LK_LICENCE_UNLICENSED, "unlicensed")                                   \
+    X(LK_LICENCE_REFUSED, "refused")                                         \
+    X(LK_LICENCE_REVOKED, "revoked")                                         \
+    X(LK_LICENCE_EXPIRED, "expired")                                         \
+    X(LK_LICENCE_OUT_OF_SCOPE, "out-of-scope")
+
+#define LK__ACTION_NAMES(X)                                                  \
+    X(LK_ACTION_NONE, "none")                                                \
+    X(LK_ACTION_LICENSED, "licensed")                                        \
+    X(LK_ACTION_REVIEW, "review")                                            \
+    X(LK_ACTION_ALERT, "alert")
+
+#define LK__BASIS_NAMES(X)                                                   \
+    X(LK_BASIS_C2PA_SIGNER, "c2pa-signer")                                   \
+    X(LK_BASIS_ASSET_HASH, "asset-hash")                                     \
+    X(LK_BASIS_CONTEXT, "context")
+
+/* The names of the uses in set uses, joined by sep, into buf (n bytes,
+ * cut short when too small). */
+void lk__uses_text(unsigned uses, const char *sep, char *buf, size_t n);
+
+/* "digital-double, voice-clone, …": the uses' names, for messages. */
+const char *lk__use_vocabulary(void);
 
 /* What an out-of-range value is called. */
 #define LK__NAME_UNKNOWN "unknown"

@@ -26,8 +26,11 @@
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,6 +293,41 @@ static cbor_item_t *cose_header(const cbor_item_t *prot,
     return v;
 }
 
+/* Hex SHA-256 of a certificate's DER SubjectPublicKeyInfo: 0, or -1 when
+ * it cannot be encoded. */
+static int key_sha256(X509 *cert, char out[65])
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+    if (n <= 0)
+        return -1;
+    lk__sha256_hex(der, (size_t)n, out);
+    OPENSSL_free(der);
+    return 0;
+}
+
+lk_status lk_certificate_key_sha256(const char *pem_path, char out[65])
+{
+    if (!pem_path || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_certificate_key_sha256: NULL "
+                                        "argument");
+    out[0] = 0;
+    FILE *f = fopen(pem_path, "rb");
+    if (!f)
+        return lk__error(LK_ERR_IO, "%s: %s", pem_path, strerror(errno));
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!cert)
+        return lk__error(LK_ERR_FORMAT, "%s: not a PEM certificate (no "
+                         "\"BEGIN CERTIFICATE\" block that parses)",
+                         pem_path);
+    int rc = key_sha256(cert, out);
+    X509_free(cert);
+    return rc == 0 ? LK_OK
+                   : lk__error(LK_ERR_FORMAT, "%s: the certificate's public "
+                               "key cannot be encoded", pem_path);
+}
+
 /* "CN=…, O=…" of a certificate's subject; malloc'd. */
 static char *subject_of(X509 *cert)
 {
@@ -429,6 +467,9 @@ static lk_signature verify_cose(lk__prov *pr, lk_prov_manifest *m,
         goto out;
     }
     m->signer = lk__prov_keep(pr, subject_of(cert));
+    char kh[65];
+    if (key_sha256(cert, kh) == 0)
+        m->signer_key = lk__prov_keepn(pr, kh, 64);
     EVP_PKEY *key = X509_get0_pubkey(cert);
     const EVP_MD *md = NULL;
     int want_type = 0, pss = 0;

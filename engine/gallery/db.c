@@ -120,9 +120,37 @@ typedef struct migration {
 } migration;
 
 static const migration MIGRATE[] = {
-    /* 1 -> 2: the never-used consent table goes (issue 11's licence
-     * records replace it). */
-    {"DROP TABLE consent;\n", NULL},
+    /* 1 -> 2: licence records (versions only ever added) and standing
+     * refusals replace the never-used consent table. */
+    {"DROP TABLE consent;\n"
+     "CREATE TABLE licences (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  uuid TEXT NOT NULL UNIQUE,\n"
+     "  performer INTEGER NOT NULL REFERENCES performers (id)\n"
+     "    ON DELETE CASCADE,\n"
+     "  created INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX licences_performer ON licences (performer);\n"
+     "CREATE TABLE licence_versions (\n"
+     "  licence INTEGER NOT NULL REFERENCES licences (id)\n"
+     "    ON DELETE CASCADE,\n"
+     "  version INTEGER NOT NULL CHECK (version > 0),\n"
+     "  body TEXT NOT NULL,\n"
+     "  created INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (licence, version)\n"
+     ");\n"
+     "CREATE TRIGGER licence_versions_append_only\n"
+     "  BEFORE UPDATE ON licence_versions BEGIN\n"
+     "  SELECT RAISE(ABORT, 'licence versions are never changed: add a "
+     "version');\n"
+     "END;\n"
+     "CREATE TABLE refusals (\n"
+     "  performer INTEGER PRIMARY KEY REFERENCES performers (id)\n"
+     "    ON DELETE CASCADE,\n"
+     "  uses INTEGER NOT NULL,\n"
+     "  since INTEGER NOT NULL\n"
+     ");\n",
+     NULL},
 };
 
 #define N_MIGRATE ((int)(sizeof MIGRATE / sizeof *MIGRATE))

@@ -286,7 +286,7 @@ const char *lk__gallery_dir(const lk_gallery *gal) { return gal ? gal->dir : "";
 
 int lk__gallery_readonly(const lk_gallery *gal) { return gal ? gal->readonly : 1; }
 
-static lk_status check_writable(const lk_gallery *gal, const char *what)
+lk_status lk__gal_check_writable(const lk_gallery *gal, const char *what)
 {
     if (!gal)
         return lk__error(LK_ERR_MISUSE, "%s: gallery is NULL", what);
@@ -302,7 +302,7 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
                                    const char *name)
 {
     lk_status rs;
-    if ((rs = check_writable(gal, "add performer")) != LK_OK ||
+    if ((rs = lk__gal_check_writable(gal, "add performer")) != LK_OK ||
         (rs = check_id(id)) != LK_OK)
         return rs;
     if (name && *name) {
@@ -402,7 +402,7 @@ lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
     if (duplicate)
         *duplicate = 0;
     lk_status rs;
-    if ((rs = check_writable(gal, "add template")) != LK_OK)
+    if ((rs = lk__gal_check_writable(gal, "add template")) != LK_OK)
         return rs;
     if (gal->recorded_models)
         return lk__error(LK_ERR_MISUSE, "%s: add template: the gallery was "
@@ -564,7 +564,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
                                       const char *performer_id)
 {
     lk_status rs;
-    if ((rs = check_writable(gal, "remove performer")) != LK_OK ||
+    if ((rs = lk__gal_check_writable(gal, "remove performer")) != LK_OK ||
         (rs = check_id(performer_id)) != LK_OK)
         return rs;
     int64_t row, *tids = NULL;
@@ -849,7 +849,7 @@ lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                            const char *performer_id, const char *detail)
 {
     lk_status rs;
-    if ((rs = check_writable(gal, "audit")) != LK_OK)
+    if ((rs = lk__gal_check_writable(gal, "audit")) != LK_OK)
         return rs;
     const char *why = action ? lk__utf8_check(action, MAX_ACTION_BYTES, 0)
                              : "missing";

@@ -69,6 +69,14 @@ lk_status lk__gallery_find_performer(lk_gallery *gal,
  * which names its findings. */
 char *lk__gallery_name_of(lk_gallery *gal, const char *performer_id);
 
+/* What the licence check needs of performer_id: the current version of
+ * each of its licences and its standing refusal (gallery/licence.c).
+ * *out is NULL when the performer has neither (or is not registered).
+ * LK_ERR_DB, LK_ERR_NOMEM. */
+struct lk__consent_set;
+lk_status lk__gallery_consent(lk_gallery *gal, const char *performer_id,
+                              struct lk__consent_set **out);
+
 /* Dimension of modality m's embeddings with this handle; 0 when m is not
  * ready. */
 int lk__gallery_dim(const lk_gallery *gal, lk_modality m);

@@ -178,6 +178,9 @@ int lk__gal_index_dirty(const lk_gallery *gal);
 
 /* ---- gallery.c --------------------------------------------------------------- */
 
+/* LK_ERR_MISUSE naming what when gal is NULL or read-only. */
+lk_status lk__gal_check_writable(const lk_gallery *gal, const char *what);
+
 /* LK_OK when e holds dim finite floats of unit length, else LK_ERR_MISUSE
  * naming what (the performer, "search") and the fault. */
 lk_status lk__gal_check_embedding(int dim, const float *e, const char *what);

@@ -64,6 +64,8 @@ void lk_scan_result_free(lk_scan_result *res)
     for (int i = 0; i < res->n_findings; i++) {
         free((char *)res->findings[i].performer_id);
         free((char *)res->findings[i].performer_name);
+        free((char *)res->findings[i].licensee);
+        free((char *)res->findings[i].licence_reason);
     }
     free(res->findings);
     for (char **w = res->warnings; w && *w; w++)

@@ -143,3 +143,17 @@ const char *lk__source_sha256(lk__source *src)
     lk__hex(md, len < 32 ? len : 32, src->sha);
     return src->sha;
 }
+
+lk_status lk_file_sha256(const char *path, char out[65])
+{
+    if (!path || !out)
+        return lk__error(LK_ERR_MISUSE, "lk_file_sha256: NULL argument");
+    out[0] = '\0';
+    lk__source *src;
+    lk_status s = lk__source_open_file(path, &src);
+    if (s != LK_OK)
+        return s;
+    memcpy(out, lk__source_sha256(src), 65);
+    lk__source_close(src);
+    return LK_OK;
+}

@@ -10,6 +10,7 @@
  * detector), which runs on a thread of its own when there are pictures
  * too: three threads, decoding, faces and voices.  The evidence is read from the same bytes.
  */
+#include "consent/consent.h"
 #include "evidence/evidence.h"
 #include "match/scan_internal.h"
 #include "media/audio.h"
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Open src's container and say which streams it holds; a container with
  * neither video nor audio is an error naming the file. */
@@ -324,6 +326,62 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
     return s;
 }
 
+static const char *source_sha256(void *user)
+{
+    return lk__source_sha256(user);
+}
+
+/* Every matched finding against its performer's licences and refusal
+ * (consent/resolve.c), each performer's records read once. */
+static lk_status resolve_licences(lk_gallery *gal, lk__source *src,
+                                  const lk_scan_params *params,
+                                  lk_scan_result *res)
+{
+    const lk__consent_ctx ctx = {
+        .channel = params->context_channel,
+        .domain = params->context_domain,
+        .territory = params->context_territory,
+        .uses = params->context_uses,
+        .time = params->context_time > 0 ? params->context_time
+                                         : (int64_t)time(NULL),
+        .prov = res->provenance,
+        .sha256 = source_sha256,
+        .user = src,
+    };
+    lk_status s = LK_OK;
+    for (int i = 0; s == LK_OK && i < res->n_findings; i++) {
+        lk_finding *f = &res->findings[i];
+        if (f->decision != LK_MATCH || !f->performer_id || f->licence_reason)
+            continue;
+        lk__consent_set *cs;
+        if ((s = lk__gallery_consent(gal, f->performer_id, &cs)) != LK_OK)
+            break;
+        for (int k = i; s == LK_OK && k < res->n_findings; k++) {
+            lk_finding *g = &res->findings[k];
+            if (g->decision == LK_MATCH && g->performer_id &&
+                !g->licence_reason && !strcmp(g->performer_id, f->performer_id))
+                s = lk__consent_resolve(cs, &ctx, res->synthetic_threshold, g);
+        }
+        lk__consent_set_free(cs);
+    }
+    return s;
+}
+
+/* The context's territory and domain, folded as licences keep them. */
+static lk_status check_context(const lk_scan_params *p)
+{
+    const char *t = p->context_territory;
+    if (t && (strlen(t) != 2 || lk__territory_known(t) != 1))
+        return lk__error(LK_ERR_MISUSE, "scan context: territory '%s' is not "
+                         "an ISO 3166-1 alpha-2 code in upper case (GB, US)",
+                         t);
+    for (const char *d = p->context_domain; d && *d; d++)
+        if (*d >= 'A' && *d <= 'Z')
+            return lk__error(LK_ERR_MISUSE, "scan context: domain '%s' is "
+                             "not in lower case", p->context_domain);
+    return LK_OK;
+}
+
 static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
                              const lk_scan_params *params,
                              lk_scan_result **out)
@@ -331,9 +389,11 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
     lk_scan_params defaults = lk_scan_default_params();
     if (!params)
         params = &defaults;
-    lk_scan_result *res;
-    lk_status s = new_result(src, &res);
+    lk_status s = check_context(params);
     if (s != LK_OK)
+        return s;
+    lk_scan_result *res;
+    if ((s = new_result(src, &res)) != LK_OK)
         return s;
     res->threshold = params->threshold < -1.0f ? ses->eng->embed->threshold
                                                : params->threshold;
@@ -344,6 +404,8 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
         s = lk__evidence_attach(lk__source_name(src), lk__source_data(src),
                                 lk__source_size(src), res);
     }
+    if (s == LK_OK)
+        s = resolve_licences(gal, src, params, res);
     if (s != LK_OK) {
         lk_scan_result_free(res);
         return s;

@@ -113,10 +113,11 @@ char *lk_provenance_json(const lk_provenance *p)
         for (int k = 0; k < m->n_ingredients; k++)
             json_array_append_new(ingr, str(m->ingredients[k]));
         json_array_append_new(ms, json_pack(
-            "{s:o,s:b,s:o,s:o,s:o,s:s,s:o,s:o}",
+            "{s:o,s:b,s:o,s:o,s:o,s:o,s:s,s:o,s:o}",
             "label", str(m->label), "active", i == p->active,
             "claim_generator", str(m->claim_generator),
             "title", str(m->title), "signer", str(m->signer),
+            "signer_key", str(m->signer_key),
             "signature", lk_signature_name(m->signature),
             "actions", acts, "ingredients", ingr));
     }
@@ -145,6 +146,47 @@ static json_t *evidence_json(const lk_scan_result *res, const lk_finding *f)
                      "verdict", lk_verdict_name(f->evidence.verdict),
                      "provenance", provenance_brief(res->provenance),
                      "synthetic_speech", speech);
+}
+
+static json_t *bits_json(unsigned bits, const char *(*name)(unsigned))
+{
+    json_t *a = json_array();
+    for (unsigned b = 1; a && b && b <= bits; b <<= 1)
+        if (bits & b)
+            json_array_append_new(a, json_string(name(b)));
+    return a;
+}
+
+static const char *use_name(unsigned b) { return lk_use_name((lk_use)b); }
+
+/* The licence check of a finding: null when nothing matched. */
+static json_t *licence_json(const lk_finding *f)
+{
+    if (f->licence == LK_LICENCE_NONE)
+        return json_null();
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
+                     "status", lk_licence_status_name(f->licence),
+                     "record", f->licence_record
+                                   ? json_integer(f->licence_record)
+                                   : json_null(),
+                     "version", f->licence_record
+                                    ? json_integer(f->licence_version)
+                                    : json_null(),
+                     "licensee", str(f->licensee),
+                     "basis", bits_json(f->licence_basis, lk_basis_name),
+                     "uses", bits_json(f->uses, use_name),
+                     "reason", str(f->licence_reason));
+}
+
+/* What every finding ends with: its evidence, licence and action. */
+static void finding_tail(json_t *o, const lk_scan_result *res,
+                         const lk_finding *f)
+{
+    if (!o)
+        return;
+    json_object_set_new(o, "evidence", evidence_json(res, f));
+    json_object_set_new(o, "licence", licence_json(f));
+    json_object_set_new(o, "action", json_string(lk_action_name(f->action)));
 }
 
 static int count_matches(const lk_scan_result *res)
@@ -176,9 +218,8 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "end", num(f->end),
                 "best_time", num(f->best_time),
                 "segments", f->voice_segments));
-            json_object_set_new(json_array_get(findings,
-                                               json_array_size(findings) - 1),
-                                "evidence", evidence_json(res, f));
+            finding_tail(json_array_get(findings, json_array_size(findings) - 1),
+                         res, f);
             continue;
         }
         json_t *lm = json_array();
@@ -211,8 +252,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "{s:o,s:o,s:i}", "score", num(f->voice_score),
                 "peak_score", num(f->voice_peak_score),
                 "segments", f->voice_segments));
-        if (o)
-            json_object_set_new(o, "evidence", evidence_json(res, f));
+        finding_tail(o, res, f);
         json_array_append_new(findings, o);
     }
     json_t *prov = provenance_brief(res->provenance);

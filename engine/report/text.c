@@ -120,7 +120,14 @@ static void put_evidence(text *t, const lk_scan_result *r,
         put(t, "; synthetic speech %.2f (threshold %.2f)",
             (double)x->evidence.synthetic_score,
             (double)lk_scan_result_synthetic_threshold(r));
-    put(t, "]\n");
+    put(t, "]");
+    /* the licence check, and last the action a reviewer filters on */
+    if (x->licence != LK_LICENCE_NONE)
+        put(t, " licence %s (%s); action %s",
+            lk_licence_status_name(x->licence),
+            x->licence_reason ? x->licence_reason : "",
+            lk_action_name(x->action));
+    put(t, "\n");
 }
 
 static void put_image_finding(text *t, const lk_scan_result *r,

@@ -127,7 +127,8 @@ static lk_scan_result *scan(const char *path, int all)
 }
 
 /* Every finding has its line, in order, starting with the path and the
- * decision, naming the performer and ending with the evidence. */
+ * decision, naming the performer and ending with the evidence, then the
+ * licence check and the action when a performer matched. */
 static void check_lines(const lk_scan_result *r, const char *text)
 {
     const int n = lk_scan_result_count(r);
@@ -152,7 +153,18 @@ static void check_lines(const lk_scan_result *r, const char *text)
         snprintf(want, sizeof want, " [%s",
                  lk_verdict_name(x->evidence.verdict));
         assert_non_null(strstr(buf, want));
-        assert_int_equal(buf[strlen(buf) - 1], ']');
+        if (x->licence == LK_LICENCE_NONE) {
+            assert_int_equal(x->action, LK_ACTION_NONE);
+            assert_int_equal(buf[strlen(buf) - 1], ']');
+        } else {
+            /* the licence check after the evidence, the action last */
+            snprintf(want, sizeof want, "] licence %s (%s); action %s",
+                     lk_licence_status_name(x->licence), x->licence_reason,
+                     lk_action_name(x->action));
+            const char *at = strstr(buf, want);
+            assert_non_null(at);
+            assert_string_equal(at, want);
+        }
         if (x->modality == LK_MODALITY_FACE) {
             snprintf(want, sizeof want, "face %.0fx%.0f at %.0f,%.0f",
                      x->face.w, x->face.h, x->face.x, x->face.y);
