@@ -1049,6 +1049,27 @@ typedef struct lk_finding {
     float voice_score;         /* mean cosine of those windows */
     float voice_peak_score;    /* the best window's */
     lk_evidence evidence;
+    /* Calibrated scores (appended: see above).  The estimated false-match
+     * rate at score: the fraction of comparisons of one face (one 4 s
+     * speech window for a voice finding) with one template of someone
+     * else that score at least this high, from the calibration the
+     * gallery keeps for its model (else the engine's, from the model's
+     * calibration file; models/README.md has the method and its data).
+     * For a video appearance and a stretch of voice it is the rate at
+     * score, the mean that decided, not at peak_score: a frame's or a
+     * window's rate at the peak would understate the chance that the best
+     * of many impostor frames reaches it, while a mean of correlated
+     * frames has no heavier tail than one frame.  A performer with T
+     * templates is T comparisons.  Negative (-1) when unknown: the model
+     * has no calibration, or there is no performer (empty gallery). */
+    double fmr;
+    int fmr_below;             /* 1: the estimate fell under the
+                                  calibration's floor, and fmr is that floor:
+                                  the rate is only claimed to be below it */
+    double voice_fmr;          /* the same for voice_score (voice_segments
+                                  > 0), with the speaker embedder's
+                                  calibration; -1 when unknown or not heard */
+    int voice_fmr_below;
     /* The licence check (LK_LICENCE_NONE and LK_ACTION_NONE when no
      * performer matched).  Strings belong to the result. */
     unsigned uses;             /* the use (lk_use bits) the finding's

@@ -12,6 +12,8 @@
 
 /* Larger than any model we ship by a wide margin; refuses a runaway file. */
 #define LK__MAX_MODEL_BYTES ((size_t)2 << 30)
+/* A calibration is a few kilobytes of JSON. */
+#define LK__MAX_CALIB_BYTES ((size_t)1 << 20)
 
 static char *dup_or_null(const char *s) { return s ? lk__strdup(s) : NULL; }
 
@@ -39,6 +41,18 @@ static lk_status parse_model(const char *mpath, const char *dir, json_t *jm,
     m->align = dup_or_null(json_string_value(json_object_get(jm, "align")));
     if (!m->id || !m->role || !m->path || !m->sha256)
         return LK_ERR_NOMEM;
+    json_t *cal = json_object_get(jm, "calibration");
+    if (cal) {
+        const char *cf = json_string_value(json_object_get(cal, "file"));
+        const char *cs = json_string_value(json_object_get(cal, "sha256"));
+        if (!cf || !cs || strlen(cs) != 64)
+            return lk__error(LK_ERR_MODEL, "%s: model %s: \"calibration\" "
+                             "needs a file and a sha256 of 64 hex digits",
+                             mpath, id);
+        if (!(m->calib_path = lk__path_join(dir, cf)) ||
+            !(m->calib_sha256 = lk__strdup(cs)))
+            return LK_ERR_NOMEM;
+    }
     m->is_default = json_is_true(json_object_get(jm, "default"));
     m->input_w = (int)json_integer_value(json_object_get(in, "width"));
     m->input_h = (int)json_integer_value(json_object_get(in, "height"));
@@ -122,30 +136,60 @@ done:
     return s;
 }
 
+/* path's bytes (at most max), checked against sha256 when verify is set;
+ * what ("model", "calibration") and m name it in messages.  One byte more
+ * is allocated and zeroed, so that a text file is a string. */
+static lk_status read_checked(const lk__model *m, const char *what,
+                              const char *path, const char *sha256,
+                              size_t max, int verify, uint8_t **out,
+                              size_t *n)
+{
+    uint8_t *buf;
+    lk_status s = lk__read_file(path, max, &buf, n);
+    if (s != LK_OK)
+        return lk__error(LK_ERR_MODEL, "%s of model %s: %s (run "
+                         "models/fetch.sh)", what, m->id, lk_last_error());
+    if (verify) {
+        char hex[65];
+        lk__sha256_hex(buf, *n, hex);
+        if (strcmp(hex, sha256) != 0) {
+            free(buf);
+            return lk__error(LK_ERR_MODEL, "%s: sha256 %s differs from the "
+                             "manifest's %s for the %s of model %s (run "
+                             "models/fetch.sh)", path, hex, sha256, what,
+                             m->id);
+        }
+    }
+    uint8_t *z = realloc(buf, *n + 1);
+    if (!z) {
+        free(buf);
+        return LK_ERR_NOMEM;
+    }
+    z[*n] = 0;
+    *out = z;
+    return LK_OK;
+}
+
 lk_status lk__model_load_weights(lk__model *m, int verify)
 {
     if (m->weights)
         return LK_OK;
-    uint8_t *buf;
-    size_t n;
-    lk_status s = lk__read_file(m->path, LK__MAX_MODEL_BYTES, &buf, &n);
-    if (s != LK_OK)
-        return lk__error(LK_ERR_MODEL, "model %s: %s (run models/fetch.sh)",
-                         m->id, lk_last_error());
-    if (verify) {
-        char hex[65];
-        lk__sha256_hex(buf, n, hex);
-        if (strcmp(hex, m->sha256) != 0) {
-            free(buf);
-            return lk__error(LK_ERR_MODEL, "%s: sha256 %s differs from the "
-                             "manifest's %s for model %s (run "
-                             "models/fetch.sh)", m->path, hex, m->sha256,
-                             m->id);
-        }
-    }
-    m->weights = buf;
-    m->n_weights = n;
-    return LK_OK;
+    return read_checked(m, "weights", m->path, m->sha256,
+                        LK__MAX_MODEL_BYTES, verify, &m->weights,
+                        &m->n_weights);
+}
+
+lk_status lk__model_load_calibration(lk__model *m, int verify)
+{
+    if (m->calib || !m->calib_path)
+        return LK_OK;
+    uint8_t *buf = NULL;
+    lk_status s = read_checked(m, "calibration", m->calib_path,
+                               m->calib_sha256, LK__MAX_CALIB_BYTES, verify,
+                               &buf, &m->n_calib);
+    if (s == LK_OK)
+        m->calib = (char *)buf;
+    return s;
 }
 
 lk__model *lk__manifest_find(const lk__manifest *mf, const char *role,
@@ -182,6 +226,9 @@ void lk__manifest_free(lk__manifest *mf)
         free(m->package);
         free(m->align);
         free(m->weights);
+        free(m->calib_path);
+        free(m->calib_sha256);
+        free(m->calib);
     }
     free(mf->models);
     free(mf->dir);

@@ -32,6 +32,14 @@ typedef struct lk__model {
     int sample_rate;       /* audio models (voice_*): input rate in Hz */
     uint8_t *weights;      /* file contents, loaded by lk__manifest_load_weights */
     size_t n_weights;
+    /* Embedders: the score calibration, optional ("calibration": {"file",
+     * "sha256"}); the file's meaning is match/calib.h's, core only reads
+     * and checks its bytes.  calib_path NULL: none listed. */
+    char *calib_path;      /* absolute */
+    char *calib_sha256;
+    char *calib;           /* contents, NUL-terminated, by
+                              lk__model_load_calibration */
+    size_t n_calib;
 } lk__model;
 
 typedef struct lk__manifest {
@@ -46,6 +54,12 @@ lk_status lk__manifest_load(const char *dir, lk__manifest *out);
 /* Read a model's weights into memory, checking sha256 when verify is set.
  * LK_ERR_MODEL names the file when it is missing or its checksum differs. */
 lk_status lk__model_load_weights(lk__model *m, int verify);
+
+/* Read a model's calibration file into m->calib, checking its sha256
+ * when verify is set; LK_OK with m->calib NULL when none is listed.
+ * LK_ERR_MODEL names the file when it is missing or its checksum
+ * differs. */
+lk_status lk__model_load_calibration(lk__model *m, int verify);
 
 /* The model of a role with the given id, or the role's default when id is
  * NULL.  NULL when there is none. */

@@ -121,7 +121,10 @@ typedef struct migration {
 
 static const migration MIGRATE[] = {
     /* 1 -> 2: licence records (versions only ever added) and standing
-     * refusals replace the never-used consent table. */
+     * refusals replace the never-used consent table; the calibration each
+     * recorded model's scores are read with (match/calib.h), one row per
+     * modality and model: the calibration file's text and sha256 as the
+     * engine had it when the model was recorded. */
     {"DROP TABLE consent;\n"
      "CREATE TABLE licences (\n"
      "  id INTEGER PRIMARY KEY,\n"
@@ -149,7 +152,15 @@ static const migration MIGRATE[] = {
      "    ON DELETE CASCADE,\n"
      "  uses INTEGER NOT NULL,\n"
      "  since INTEGER NOT NULL\n"
-     ");\n",
+     ");\n"
+     "CREATE TABLE calibration (\n"
+     "  modality TEXT NOT NULL,\n"
+     "  model_id TEXT NOT NULL,\n"
+     "  sha256 TEXT NOT NULL,\n"
+     "  body TEXT NOT NULL,\n"
+     "  recorded INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (modality, model_id)\n"
+     ") WITHOUT ROWID;\n",
      NULL},
 };
 
@@ -440,6 +451,54 @@ static lk_status check_voice(lk_gallery *gal, const char *uuid,
     return LK_OK;
 }
 
+/* The calibration row of modality m's recorded model into the handle;
+ * when there is none, a writable handle whose engine embeds with that
+ * model records the engine's (when it has one) first.  Inside
+ * setup_schema's transaction. */
+static lk_status calibration(lk_gallery *gal, int m)
+{
+    modality *md = &gal->mod[m];
+    if (!md->recorded)
+        return LK_OK;
+    sqlite3_stmt *s;
+    if (!gal->readonly && md->calib_given && md->model_id &&
+        !strcmp(md->model_id, md->recorded)) {
+        const char *sql = "INSERT OR IGNORE INTO calibration (modality, "
+                          "model_id, sha256, body, recorded) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5)";
+        if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+            return lk__gal_db_fail(gal, "recording a calibration");
+        sqlite3_bind_text(s, 1, MOD_NAME[m], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, md->recorded, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, md->calib_given_sha, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, md->calib_given, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, lk__gal_now_s());
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            return lk__gal_db_fail(gal, "recording a calibration");
+    }
+    const char *sql = "SELECT body, sha256 FROM calibration WHERE "
+                      "modality = ?1 AND model_id = ?2";
+    if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, "reading the calibration");
+    sqlite3_bind_text(s, 1, MOD_NAME[m], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, md->recorded, -1, SQLITE_STATIC);
+    lk_status st = LK_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *body = (const char *)sqlite3_column_text(s, 0);
+        const char *sha = (const char *)sqlite3_column_text(s, 1);
+        if (!(md->calib = lk__strdup(body ? body : "")) ||
+            !(md->calib_sha = lk__strdup(sha ? sha : "")))
+            st = LK_ERR_NOMEM;
+    } else if (rc != SQLITE_DONE) {
+        st = lk__gal_db_fail(gal, "reading the calibration");
+    }
+    sqlite3_finalize(s);
+    return st;
+}
+
 /* Read the recorded models and uuid; refuse another face model, and decide
  * about voice. */
 static lk_status check_meta(lk_gallery *gal, int created)
@@ -503,6 +562,8 @@ static lk_status check_meta(lk_gallery *gal, int created)
     sqlite3_finalize(s);
     s = NULL;
     st = check_voice(gal, uuid, vmodel, vdim, created);
+    for (int m = 0; st == LK_OK && m < MOD_N; m++)
+        st = calibration(gal, m);
 out:
     sqlite3_finalize(s);
     free(uuid);

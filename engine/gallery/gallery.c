@@ -107,8 +107,20 @@ static void gallery_free(lk_gallery *gal)
         free(md->why);
         free(md->tag);
         free(md->index_path);
+        free(md->calib_given);
+        free(md->calib_given_sha);
+        free(md->calib);
+        free(md->calib_sha);
     }
     free(gal);
+}
+
+void lk__gallery_calibration(const lk_gallery *gal, lk_modality m,
+                             const char **text, const char **sha256)
+{
+    const int ok = gal && (int)m >= 0 && (int)m < MOD_N;
+    *text = ok ? gal->mod[m].calib : NULL;
+    *sha256 = ok ? gal->mod[m].calib_sha : NULL;
 }
 
 /* Open with the given models, or with recorded set (and no model given),
@@ -152,6 +164,10 @@ static lk_status open_gallery(const char *dir,
         md->refusal = LK_ERR_MODEL;
         if ((models[m].id && !(md->model_id = lk__strdup(models[m].id))) ||
             !(md->index_path = lk__path_join(dir, INDEX_NAME[m])))
+            goto fail;
+        if (models[m].id && models[m].calib && models[m].calib_sha256 &&
+            (!(md->calib_given = lk__strdup(models[m].calib)) ||
+             !(md->calib_given_sha = lk__strdup(models[m].calib_sha256))))
             goto fail;
     }
 
@@ -204,7 +220,7 @@ lk_status lk__gallery_open_models(const char *dir,
     *out = NULL;
     if (!dir || !*dir)
         return lk__error(LK_ERR_MISUSE, "gallery directory is empty");
-    lk__gallery_model given[MOD_N] = { { NULL, 0 } };
+    lk__gallery_model given[MOD_N] = { { NULL, 0, NULL, NULL } };
     for (int m = 0; m < MOD_N && m < n && models; m++)
         given[m] = models[m];
     if (!given[MOD_FACE].id)
@@ -225,12 +241,17 @@ lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
         return lk__error(LK_ERR_MISUSE, "lk_gallery_open: out is NULL");
     *out = NULL;
     if (eng) {
-        const lk__gallery_model models[MOD_N] = {
+        lk__gallery_model models[MOD_N] = {
             [MOD_FACE] = { lk_engine_face_model_id(eng),
-                           lk_engine_face_dim(eng) },
+                           lk_engine_face_dim(eng), NULL, NULL },
             [MOD_VOICE] = { lk_engine_voice_model_id(eng),
-                            lk_engine_voice_dim(eng) },
+                            lk_engine_voice_dim(eng), NULL, NULL },
         };
+        lk__engine_calib_text(eng, LK_MODALITY_FACE, &models[MOD_FACE].calib,
+                              &models[MOD_FACE].calib_sha256);
+        lk__engine_calib_text(eng, LK_MODALITY_VOICE,
+                              &models[MOD_VOICE].calib,
+                              &models[MOD_VOICE].calib_sha256);
         return lk__gallery_open_models(dir, models, MOD_N, flags, out);
     }
     if (!dir || !*dir)
@@ -239,7 +260,7 @@ lk_status lk_gallery_open(const char *dir, lk_engine *eng, unsigned flags,
         return lk__error(LK_ERR_MISUSE, "%s: a gallery is created with an "
                          "engine (its models are recorded); without one only "
                          "an existing gallery opens", dir);
-    const lk__gallery_model none[MOD_N] = { { NULL, 0 } };
+    const lk__gallery_model none[MOD_N] = { { NULL, 0, NULL, NULL } };
     return open_gallery(dir, none, 1, flags, out);
 }
 

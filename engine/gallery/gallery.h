@@ -8,11 +8,31 @@
 
 #include "core/core.h"
 
-/* A model as a gallery records it: its id and embedding dimension. */
+/* A model as a gallery records it: its id and embedding dimension, and
+ * the text of its score calibration (match/calib.h) with the file's
+ * sha256, NULL when it has none.  The calibration is copied into the
+ * gallery's calibration table when the model is recorded (or, for a
+ * gallery made before the table, when a writable handle first opens it
+ * with the recorded model), and that copy is what the gallery's scans
+ * are calibrated with from then on. */
 typedef struct lk__gallery_model {
     const char *id;            /* NULL: none */
     int dim;
+    const char *calib;
+    const char *calib_sha256;
 } lk__gallery_model;
+
+/* The calibration text and sha256 of the engine's embedder for modality
+ * m (NULL, NULL when none); defined by pipeline/engine.c, for
+ * lk_gallery_open(), which sees a calibration as text only. */
+void lk__engine_calib_text(const lk_engine *eng, lk_modality m,
+                           const char **text, const char **sha256);
+
+/* The calibration the gallery keeps for modality m's recorded model:
+ * its text and the sha256 of the file it was copied from; NULL, NULL when
+ * it keeps none.  Valid as long as the handle. */
+void lk__gallery_calibration(const lk_gallery *gal, lk_modality m,
+                             const char **text, const char **sha256);
 
 /* Open a gallery for the models given per modality, models[m] for m < n
  * (what lk_gallery_open() does with the engine's): the face model must be

@@ -109,6 +109,10 @@ typedef struct modality {
     char *tag;                 /* which gallery and model the index is of */
     char *index_path;
     int64_t file_gen;          /* generation of the file as we left it */
+    char *calib_given;         /* the engine's calibration text and sha256 */
+    char *calib_given_sha;     /*   (NULL: none), to record */
+    char *calib;               /* the gallery's calibration row for the */
+    char *calib_sha;           /*   recorded model; NULL: none */
 } modality;
 
 struct lk_gallery {

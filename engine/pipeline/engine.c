@@ -4,6 +4,7 @@
  * run decode → detect → embed.
  */
 #include "pipeline/engine.h"
+#include "gallery/gallery.h"
 
 #include "cv/cv_bridge.h"
 #include "lk_config.h"
@@ -74,6 +75,34 @@ static lk_status need_model(lk_engine *eng, const char *role, const char *id,
     return LK_OK;
 }
 
+/* An embedder's calibration, when the manifest lists one: checked by
+ * sha256 like its weights, and refused when it is of another model. */
+static lk_status load_calib(lk__model *m, int verify, lk__calib **out)
+{
+    lk_status s = lk__model_load_calibration(m, verify);
+    if (s != LK_OK || !m->calib)
+        return s;
+    if ((s = lk__calib_parse(m->calib, m->n_calib, m->calib_path, out)) !=
+        LK_OK)
+        return s;
+    if (strcmp(lk__calib_model(*out), m->id) != 0)
+        return lk__error(LK_ERR_MODEL, "%s: a calibration of model %s, "
+                         "listed for %s", m->calib_path,
+                         lk__calib_model(*out), m->id);
+    return LK_OK;
+}
+
+void lk__engine_calib_text(const lk_engine *eng, lk_modality m,
+                           const char **text, const char **sha256)
+{
+    const lk__model *md = m == LK_MODALITY_FACE ? eng->embed
+                        : m == LK_MODALITY_VOICE ? eng->voice : NULL;
+    const int has = md && (md == eng->embed ? eng->face_calib != NULL
+                                            : eng->voice_calib != NULL);
+    *text = has ? md->calib : NULL;
+    *sha256 = has ? md->calib_sha256 : NULL;
+}
+
 lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
 {
     lk_engine_params defaults = lk_engine_default_params();
@@ -134,6 +163,10 @@ lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
             LK_OK)
         s = lk__spoof_model_parse(eng->spoof->weights, eng->spoof->n_weights,
                                   eng->spoof->path, &eng->spoof_model);
+    if (s == LK_OK)
+        s = load_calib(eng->embed, params->verify_models, &eng->face_calib);
+    if (s == LK_OK && eng->voice)
+        s = load_calib(eng->voice, params->verify_models, &eng->voice_calib);
     if (s == LK_OK && params->threads > 0)
         lk__cv_set_threads(params->threads);
     /* Build one set of networks now so that a model OpenCV cannot load
@@ -158,6 +191,8 @@ void lk_engine_free(lk_engine *eng)
         return;
     lk__voice_model_free(eng->voice_model);
     lk__spoof_model_free(eng->spoof_model);
+    lk__calib_free(eng->face_calib);
+    lk__calib_free(eng->voice_calib);
     lk__manifest_free(&eng->manifest);
     free(eng);
 }

@@ -9,6 +9,7 @@
 
 #include "core/manifest.h"
 #include "face/face.h"
+#include "match/calib.h"
 #include "voice/spoof.h"
 #include "voice/voice.h"
 
@@ -22,6 +23,10 @@ struct lk_engine {
     lk__voice_model *voice_model;   /* parsed from voice's weights */
     lk__model *spoof;        /* role spoof_detect; NULL: no detector */
     lk__spoof_model *spoof_model;   /* parsed from spoof's weights */
+    /* The embedders' score calibrations from the manifest, NULL when a
+     * model has none (its findings then carry no false-match rate): */
+    lk__calib *face_calib;   /* of embed */
+    lk__calib *voice_calib;  /* of voice */
     int threads;
 };
 

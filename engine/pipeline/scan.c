@@ -382,6 +382,57 @@ static lk_status check_context(const lk_scan_params *p)
     return LK_OK;
 }
 
+/* The calibration modality m's scores are read with: the gallery's copy
+ * for its model (the one its decisions were made with, whatever the
+ * engine's package now ships), else the engine's.  *own is set when the
+ * result was parsed here and is the caller's to free. */
+static lk_status calib_of(lk_gallery *gal, const lk_engine *eng,
+                          lk_modality m, const lk__calib **out,
+                          lk__calib **own)
+{
+    const lk__model *md = m == LK_MODALITY_FACE ? eng->embed : eng->voice;
+    const lk__calib *mine = m == LK_MODALITY_FACE ? eng->face_calib
+                                                  : eng->voice_calib;
+    const char *text, *sha;
+    lk__gallery_calibration(gal, m, &text, &sha);
+    *own = NULL;
+    *out = mine;
+    if (!text || !lk__gallery_model_id(gal, m) ||
+        (mine && !strcmp(sha, md->calib_sha256)))
+        return LK_OK;            /* none kept, not in use, or the same */
+    char name[1024];
+    snprintf(name, sizeof name, "%s: calibration table, %s model %s",
+             lk__gallery_dir(gal), lk_modality_name(m),
+             lk__gallery_model_id(gal, m));
+    lk_status s = lk__calib_parse(text, strlen(text), name, own);
+    *out = *own;
+    return s;
+}
+
+/* Every finding's false-match rates (lk_finding.fmr, voice_fmr). */
+static lk_status calibrate(lk_gallery *gal, const lk_engine *eng,
+                           lk_scan_result *res)
+{
+    const lk__calib *face, *voice = NULL;
+    lk__calib *own_face, *own_voice = NULL;
+    lk_status s = calib_of(gal, eng, LK_MODALITY_FACE, &face, &own_face);
+    if (s == LK_OK && eng->voice)
+        s = calib_of(gal, eng, LK_MODALITY_VOICE, &voice, &own_voice);
+    for (int i = 0; s == LK_OK && i < res->n_findings; i++) {
+        lk_finding *f = &res->findings[i];
+        const lk__calib *c = f->modality == LK_MODALITY_VOICE ? voice : face;
+        f->fmr = f->voice_fmr = -1.0;
+        if (c && f->performer_id)
+            f->fmr = lk__calib_fmr(c, f->score, &f->fmr_below);
+        if (voice && f->modality == LK_MODALITY_FACE && f->voice_segments > 0)
+            f->voice_fmr = lk__calib_fmr(voice, f->voice_score,
+                                         &f->voice_fmr_below);
+    }
+    lk__calib_free(own_face);
+    lk__calib_free(own_voice);
+    return s;
+}
+
 static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
                              const lk_scan_params *params,
                              lk_scan_result **out)
@@ -399,6 +450,8 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
                                                : params->threshold;
     s = lk__source_is_image(src) ? scan_photo(gal, ses, src, params, res)
                                  : scan_av(gal, ses, src, params, res);
+    if (s == LK_OK)
+        s = calibrate(gal, ses->eng, res);
     if (s == LK_OK) {
         lk__scan_sort(res);
         s = lk__evidence_attach(lk__source_name(src), lk__source_data(src),

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,21 @@ char *lk_provenance_json(const lk_provenance *p)
     return dump(root);
 }
 
+/* A false-match rate to 3 significant digits (2.0e-5, not 0.0000),
+ * null when unknown (negative), and whether it is the calibration's
+ * floor (the rate only claimed below it): "fmr" and "fmr_below" on o. */
+static void set_fmr(json_t *o, double fmr, int below)
+{
+    json_t *v = json_null();
+    if (fmr >= 0 && isfinite(fmr)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.3g", fmr);
+        v = json_real(strtod(buf, NULL));
+    }
+    json_object_set_new(o, "fmr", v);
+    json_object_set_new(o, "fmr_below", json_boolean(fmr >= 0 && below));
+}
+
 /* The evidence object every finding carries. */
 static json_t *evidence_json(const lk_scan_result *res, const lk_finding *f)
 {
@@ -218,8 +234,9 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "end", num(f->end),
                 "best_time", num(f->best_time),
                 "segments", f->voice_segments));
-            finding_tail(json_array_get(findings, json_array_size(findings) - 1),
-                         res, f);
+            json_t *v = json_array_get(findings, json_array_size(findings) - 1);
+            set_fmr(v, f->fmr, f->fmr_below);
+            finding_tail(v, res, f);
             continue;
         }
         json_t *lm = json_array();
@@ -247,11 +264,17 @@ char *lk_scan_result_json(const lk_scan_result *res)
                 "best_time", num(f->best_time),
                 "frames", f->frames,
                 "embedded", f->embedded));
-        if (o && f->voice_segments > 0)
-            json_object_set_new(o, "voice", json_pack(
+        if (o)
+            set_fmr(o, f->fmr, f->fmr_below);
+        if (o && f->voice_segments > 0) {
+            json_t *v = json_pack(
                 "{s:o,s:o,s:i}", "score", num(f->voice_score),
                 "peak_score", num(f->voice_peak_score),
-                "segments", f->voice_segments));
+                "segments", f->voice_segments);
+            if (v)
+                set_fmr(v, f->voice_fmr, f->voice_fmr_below);
+            json_object_set_new(o, "voice", v);
+        }
         finding_tail(o, res, f);
         json_array_append_new(findings, o);
     }

@@ -94,6 +94,31 @@ static const char *binding_text(lk_binding b, int why)
     }
 }
 
+/* ", fmr 1 in 50,000" (or "< 1 in 35,000" at the calibration's floor):
+ * the false-match rate as odds a reviewer reads, to two significant
+ * digits; nothing when unknown. */
+static void put_fmr(text *t, double fmr, int below)
+{
+    if (!(fmr > 0))
+        return;
+    double n = 1.0 / fmr;
+    if (n < 10) {
+        put(t, ", fmr %s1 in %.2g", below ? "< " : "", n);
+        return;
+    }
+    double mag = pow(10.0, floor(log10(n)) - 1);   /* two digits kept */
+    char digits[32], grouped[48];
+    snprintf(digits, sizeof digits, "%.0f", round(n / mag) * mag);
+    size_t len = strlen(digits), o = 0;
+    for (size_t i = 0; i < len && o + 2 < sizeof grouped; i++) {
+        if (i && (len - i) % 3 == 0)
+            grouped[o++] = ',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = '\0';
+    put(t, ", fmr %s1 in %s", below ? "< " : "", grouped);
+}
+
 /* "MATCH collins (Eileen Collins)": the decision and who. */
 static void put_who(text *t, const lk_finding *x)
 {
@@ -136,7 +161,9 @@ static void put_image_finding(text *t, const lk_scan_result *r,
     put(t, "%s: ", lk_scan_result_path(r));
     if (x->performer_id) {
         put_who(t, x);
-        put(t, " score %.3f,", (double)x->score);
+        put(t, " score %.3f", (double)x->score);
+        put_fmr(t, x->fmr, x->fmr_below);
+        put(t, ",");
     } else {
         put(t, "no match (empty gallery),");
     }
@@ -158,6 +185,7 @@ static void put_timed_finding(text *t, const lk_scan_result *r,
             clock_time(x->end, b, sizeof b), (double)x->score,
             (double)x->peak_score, clock_time(x->best_time, c, sizeof c),
             x->voice_segments, x->voice_segments == 1 ? "" : "s");
+        put_fmr(t, x->fmr, x->fmr_below);
         put_evidence(t, r, x);
         return;
     }
@@ -169,16 +197,20 @@ static void put_timed_finding(text *t, const lk_scan_result *r,
     }
     put(t, "%s-%s s", clock_time(x->start, a, sizeof a),
         clock_time(x->end, b, sizeof b));
-    if (x->performer_id)
+    if (x->performer_id) {
         put(t, ", score %.3f (peak %.3f at %s s)", (double)x->score,
             (double)x->peak_score, clock_time(x->best_time, c, sizeof c));
+        put_fmr(t, x->fmr, x->fmr_below);
+    }
     put(t, ", %d frame%s, face %.0fx%.0f at %.0f,%.0f", x->frames,
         x->frames == 1 ? "" : "s", x->face.w, x->face.h, x->face.x,
         x->face.y);
-    if (x->voice_segments)
+    if (x->voice_segments) {
         put(t, "; voice heard too, score %.3f over %d speech window%s",
             (double)x->voice_score, x->voice_segments,
             x->voice_segments == 1 ? "" : "s");
+        put_fmr(t, x->voice_fmr, x->voice_fmr_below);
+    }
     put_evidence(t, r, x);
 }
 

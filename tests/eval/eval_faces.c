@@ -20,8 +20,20 @@
  * LK_EVAL_VERBOSE=1 also prints every genuine score and every impostor
  * score above 0.3, with the photo and the identity.
  * Exit 77 (skip) when the data or the models are absent.
+ *
+ * Calibration (match/calib.h, models/README.md).  The sets are split by
+ * whole corpus: the calibration is fitted on CALIB_SETS only, and checked
+ * on the others, which it never saw.  An impostor comparison is one face
+ * against one template photo (the largest face of a named, independent
+ * photo) of another identity, both from the same split; group photos
+ * naming a known identity are left out, as above.
+ *   eval_faces --calibrate OUT   write the calibration of the recogniser
+ *                                (models/calibration/<id>.json)
+ * Without it, the held-out split's predicted and observed false-match
+ * rates are printed at the thresholds above.
  */
 #include "../unit/eval_dir.h"
+#include "calib_check.h"
 #include "likeness.h"
 
 #include <ctype.h>
@@ -39,10 +51,22 @@ static const char *sets[] = {
     "faces_misc_pairs", "faces_impostors_distractors",
 };
 
+/* The calibration's split (indexes into sets); the rest is held out. */
+static const char *const CALIB_SETS[] = {
+    "faces_faceapi_bbt", "faces_idgen_references",
+    "faces_impostors_distractors",
+};
+static const char *const HELD_OUT_SETS[] = {
+    "faces_face_recognition", "faces_misc_pairs",
+};
+#define N_CALIB_SETS ((int)(sizeof CALIB_SETS / sizeof *CALIB_SETS))
+#define N_HELD_OUT ((int)(sizeof HELD_OUT_SETS / sizeof *HELD_OUT_SETS))
+
 typedef struct {
     char path[2048];
     char label[128];
     char notes[512];
+    int calib;         /* in the calibration's split */
 } item;
 
 typedef struct {
@@ -89,6 +113,9 @@ static void load_manifest(const char *eval, const char *set)
         snprintf(it->path, sizeof it->path, "%s/%s/%s", eval, set, cols[0]);
         snprintf(it->label, sizeof it->label, "%s", cols[1]);
         snprintf(it->notes, sizeof it->notes, "%s", nc > 8 ? cols[8] : "");
+        it->calib = 0;
+        for (int k = 0; k < N_CALIB_SETS; k++)
+            it->calib |= !strcmp(set, CALIB_SETS[k]);
     }
     fclose(f);
 }
@@ -165,8 +192,105 @@ static double rate_at(const floats *s, float t)
     return s->n ? (double)k / s->n : 0.0;
 }
 
-int main(void)
+static const char *id_name(int who) { return ids[who].name; }
+
+/* A face of this item may be an impostor probe: not a group naming a
+ * known identity, nor a photo of uncertain subject. */
+static int probe_ok(const item *it)
 {
+    if (is_name(it->label))
+        return find_id(it->label) != NULL;   /* a variant: no */
+    return !names_enrolled(it->label) && !strstr(it->label, "appears to be") &&
+           !strstr(it->path, "_group/two_people.jpg");
+}
+
+/* The impostor comparisons of one split (calib 1: the calibration's):
+ * every face of it against every template photo of another identity of
+ * it.  Counts of identities, probes and templates into n[3]. */
+static void split_impostors(int calib, const float *emb, const int *first,
+                            const int *count, int dim, impostors *p, int n[3])
+{
+    int has_tmpl[MAX_IDS] = {0};
+    n[0] = n[1] = n[2] = 0;
+    for (int t = 0; t < n_items; t++)
+        if (items[t].calib == calib && is_name(items[t].label) &&
+            !is_variant(&items[t]) && count[t] > 0) {
+            has_tmpl[find_id(items[t].label) - ids] = 1;
+            n[2]++;
+        }
+    for (int d = 0; d < n_ids; d++)
+        n[0] += has_tmpl[d];
+    for (int i = 0; i < n_items; i++) {
+        if (items[i].calib != calib || !probe_ok(&items[i]))
+            continue;
+        const identity *own = is_name(items[i].label) ? find_id(items[i].label)
+                                                      : NULL;
+        for (int k = 0; k < count[i]; k++, n[1]++)
+            for (int t = 0; t < n_items; t++) {
+                if (items[t].calib != calib || !is_name(items[t].label) ||
+                    is_variant(&items[t]) || count[t] == 0)
+                    continue;
+                const identity *d = find_id(items[t].label);
+                if (d == own)
+                    continue;
+                imp_push(p, dot(emb + (size_t)(first[i] + k) * dim,
+                                emb + (size_t)first[t] * dim, dim),
+                         (int)(d - ids));
+            }
+    }
+}
+
+/* The false-match rates the calibration predicts on the held-out split,
+ * beside those observed there. */
+static void check_calibration(const float *emb, const int *first,
+                              const int *count, int dim, const double *thr,
+                              int n_thr)
+{
+    printf("calibration check on the held-out split (");
+    for (int k = 0; k < N_HELD_OUT; k++)
+        printf("%s%s", k ? ", " : "", HELD_OUT_SETS[k]);
+    printf("; the calibration saw only ");
+    for (int k = 0; k < N_CALIB_SETS; k++)
+        printf("%s%s", k ? ", " : "", CALIB_SETS[k]);
+    printf(")\n");
+    lk__calib *c = calib_of_role("face_embed");
+    if (!c)
+        return;
+    impostors p = {0};
+    int n[3];
+    split_impostors(0, emb, first, count, dim, &p, n);
+    printf("  %d identities' %d template photos, %d faces: %d impostor "
+           "comparisons (one face, one template)\n", n[0], n[2], n[1], p.n);
+    double r = calib_report(c, &p, thr, n_thr, id_name);
+    printf("  worst observed/predicted pooled ratio: %.2f\n", r);
+    imp_free(&p);
+    lk__calib_free(c);
+}
+
+static int calibrate(const char *out, const char *model, const char *sha,
+                     const float *emb, const int *first, const int *count,
+                     int dim)
+{
+    impostors p = {0};
+    int n[3];
+    split_impostors(1, emb, first, count, dim, &p, n);
+    lk__calib_source src = {
+        model, sha, "one face (every face of a photo, the largest of a "
+        "named one) against one template photo of another identity",
+        CALIB_SETS, N_CALIB_SETS, HELD_OUT_SETS, N_HELD_OUT, n[0], n[1], n[2],
+    };
+    lk_status s = lk__calib_write(p.score, (size_t)p.n, 0.02, &src, out);
+    printf("calibration: %d impostor comparisons of %d faces against %d "
+           "templates of %d identities -> %s\n", p.n, n[1], n[2], n[0],
+           s == LK_OK ? out : lk_last_error());
+    imp_free(&p);
+    return s == LK_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *calib_out = argc > 2 && !strcmp(argv[1], "--calibrate")
+                                ? argv[2] : NULL;
     const char *eval = lk_test_eval_dir();
     if (!eval) {
         printf("no evaluation data (LIKENESS_EVAL_DIR, ../shared/eval): "
@@ -187,9 +311,12 @@ int main(void)
     const int dim = lk_engine_face_dim(eng);
     lk_model_info mi;
     float calibrated = 0;
+    const char *model_sha = NULL;
     for (int i = 0; lk_engine_model(eng, i, &mi) == LK_OK; i++)
-        if (!strcmp(mi.role, "face_embed"))
+        if (!strcmp(mi.role, "face_embed")) {
             calibrated = mi.threshold;
+            model_sha = mi.sha256;
+        }
 
     for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)
         load_manifest(eval, sets[s]);
@@ -241,6 +368,14 @@ int main(void)
             printf("  no face: %s\n", items[i].path);
         }
         lk_faces_free(f);
+    }
+
+    if (calib_out) {
+        int rc = calibrate(calib_out, lk_engine_face_model_id(eng), model_sha,
+                           emb, first, count, dim);
+        lk_session_free(ses);
+        lk_engine_free(eng);
+        return rc;
     }
 
     /* Enrol/probe split. */
@@ -345,6 +480,10 @@ int main(void)
            probes ? (double)rank1 / probes : 0, rank1, probes);
     printf("  at the calibrated threshold %.3f: TAR %.4f, FAR %.5f\n",
            calibrated, rate_at(&gen, calibrated), rate_at(&imp, calibrated));
+
+    const double thr[] = {0.30, t1, 0.35, calibrated, t01, 0.45, 0.50};
+    check_calibration(emb, first, count, dim, thr,
+                      (int)(sizeof thr / sizeof *thr));
 
     int ok = tar1 >= 0.97 && errors == 0;
     free(gen.v);

@@ -28,6 +28,18 @@
  *              enrolled speaker is the one it imitates and the score clears
  *              the threshold at 1% false accepts on the test-other trials.
  *
+ * Calibration (match/calib.h, models/README.md), split by whole corpus:
+ *   fitted on  LibriSpeech test-other (10 speakers) and the 6
+ *              voices_misc_single_refs speakers;
+ *   held out   the 11 LibriTTS speakers' real clips.
+ * Speakers trained on (train-clean-100, LJ Speech) and synthetic speech
+ * are in neither.  An impostor comparison is one 4 s speech window (the
+ * segmenter's, as a scan makes them) against one recording's template of
+ * another speaker of the same split.
+ *   eval_voice --calibrate OUT     write the speaker embedder's calibration
+ * Without it the held-out split's predicted and observed false-match rates
+ * are printed.
+ *
  * Exits 77 (skip) without the data or the model, 1 when the EER on
  * test-other exceeds 5%.
  */
@@ -35,6 +47,7 @@
 #include "media/audio.h"
 #include "voice/voice.h"
 #include "eval_common.h"
+#include "calib_check.h"
 #include "../unit/pcm_file.h"
 
 #include <math.h>
@@ -339,6 +352,22 @@ static int run_protocol(lk__voice *v, int dim, proto *p, int segments)
     return n_spk;
 }
 
+/* The same LibriTTS utterance may be in both sets (one as a "ref_"
+ * clip): 1 when its file name is among seen[*n], else 0 and added. */
+static int seen_before(const item *it, char (*seen)[128], int *n)
+{
+    const char *b = strrchr(it->rel, '/');
+    b = b ? b + 1 : it->rel;
+    if (starts(b, "ref_"))
+        b += 4;
+    for (int j = 0; j < *n; j++)
+        if (!strcmp(seen[j], b))
+            return 1;
+    if (*n < MAX_ITEMS)
+        snprintf(seen[(*n)++], 128, "%.127s", b);
+    return 0;
+}
+
 /* Clone protocol with model v (trained without LibriTTS). */
 static void run_clones(lk__voice *v, int dim, double thr)
 {
@@ -352,17 +381,8 @@ static void run_clones(lk__voice *v, int dim, double thr)
         item *it = &items[i];
         if (is_clone(it) || !starts(it->label, "libritts_"))
             continue;
-        /* The same LibriTTS utterance may be in both sets: once. */
-        const char *b = strrchr(it->rel, '/');
-        b = b ? b + 1 : it->rel;
-        if (starts(b, "ref_"))
-            b += 4;
-        int dup = 0;
-        for (int j = 0; j < n_seen; j++)
-            dup |= !strcmp(seen_base[j], b);
-        if (dup)
+        if (seen_before(it, seen_base, &n_seen))
             continue;
-        snprintf(seen_base[n_seen++], 128, "%s", b);
         if (voice_embed_file(v, it->path, e, NULL) != LK_OK) {
             fprintf(stderr, "  %s\n", lk_last_error());
             continue;
@@ -423,6 +443,158 @@ static void run_clones(lk__voice *v, int dim, double thr)
     printf("  (%d LibriTTS speakers enrolled from their real clips)\n", n_spk);
     free(enrol);
     free(e);
+}
+
+/* ---- calibration ------------------------------------------------------- */
+
+static const char *const CALIB_SETS[] = {
+    "voices_librispeech_resemblyzer (test-other)", "voices_misc_single_refs",
+};
+static const char *const HELD_OUT_SETS[] = {
+    "voices_yourtts_demo (real)",
+    "voices_espnet_tts_ljspeech_libritts (libritts real)",
+};
+
+static int calib_item(const item *it)
+{
+    return (in_set(it, "voices_librispeech_resemblyzer") &&
+            starts(it->rel, "test-other/")) ||
+           in_set(it, "voices_misc_single_refs");
+}
+
+static int held_out_item(const item *it)
+{
+    return !is_clone(it) && starts(it->label, "libritts_");
+}
+
+typedef struct rec {
+    int spk;
+    float *tmpl;       /* the whole recording's embedding */
+    float *win;        /* n_win 4 s windows' */
+    int n_win;
+} rec;
+
+typedef struct recs {
+    rec r[MAX_ITEMS];
+    int n, dim;
+    char spk[64][96];
+    int n_spk;
+} recs;
+
+static recs split_recs;
+
+static const char *spk_name(int who) { return split_recs.spk[who]; }
+
+static lk_status win_cb(void *user, const lk__voice_segment *seg)
+{
+    recs *R = user;
+    rec *r = &R->r[R->n];
+    r->win = realloc(r->win, (size_t)(r->n_win + 1) * R->dim * sizeof(float));
+    if (!r->win)
+        abort();
+    memcpy(r->win + (size_t)r->n_win++ * R->dim, seg->embedding,
+           (size_t)R->dim * sizeof(float));
+    return LK_OK;
+}
+
+/* Every recording of a split, once (the same LibriTTS utterance may be in
+ * two sets), with its template and its windows; the impostor comparisons
+ * into p.  Counts of speakers, windows and templates into n[3]. */
+static void split_impostors(lk__voice *v, int dim, int calib, impostors *p,
+                            int n[3])
+{
+    recs *R = &split_recs;
+    memset(R, 0, sizeof *R);
+    R->dim = dim;
+    char seen[MAX_ITEMS][128];
+    int n_seen = 0;
+    for (int i = 0; i < n_items && R->n < MAX_ITEMS; i++) {
+        item *it = &items[i];
+        if (!(calib ? calib_item(it) : held_out_item(it)))
+            continue;
+        if (seen_before(it, seen, &n_seen))
+            continue;
+        rec *r = &R->r[R->n];
+        memset(r, 0, sizeof *r);
+        r->tmpl = malloc((size_t)dim * sizeof(float));
+        if (!r->tmpl || voice_embed_file(v, it->path, r->tmpl, NULL) != LK_OK ||
+            voice_segment_file(v, it->path, NULL, win_cb, R) != LK_OK) {
+            fprintf(stderr, "  %s\n", lk_last_error());
+            free(r->tmpl);
+            free(r->win);
+            continue;
+        }
+        int k;
+        for (k = 0; k < R->n_spk && strcmp(R->spk[k], it->label); k++)
+            ;
+        if (k == R->n_spk && R->n_spk < 64)
+            snprintf(R->spk[R->n_spk++], sizeof R->spk[0], "%s", it->label);
+        r->spk = k;
+        R->n++;
+    }
+    n[0] = R->n_spk;
+    n[1] = 0;
+    n[2] = R->n;
+    for (int a = 0; a < R->n; a++) {
+        n[1] += R->r[a].n_win;
+        for (int t = 0; t < R->n; t++) {
+            if (R->r[t].spk == R->r[a].spk)
+                continue;
+            for (int w = 0; w < R->r[a].n_win; w++)
+                imp_push(p, dot(R->r[a].win + (size_t)w * dim, R->r[t].tmpl,
+                                dim), R->r[t].spk);
+        }
+    }
+}
+
+static void free_recs(void)
+{
+    for (int i = 0; i < split_recs.n; i++) {
+        free(split_recs.r[i].tmpl);
+        free(split_recs.r[i].win);
+    }
+    split_recs.n = 0;
+}
+
+static int calibrate(lk__voice *v, const lk__model *mm, const char *out)
+{
+    impostors p = {0};
+    int n[3];
+    split_impostors(v, mm->dim, 1, &p, n);
+    lk__calib_source src = {
+        mm->id, mm->sha256, "one 4 s speech window (the scan's segmenter) "
+        "against one recording's template of another speaker",
+        CALIB_SETS, 2, HELD_OUT_SETS, 2, n[0], n[1], n[2],
+    };
+    lk_status s = lk__calib_write(p.score, (size_t)p.n, 0.02, &src, out);
+    printf("calibration: %d impostor comparisons of %d windows against %d "
+           "templates of %d speakers -> %s\n", p.n, n[1], n[2], n[0],
+           s == LK_OK ? out : lk_last_error());
+    imp_free(&p);
+    free_recs();
+    return s == LK_OK ? 0 : 1;
+}
+
+static void check_calibration(lk__voice *v, int dim, const double *thr,
+                              int n_thr)
+{
+    printf("calibration check on the held-out split (%s, %s; the "
+           "calibration saw only %s, %s)\n", HELD_OUT_SETS[0],
+           HELD_OUT_SETS[1], CALIB_SETS[0], CALIB_SETS[1]);
+    lk__calib *c = calib_of_role("voice_embed");
+    if (!c)
+        return;
+    impostors p = {0};
+    int n[3];
+    split_impostors(v, dim, 0, &p, n);
+    printf("  %d speakers' %d recordings, %d windows: %d impostor "
+           "comparisons (one window, one template)\n", n[0], n[2], n[1],
+           p.n);
+    double r = calib_report(c, &p, thr, n_thr, spk_name);
+    printf("  worst observed/predicted pooled ratio: %.2f\n", r);
+    imp_free(&p);
+    free_recs();
+    lk__calib_free(c);
 }
 
 static void report(const char *name, proto *p)
@@ -528,6 +700,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "eval_voice: %s\n", lk_last_error());
         return 1;
     }
+    if (argc > 2 && !strcmp(argv[1], "--calibrate")) {
+        int rc = calibrate(v, mm, argv[2]);
+        lk__voice_free(v);
+        lk__voice_model_free(model);
+        lk__manifest_free(&mf);
+        return rc;
+    }
     proto p;
     run_protocol(v, dim, &p, 1);
     printf("voice model %s (dim %d), LibriSpeech test-other 10 speakers, "
@@ -544,6 +723,11 @@ int main(int argc, char **argv)
     printf("clones, at the 1%% FAR threshold of these trials (cosine %.3f):\n",
            thr);
     run_clones(v, dim, thr);
+    double eer_t;
+    eer(&p.seg_max_tg, &p.seg_max_nt, &eer_t);
+    const double thr_c[] = {0.08, 0.10, mm->threshold, thr, eer_t, 0.15,
+                            0.20};
+    check_calibration(v, dim, thr_c, (int)(sizeof thr_c / sizeof *thr_c));
     int fail = p.failures > 0 || e > EER_TARGET;
     free_proto(&p);
     lk__voice_free(v);

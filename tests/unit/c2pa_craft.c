@@ -44,6 +44,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -300,9 +301,36 @@ static void signer_free(signer *s)
     memset(s, 0, sizeof *s);
 }
 
-static int signer_new(signer *s)
+/* The key and certificate of a PEM file, as signer_new() wrote it. */
+static int signer_read(signer *s, FILE *f, const char *pem)
+{
+    X509 *x = NULL;
+    s->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    if (s->key)
+        x = PEM_read_X509(f, NULL, NULL, NULL);
+    s->other = EVP_EC_gen("P-256");
+    if (x && s->other)
+        s->cert_n = i2d_X509(x, &s->cert);
+    X509_free(x);
+    if (!s->key || !s->other || s->cert_n <= 0) {
+        signer_free(s);
+        return fail("%s: no private key followed by a certificate", pem);
+    }
+    return 0;
+}
+
+/* A new P-256 key and self-signed certificate; with pem, the ones that
+ * file holds, or new ones written to it when it does not exist (so that
+ * several files can be signed by one "licensee"). */
+static int signer_new(signer *s, const char *pem)
 {
     memset(s, 0, sizeof *s);
+    FILE *f = pem ? fopen(pem, "r") : NULL;
+    if (f) {
+        int r = signer_read(s, f, pem);
+        fclose(f);
+        return r;
+    }
     s->key = EVP_EC_gen("P-256");
     s->other = EVP_EC_gen("P-256");
     X509 *x = X509_new();
@@ -328,6 +356,13 @@ static int signer_new(signer *s)
     if (ok) {
         s->cert_n = i2d_X509(x, &s->cert);
         ok = s->cert_n > 0;
+    }
+    if (ok && pem) {
+        FILE *w = fopen(pem, "w");
+        ok = w && PEM_write_PrivateKey(w, s->key, NULL, NULL, 0, NULL, NULL) &&
+             PEM_write_X509(w, x);
+        if (w && fclose(w) != 0)
+            ok = 0;
     }
     X509_free(x);
     if (!ok) {
@@ -1381,7 +1416,7 @@ int c2pa_craft_sign(const uint8_t *img, size_t n, const c2pa_craft_params *p,
         return -1;
 
     signer s;
-    if (signer_new(&s) != 0)
+    if (signer_new(&s, p->signer_pem) != 0)
         return -1;
     uint8_t u[16];
     char manifest[64];
@@ -1557,6 +1592,38 @@ int c2pa_craft_write_file(const char *path, const void *data, size_t n)
     return ok ? 0 : fail("%s: write failed", path);
 }
 
+int c2pa_craft_sign_file(const char *in, const char *out,
+                         const c2pa_craft_params *p)
+{
+    FILE *f = fopen(in, "rb");
+    if (!f)
+        return fail("%s: cannot open", in);
+    uint8_t *img = NULL, *signed_ = NULL;
+    size_t n = 0, cap = 0, sn = 0;
+    for (;;) {
+        if (n == cap) {
+            uint8_t *g = realloc(img, cap = cap ? 2 * cap : 65536);
+            if (!g) {
+                free(img);
+                fclose(f);
+                return fail("out of memory");
+            }
+            img = g;
+        }
+        size_t k = fread(img + n, 1, cap - n, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    int rc = c2pa_craft_sign(img, n, p, &signed_, &sn);
+    if (rc == 0)
+        rc = c2pa_craft_write_file(out, signed_, sn);
+    free(img);
+    free(signed_);
+    return rc;
+}
+
 int c2pa_craft_write(const char *path, const c2pa_craft_params *p)
 {
     uint8_t *img = NULL, *signed_ = NULL;
@@ -1636,7 +1703,11 @@ static int usage(void)
             "                  [--split BYTES]\n"
             "                  [--filler BYTES]\n"
             "                  [--source TERM|none] [--agent NAME]\n"
-            "                  [--damage NAME] OUT\n"
+            "                  [--damage NAME] [--signer PEM]\n"
+            "                  [--input FILE] OUT\n"
+            "--signer: sign with the key and certificate in PEM (made and\n"
+            "written there when it does not exist); --input: sign FILE (a\n"
+            "JPEG, PNG, ...) instead of a generated pattern\n"
             "damages:");
     for (int d = 0; d < C2PA_CRAFT_DAMAGE_COUNT; d++)
         fprintf(stderr, " %s", c2pa_craft_damage_name((c2pa_craft_damage)d));
@@ -1656,7 +1727,7 @@ int main(int argc, char **argv)
         return 0;
     }
     c2pa_craft_params p = c2pa_craft_default_params();
-    const char *outp = NULL;
+    const char *outp = NULL, *input = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1690,6 +1761,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--source") == 0 && v) {
             p.source_type = strcmp(v, "none") == 0 ? NULL : v;
             i++;
+        } else if (strcmp(a, "--signer") == 0 && v) {
+            p.signer_pem = v;
+            i++;
+        } else if (strcmp(a, "--input") == 0 && v) {
+            input = v;
+            i++;
         } else if (strcmp(a, "--agent") == 0 && v) {
             p.software_agent = v;
             i++;
@@ -1710,7 +1787,8 @@ int main(int argc, char **argv)
     }
     if (!outp)
         return usage();
-    if (c2pa_craft_write(outp, &p) != 0) {
+    if (input ? c2pa_craft_sign_file(input, outp, &p) != 0
+              : c2pa_craft_write(outp, &p) != 0) {
         fprintf(stderr, "c2pa_craft: %s\n", c2pa_craft_error());
         return 2;
     }

@@ -110,6 +110,11 @@ typedef struct c2pa_craft_params {
                                   a float instead of nil (malformed; a
                                   fuzzer find: libcbor 0.8's cbor_is_null()
                                   aborts on a float) */
+    const char *signer_pem;    /* sign with the key and certificate this
+                                  PEM file holds (a private key, then the
+                                  certificate), made and written there
+                                  when the file does not exist; NULL: a
+                                  new key for each file */
 } c2pa_craft_params;
 
 /** An intact AI-generated JPEG: trainedAlgorithmicMedia, c2pa.created,
@@ -129,6 +134,10 @@ int c2pa_craft_image(c2pa_craft_container c, int w, int h,
  * malloc'd into *out.  0 or -1. */
 int c2pa_craft_sign(const uint8_t *img, size_t n,
                     const c2pa_craft_params *p, uint8_t **out, size_t *outn);
+
+/** The file in signed (c2pa_craft_sign()) into out.  0 or -1. */
+int c2pa_craft_sign_file(const char *in, const char *out,
+                         const c2pa_craft_params *p);
 
 /** c2pa_craft_image() then c2pa_craft_sign(), written to path.  0 or -1. */
 int c2pa_craft_write(const char *path, const c2pa_craft_params *p);

@@ -13,6 +13,9 @@
 
 #include "likeness.h"
 #include "eval_dir.h"
+
+#include <jansson.h>
+#include <math.h>
 #include "test_tmp.h"
 
 #include <stdio.h>
@@ -126,8 +129,65 @@ static lk_scan_result *scan(const char *path, int all)
     return r;
 }
 
+/* After key in buf: ", fmr 1 in 50,000" (or "< 1 in"), its odds within the
+ * two significant digits of fmr's, and the bound said when it is one. */
+static void check_fmr_words(const char *buf, const char *key, double fmr,
+                            int below)
+{
+    const char *p = strstr(buf, key);
+    assert_non_null(p);
+    p = strstr(p, ", fmr ");
+    if (!p)
+        fail_msg("no fmr in '%s'", buf);
+    p += 6;
+    assert_int_equal(strncmp(p, "< ", 2) == 0, below);
+    p += below ? 2 : 0;
+    assert_int_equal(strncmp(p, "1 in ", 5), 0);
+    char digits[32];
+    size_t o = 0;
+    for (p += 5; (*p >= '0' && *p <= '9') || *p == ',' || *p == '.'; p++)
+        if (*p != ',' && o + 1 < sizeof digits)
+            digits[o++] = *p;
+    digits[o] = '\0';
+    double odds = atof(digits);
+    if (!(fabs(odds * fmr - 1.0) < 0.05))
+        fail_msg("'%s': 1 in %s for fmr %g", buf, digits, fmr);
+}
+
+/* The JSON record's findings carry the same fmr (3 significant digits),
+ * null only where the finding's is unknown. */
+static void check_json_fmr(const lk_scan_result *r)
+{
+    char *js = lk_scan_result_json(r);
+    json_error_t err;
+    json_t *root = json_loads(js, 0, &err);
+    assert_non_null(root);
+    json_t *fs = json_object_get(root, "findings");
+    assert_int_equal(json_array_size(fs), lk_scan_result_count(r));
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *x = lk_scan_result_finding(r, i);
+        json_t *f = json_array_get(fs, (size_t)i);
+        json_t *v = json_object_get(f, "fmr");
+        assert_non_null(v);
+        if (x->fmr < 0) {
+            assert_true(json_is_null(v));
+        } else {
+            assert_true(fabs(json_number_value(v) / x->fmr - 1) < 0.005);
+            assert_int_equal(json_is_true(json_object_get(f, "fmr_below")),
+                             x->fmr_below);
+        }
+        json_t *vo = json_object_get(f, "voice");
+        if (vo && x->voice_fmr >= 0)
+            assert_true(fabs(json_number_value(json_object_get(vo, "fmr")) /
+                             x->voice_fmr - 1) < 0.005);
+    }
+    json_decref(root);
+    lk_free(js);
+}
+
 /* Every finding has its line, in order, starting with the path and the
- * decision, naming the performer and ending with the evidence, then the
+ * decision, naming the performer and ending with the evidence, and with
+ * its false-match rate (the shipped models are calibrated), then the
  * licence check and the action when a performer matched. */
 static void check_lines(const lk_scan_result *r, const char *text)
 {
@@ -172,7 +232,17 @@ static void check_lines(const lk_scan_result *r, const char *text)
         }
         if (x->evidence.speech_scored)
             assert_non_null(strstr(buf, "; synthetic speech "));
+        if (x->performer_id) {
+            assert_true(x->fmr > 0 && x->fmr <= 1);
+            check_fmr_words(buf, "score ", x->fmr, x->fmr_below);
+        }
+        if (x->modality == LK_MODALITY_FACE && x->voice_segments > 0) {
+            assert_true(x->voice_fmr > 0 && x->voice_fmr <= 1);
+            check_fmr_words(buf, "voice heard too", x->voice_fmr,
+                            x->voice_fmr_below);
+        }
     }
+    check_json_fmr(r);
 }
 
 static void test_image(void **state)
