@@ -258,7 +258,8 @@ lk_status lk__consent_resolve(const lk__consent_set *cs,
             text cand = {.n = 0};
             put_basis(&cand, l, b, ctx);
             lk_licence_status s = judge(l, uses, mods, ctx, &cand);
-            if (rank(s) >= rank(chosen ? st : LK_LICENCE_NONE)) {
+            /* the best; of equals the oldest record */
+            if (rank(s) > rank(chosen ? st : LK_LICENCE_NONE)) {
                 st = s;
                 chosen = l;
                 best = cand;

@@ -464,6 +464,8 @@ lk_status lk_licence_export(lk_gallery *gal, const char *performer,
         "WHERE ?1 = 0 OR l.performer = ?1 ORDER BY l.id, v.version") : NULL;
     if (rs == LK_OK && !s)
         rs = LK_ERR_DB;
+    if (s)
+        sqlite3_bind_int64(s, 1, row);
     int rc = SQLITE_DONE;
     while (s && rs == LK_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         char t[21];
@@ -498,6 +500,8 @@ lk_status lk_licence_export(lk_gallery *gal, const char *performer,
                                 "ORDER BY p.ext_id") : NULL;
     if (rs == LK_OK && !s)
         rs = LK_ERR_DB;
+    if (s)
+        sqlite3_bind_int64(s, 1, row);
     while (s && rs == LK_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         char t[21];
         lk__format_time(sqlite3_column_int64(s, 2), t);
