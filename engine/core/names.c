@@ -42,6 +42,8 @@ NAME_FN(lk_binding_name, lk_binding, LK__BINDING_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
 NAME_FN(lk_signature_name, lk_signature, LK__SIGNATURE_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
+NAME_FN(lk_audit_fault_name, lk_audit_fault, LK__AUDIT_FAULT_NAMES,
+        NAME_CASE, LK__NAME_UNKNOWN)
 
 lk_status lk_sampling_from_name(const char *name, lk_sampling *out)
 {
