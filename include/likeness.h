@@ -416,14 +416,17 @@ LK_API lk_status lk_gallery_enroll_memory(lk_gallery *gal, lk_session *ses,
                                           lk_enroll_result *out);
 
 /**
- * Erase a performer: the performer's row, consent records and templates
+ * Erase a performer: the performer's row and templates
  * of every modality, and their vectors in the indexes (an index file of a
  * modality this handle does not load, such as voice.faiss opened without
  * the gallery's speaker embedder, is deleted, to be rebuilt by the next
  * open that uses it).  Deleted database pages are overwritten
  * (secure_delete) and the write-ahead log truncated, so no embedding bytes
- * remain in the gallery's files.  The audit log keeps the id and the time
- * of the erasure only.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
+ * remain in the gallery's files.  The performer's audit entries are
+ * emptied of their performer and detail (redacted), keeping the digests
+ * the hash chain needs, and a "remove" entry holding the performer's
+ * digest alone records the erasure; the salt of the digests goes with the
+ * performer's row.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_remove_performer(lk_gallery *gal,
                                              const char *performer_id);

@@ -3,7 +3,8 @@
  * on stderr and records on stdout (common.c), the input files of a command
  * (files.c), the one options parser that also writes every --help
  * (options.c), and the commands themselves (one file per group: enroll.c,
- * scan.c, gallery.c for list, remove and info, inspect.c, train.c).  The
+ * scan.c, gallery.c for list, remove and info, audit.c for audit verify
+ * and list, inspect.c, train.c).  The
  * command uses the public API only (likeness.h), and jansson.
  */
 #ifndef LK_CLI_H
@@ -136,6 +137,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_train_voice(int argc, char **argv);
 int cmd_train_spoof(int argc, char **argv);

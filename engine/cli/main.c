@@ -29,6 +29,7 @@ static const struct {
     {"list", cmd_list, "list registered performers"},
     {"remove", cmd_remove, "erase a performer and all their templates"},
     {"info", cmd_info, "show models and gallery statistics"},
+    {"audit", cmd_audit, "verify the gallery's tamper-evident audit log, or list it"},
     {"inspect", cmd_inspect, "show a file's provenance: C2PA credentials, AI labels"},
     {"train-voice", cmd_train_voice, "train a speaker embedder on recordings of speech"},
     {"train-spoof", cmd_train_spoof, "train a synthetic-speech detector on real and synthetic speech"},

@@ -1606,6 +1606,46 @@ static void test_audit_chain_intact(void **state)
     free(dir);
 }
 
+/* Two handles (two connections, as two processes) appending at once:
+ * every append reads the head and chains after it in one write
+ * transaction, so the chain does not fork and no append fails. */
+typedef struct appender {
+    lk_gallery *g;
+    int fails;
+} appender;
+
+static void *append_many(void *arg)
+{
+    appender *a = arg;
+    for (int i = 0; i < 1000; i++)
+        a->fails += lk_gallery_audit(a->g, "scan", NULL, "files=1") != LK_OK;
+    return NULL;
+}
+
+static void test_audit_concurrent_appends(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("chainmt");
+    appender a[2] = { { open_ok(dir, LK_GALLERY_CREATE), 0 },
+                      { NULL, 0 } };
+    a[1].g = open_ok(dir, 0);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, append_many, &a[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(a[i].fails, 0);
+    }
+    lk_gallery_close(a[0].g);
+    lk_gallery_close(a[1].g);
+    lk_audit_report rep;
+    if (verify_dir(dir, NULL, &rep) != LK_OK)
+        fail_msg("%s", lk_last_error());
+    assert_int_equal(rep.entries, 2000);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* Hand alterations of the file, made after dropping the triggers, each
  * on a fresh copy of make_log()'s log: what verification must say. */
 typedef struct tamper {
@@ -3071,6 +3111,7 @@ int main(void)
         cmocka_unit_test(test_two_handles),
         cmocka_unit_test(test_audit_rows),
         cmocka_unit_test(test_audit_chain_intact),
+        cmocka_unit_test(test_audit_concurrent_appends),
         cmocka_unit_test(test_audit_tamper),
         cmocka_unit_test(test_audit_erasure_bytes),
         cmocka_unit_test(test_audit_upgrade_v1),
