@@ -66,40 +66,51 @@ static void field_digest(const void *salt, size_t n_salt, const char *value,
     lk__sha256_hex_spans(s, 2, out);
 }
 
-/* A field as an 8-byte little-endian length and its bytes; NULL as the
- * length 2^64 - 1 and nothing, unlike the empty string. */
-static size_t put_field(uint8_t *buf, const char *v)
+/* The encoding: each field an 8-byte little-endian length and its bytes,
+ * a NULL field the length 2^64 - 1 and nothing (unlike the empty string);
+ * integers as 8-byte fields.  Hashed span by span, so that fields read
+ * back from a file someone altered may be of any length. */
+enum { N_FIELDS = 7 };
+
+typedef struct encoding {
+    uint8_t len[N_FIELDS][8];
+    uint8_t num[N_FIELDS][8];
+    lk__span spans[2 * N_FIELDS];
+    int n;
+} encoding;
+
+static void put_field(encoding *e, const char *v)
 {
-    size_t n = v ? strlen(v) : 0;
-    lk__put_le64(buf, v ? (uint64_t)n : UINT64_MAX);
-    if (n)
-        memcpy(buf + 8, v, n);
-    return 8 + n;
+    int k = e->n / 2;
+    lk__put_le64(e->len[k], v ? (uint64_t)strlen(v) : UINT64_MAX);
+    e->spans[e->n++] = (lk__span){ e->len[k], 8 };
+    e->spans[e->n++] = (lk__span){ v, v ? strlen(v) : 0 };
 }
 
-static size_t put_int(uint8_t *buf, int64_t v)
+static void put_int(encoding *e, int64_t v)
 {
-    lk__put_le64(buf, 8);
-    lk__put_le64(buf + 8, (uint64_t)v);
-    return 16;
+    int k = e->n / 2;
+    lk__put_le64(e->len[k], 8);
+    lk__put_le64(e->num[k], (uint64_t)v);
+    e->spans[e->n++] = (lk__span){ e->len[k], 8 };
+    e->spans[e->n++] = (lk__span){ e->num[k], 8 };
 }
 
-/* The entry's hash.  The action is at most 64 bytes and the others are
- * digests (64 hex digits, or NULL), so the encoding fits in buf. */
+/* The entry's hash. */
 static void entry_hash(const char *prev, int64_t id, int64_t time,
                        const char *action, const char *pdig,
                        const char *ddig, char out[HEX_BYTES])
 {
-    uint8_t buf[8 * 16 + 4 * HEX_BYTES + 256];
-    size_t n = put_field(buf, TAG);
-    n += put_field(buf + n, prev);
-    n += put_int(buf + n, id);
-    n += put_int(buf + n, time);
-    n += action && strlen(action) <= 256 ? put_field(buf + n, action)
-                                          : put_field(buf + n, "");
-    n += put_field(buf + n, pdig);
-    n += put_field(buf + n, ddig);
-    lk__sha256_hex(buf, n, out);
+    encoding e;
+    e.n = 0;
+    put_field(&e, TAG);
+    put_field(&e, prev);
+    put_int(&e, id);
+    put_int(&e, time);
+    put_field(&e, action);
+    put_field(&e, pdig);
+    put_field(&e, ddig);
+    lk__sha256_hex_spans(e.spans, e.n, out);
 }
 
 static const char *col_text(sqlite3_stmt *s, int i)

@@ -1693,6 +1693,11 @@ static const tamper TAMPERS[] = {
       "UPDATE meta SET value = (SELECT hash FROM audit WHERE id = 7) "
       "WHERE key = 'audit_head'",
       LK_AUDIT_INSERTED, 7 },
+    /* Read back at any length: no entry's fields are trusted. */
+    { "link rewritten, long",
+      "UPDATE audit SET prev = replace(hex(zeroblob(2000)), '0', 'a') "
+      "WHERE id = 4",
+      LK_AUDIT_INSERTED, 4 },
     { "redacted without an erasure",
       "UPDATE audit SET performer = NULL, detail = NULL, redacted = 1 "
       "WHERE id = 3",
