@@ -77,7 +77,7 @@ LK_API int lk_version_number(void);
 /* Every value is numbered and keeps its number forever: a code is never
  * renumbered nor removed (a program compiled against an older header must
  * read the same code the same way), and new codes go last, after
- * LK_ERR_MANY_FACES.  Outcomes that are not failures are below 10. */
+ * LK_ERR_ALTERED.  Outcomes that are not failures are below 10. */
 typedef enum lk_status {
     LK_OK = 0,
     LK_DONE = 1,               /* not a failure: iteration finished early */
@@ -93,7 +93,9 @@ typedef enum lk_status {
     LK_ERR_NOT_FOUND = 19,     /* no such performer or file */
     LK_ERR_EXISTS = 20,        /* already exists */
     LK_ERR_NO_FACE = 21,       /* enrolment: no face in the image */
-    LK_ERR_MANY_FACES = 22     /* enrolment: several faces and no choice asked for */
+    LK_ERR_MANY_FACES = 22,    /* enrolment: several faces and no choice asked for */
+    LK_ERR_ALTERED = 23        /* the gallery's audit log was altered (its
+                                  hash chain does not verify) */
 } lk_status;
 
 /** Static English text for a status code ("input/output error");
@@ -103,7 +105,7 @@ LK_API const char *lk_status_str(lk_status s);
 /** Short machine name of a status, as JSON records carry it ("ok",
  * "done", "io", "format", "too_large", "model", "model_mismatch",
  * "nomem", "backend", "db", "misuse", "not_found", "exists", "no_face",
- * "many_faces"); "unknown" for a value that is not one.  Static storage,
+ * "many_faces", "altered"); "unknown" for a value that is not one.  Static storage,
  * never NULL.  Every enum below has such a function, lk_<enum>_name(), and
  * its names never change. */
 LK_API const char *lk_status_name(lk_status s);
@@ -414,14 +416,17 @@ LK_API lk_status lk_gallery_enroll_memory(lk_gallery *gal, lk_session *ses,
                                           lk_enroll_result *out);
 
 /**
- * Erase a performer: the performer's row, consent records and templates
+ * Erase a performer: the performer's row and templates
  * of every modality, and their vectors in the indexes (an index file of a
  * modality this handle does not load, such as voice.faiss opened without
  * the gallery's speaker embedder, is deleted, to be rebuilt by the next
  * open that uses it).  Deleted database pages are overwritten
  * (secure_delete) and the write-ahead log truncated, so no embedding bytes
- * remain in the gallery's files.  The audit log keeps the id and the time
- * of the erasure only.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
+ * remain in the gallery's files.  The performer's audit entries are
+ * emptied of their performer and detail (redacted), keeping the digests
+ * the hash chain needs, and a "remove" entry holding the performer's
+ * digest alone records the erasure; the salt of the digests goes with the
+ * performer's row.  Returns LK_OK, LK_ERR_NOT_FOUND, LK_ERR_DB.
  */
 LK_API lk_status lk_gallery_remove_performer(lk_gallery *gal,
                                              const char *performer_id);
@@ -487,13 +492,116 @@ typedef struct lk_gallery_modality {
 LK_API lk_status lk_gallery_modality_info(lk_gallery *gal, lk_modality m,
                                           lk_gallery_modality *out);
 
+/* ------------------------------------------------------------------------
+ * The audit log: append-only, tamper-evident
+ *
+ * Every entry (add, enrol, remove, scan and whatever lk_gallery_audit()
+ * appends) is chained: its hash is SHA-256 over the previous entry's hash,
+ * its id, time and action, and digests of its performer and detail; the
+ * last entry's id and hash (the head) are kept in the database beside it,
+ * updated in the same transaction.  An entry of a performer is digested
+ * with a random salt kept in the performer's row.  Erasing the performer
+ * empties the performer and detail of each of their entries (marked
+ * redacted) and deletes the salt with the row: the digests stay, and say
+ * nothing of who it was, so the chain still verifies.  SQLite triggers
+ * refuse any other change or deletion of entries, but verification does
+ * not rely on them.  Tamper-evident, not tamper-proof: whoever can rewrite
+ * the whole file can recompute the chain and the head; keep the head hash
+ * lk_gallery_audit_verify() reports somewhere else (an anchor) to catch
+ * that.
+ * ---------------------------------------------------------------------- */
+
 /**
- * Append an entry to the audit log (enrol and remove log themselves).
- * action is a short word ("scan"); performer_id and detail may be NULL.
+ * Append an entry to the audit log (add, enrol and remove log
+ * themselves), in a write transaction of its own, so that entries of
+ * several processes chain one after another.  action is a short word
+ * ("scan"); performer_id may be NULL, and when given must be a registered
+ * performer (the entry is erased with them); detail may be NULL.  Returns
+ * LK_OK, LK_ERR_NOT_FOUND (no such performer), LK_ERR_MISUSE (bad
+ * argument, a read-only gallery), LK_ERR_DB, LK_ERR_BACKEND (no random
+ * source).
  */
 LK_API lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                                   const char *performer_id,
                                   const char *detail);
+
+/* What verification found first. */
+typedef enum lk_audit_fault {
+    LK_AUDIT_INTACT = 0,       /* every entry verifies, the head matches */
+    LK_AUDIT_CHANGED = 1,      /* an entry's time, action, performer or
+                                  detail differs from what was chained */
+    LK_AUDIT_DELETED = 2,      /* an entry before this one is missing */
+    LK_AUDIT_INSERTED = 3,     /* an entry that was never chained there */
+    LK_AUDIT_REORDERED = 4,    /* entries in another order than chained */
+    LK_AUDIT_TRUNCATED = 5,    /* the last entries are gone (the head
+                                  names a later one) */
+    LK_AUDIT_REDACTED = 6,     /* emptied without an erasure of its
+                                  performer */
+    LK_AUDIT_ANCHOR = 7        /* the anchor hash given is not in the chain */
+} lk_audit_fault;
+
+/** "intact", "changed", "deleted", "inserted", "reordered", "truncated",
+ * "redacted", "anchor"; "unknown" for another value.  Static, never
+ * NULL. */
+LK_API const char *lk_audit_fault_name(lk_audit_fault f);
+
+/* What lk_gallery_audit_verify() found.  The caller sets size to
+ * sizeof(lk_audit_report); the library fills only the fields that fit in
+ * size, so that a program built against an older, shorter struct keeps
+ * working when fields are appended. */
+typedef struct lk_audit_report {
+    size_t size;               /* in: sizeof(lk_audit_report) */
+    int64_t entries;           /* entries read */
+    int64_t redacted;          /* of which emptied by erasures */
+    int64_t upgraded_through;  /* entries 1 to this were written before
+                                  the hash chain, and chained when the
+                                  gallery was upgraded (they were not
+                                  tamper-evident until then); 0: none */
+    int64_t head_id;           /* the last entry's id (0: empty log) */
+    char head[65];             /* its hash, 64 hex digits ("" when empty) */
+    lk_audit_fault fault;      /* LK_AUDIT_INTACT, or the first fault */
+    int64_t fault_id;          /* the entry it names (0: none) */
+    char why[256];             /* the fault in words ("" when intact) */
+} lk_audit_report;
+
+/**
+ * Check the audit log's hash chain from its first entry to the head, and
+ * that anchor (64 hex digits, a head reported earlier; NULL: none) is the
+ * hash of one of its entries.  Reads one snapshot of the database; works
+ * on a read-only gallery.  Returns LK_OK when intact; LK_ERR_ALTERED with
+ * out->fault, fault_id and why naming the first fault (lk_last_error()
+ * too, with the database's path); LK_ERR_MISUSE (NULL argument, size too
+ * small for the fields up to why, an anchor that is not 64 hex digits),
+ * LK_ERR_DB, LK_ERR_NOMEM.  out is filled in every case but misuse.  Safe
+ * from several threads at once.
+ */
+LK_API lk_status lk_gallery_audit_verify(lk_gallery *gal, const char *anchor,
+                                         lk_audit_report *out);
+
+/* One entry of the audit log, as lk_gallery_audit_entries() hands it
+ * out: valid during the callback only; fields may be appended. */
+typedef struct lk_audit_entry {
+    int64_t id;
+    int64_t time;              /* unix seconds */
+    const char *action;
+    const char *performer;     /* NULL: none, or erased (redacted, or the
+                                  erasure's own entry) */
+    const char *detail;        /* NULL: none, or erased */
+    int redacted;              /* 1: emptied by the erasure of its
+                                  performer */
+    const char *hash;          /* 64 hex digits */
+} lk_audit_entry;
+
+typedef int (*lk_audit_fn)(const lk_audit_entry *e, void *user);
+
+/**
+ * Call fn for every entry of the audit log in id order (as stored: this
+ * does not verify them).  fn returns non-zero to stop, and then this
+ * returns LK_DONE.  Returns LK_OK, LK_DONE, LK_ERR_MISUSE, LK_ERR_DB,
+ * LK_ERR_NOMEM.  fn may call into the gallery.
+ */
+LK_API lk_status lk_gallery_audit_entries(lk_gallery *gal, lk_audit_fn fn,
+                                          void *user);
 
 /* A match holds a copy of the performer's id, so nothing in it points
  * into the gallery (which frees what an erasure or a reload retires).  The

@@ -4,7 +4,7 @@
  * (files.c), the one options parser that also writes every --help
  * (options.c), and the commands themselves (one file per group: enroll.c,
  * scan.c, gallery.c for list, remove and info, consent.c for consent
- * and policy, inspect.c, train.c).  The
+ * and policy, audit.c for audit verify and list, inspect.c, train.c).  The
  * command uses the public API only (likeness.h), and jansson.
  */
 #ifndef LK_CLI_H
@@ -137,6 +137,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_policy(int argc, char **argv);

@@ -72,9 +72,10 @@ static const cli_command list_command = {
 static const cli_command remove_command = {
     "usage: likeness remove --gallery DIR --performer ID\n"
     "\n"
-    "Erase a performer: their record, consent records and every template,\n"
-    "from the database and the index.  Freed database pages are overwritten\n"
-    "so no embedding bytes remain; the audit log keeps the id and the time.\n"
+    "Erase a performer: their record and every template, from the database\n"
+    "and the index.  Freed database pages are overwritten so no embedding\n"
+    "bytes remain.  Their audit entries are emptied to the digests the hash\n"
+    "chain needs (no id, no detail), and an entry records the erasure.\n"
     "\n",
     remove_options, NULL, gallery_set};
 

@@ -38,6 +38,15 @@ char *lk__path_join(const char *dir, const char *name);
 void lk__hex(const unsigned char *b, unsigned n, char *hex);
 /* Lower-case hex sha256 of n bytes (65 bytes with the NUL). */
 void lk__sha256_hex(const void *data, size_t n, char hex[65]);
+/* The same of n spans hashed one after the other, as if concatenated. */
+typedef struct lk__span {
+    const void *data;
+    size_t n;
+} lk__span;
+void lk__sha256_hex_spans(const lk__span *spans, int n, char hex[65]);
+/* n bytes from the operating system's random source (OpenSSL's
+ * RAND_bytes): LK_OK, or LK_ERR_BACKEND recorded. */
+lk_status lk__random_bytes(void *buf, size_t n);
 
 /* Open path for reading, refusing what is not a regular file (a
  * directory, a FIFO, a device: a FIFO does not block the open).  *fd_out

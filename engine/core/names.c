@@ -43,6 +43,8 @@ NAME_FN(lk_binding_name, lk_binding, LK__BINDING_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
 NAME_FN(lk_signature_name, lk_signature, LK__SIGNATURE_NAMES, NAME_CASE,
         LK__NAME_UNKNOWN)
+NAME_FN(lk_audit_fault_name, lk_audit_fault, LK__AUDIT_FAULT_NAMES,
+        NAME_CASE, LK__NAME_UNKNOWN)
 
 NAME_FN(lk_use_name, lk_use, LK__USE_NAMES, NAME_CASE, LK__NAME_UNKNOWN)
 NAME_FN(lk_licence_status_name, lk_licence_status, LK__LICENCE_STATUS_NAMES,

@@ -30,7 +30,8 @@
     X(LK_ERR_NOT_FOUND, "not_found", "not found")                            \
     X(LK_ERR_EXISTS, "exists", "already exists")                             \
     X(LK_ERR_NO_FACE, "no_face", "no face found")                            \
-    X(LK_ERR_MANY_FACES, "many_faces", "several faces found")
+    X(LK_ERR_MANY_FACES, "many_faces", "several faces found")               \
+    X(LK_ERR_ALTERED, "altered", "audit log altered")
 
 #define LK__MODALITY_NAMES(X)                                                \
     X(LK_MODALITY_FACE, "face")                                              \
@@ -50,6 +51,16 @@
     X(LK_MEDIA_IMAGE, "image")                                               \
     X(LK_MEDIA_VIDEO, "video")                                               \
     X(LK_MEDIA_AUDIO, "audio")
+
+#define LK__AUDIT_FAULT_NAMES(X)                                             \
+    X(LK_AUDIT_INTACT, "intact")                                             \
+    X(LK_AUDIT_CHANGED, "changed")                                           \
+    X(LK_AUDIT_DELETED, "deleted")                                           \
+    X(LK_AUDIT_INSERTED, "inserted")                                         \
+    X(LK_AUDIT_REORDERED, "reordered")                                       \
+    X(LK_AUDIT_TRUNCATED, "truncated")                                       \
+    X(LK_AUDIT_REDACTED, "redacted")                                         \
+    X(LK_AUDIT_ANCHOR, "anchor")
 
 #define LK__VERDICT_NAMES(X)                                                 \
     X(LK_VERDICT_NO_SIGNAL, "no-signal")                                     \

@@ -1,8 +1,8 @@
 /*
  * db.c — the gallery's database, gallery.db: the schema, the prepared
  * statements and the pragmas every connection runs with, the generation
- * counter, the recorded models (and which modalities a handle may use),
- * the audit log.
+ * counter, the recorded models (and which modalities a handle may use).
+ * The audit log's chain is audit.c's.
  */
 #include "gallery/gallery_impl.h"
 #include "core/utf8.h"
@@ -18,10 +18,13 @@
 static const char *const SQL[Q_N] = {
     [Q_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
     [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
-    [Q_PERF_FIND] = "SELECT id, name FROM performers WHERE ext_id = ?1",
+    [Q_PERF_FIND] =
+        "SELECT id, name, salt FROM performers WHERE ext_id = ?1",
+    /* A new performer gets the salt of its audit digests (?4); an
+     * existing one keeps its own. */
     [Q_PERF_UPSERT] =
-        "INSERT INTO performers (ext_id, name, created) "
-        "VALUES (?1, coalesce(?2, ''), ?3) "
+        "INSERT INTO performers (ext_id, name, created, salt) "
+        "VALUES (?1, coalesce(?2, ''), ?3, ?4) "
         "ON CONFLICT (ext_id) DO UPDATE SET name = excluded.name "
         "WHERE ?2 IS NOT NULL",
     [Q_PERF_DELETE] = "DELETE FROM performers WHERE id = ?1",
@@ -46,8 +49,20 @@ static const char *const SQL[Q_N] = {
         "SELECT id, performer, model_id, embedding FROM templates "
         "WHERE modality = ?1",
     [Q_AUDIT] =
-        "INSERT INTO audit (time, action, performer, detail) "
-        "VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO audit (time, action, performer, detail, id, "
+        "perf_digest, detail_digest, prev, hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_AUDIT_HEAD] =
+        "SELECT (SELECT value FROM meta WHERE key = 'audit_head_id'), "
+        "(SELECT value FROM meta WHERE key = 'audit_head')",
+    [Q_AUDIT_HEAD_SET] =
+        "INSERT OR REPLACE INTO meta (key, value) "
+        "VALUES ('audit_head_id', ?1), ('audit_head', ?2)",
+    /* Through the partial index audit_perf: an erasure does not read the
+     * whole log. */
+    [Q_AUDIT_REDACT] =
+        "UPDATE audit SET performer = NULL, detail = NULL, redacted = 1 "
+        "WHERE perf_digest = ?1 AND performer IS NOT NULL",
     [Q_LIST] =
         "SELECT p.ext_id, p.name, p.created, "
         "(SELECT count(*) FROM templates t WHERE t.performer = p.id "
@@ -124,7 +139,11 @@ static const migration MIGRATE[] = {
      * refusals replace the never-used consent table; the calibration each
      * recorded model's scores are read with (match/calib.h), one row per
      * modality and model: the calibration file's text and sha256 as the
-     * engine had it when the model was recorded. */
+     * engine had it when the model was recorded.  The audit log becomes a
+     * hash chain (audit.c): each entry's digests, link and hash, whether an
+     * erasure emptied it, and each performer's salt for the digests of
+     * their entries; the function chains the entries an older gallery
+     * holds and puts on the triggers that keep the log append-only. */
     {"DROP TABLE consent;\n"
      "CREATE TABLE licences (\n"
      "  id INTEGER PRIMARY KEY,\n"
@@ -160,8 +179,16 @@ static const migration MIGRATE[] = {
      "  body TEXT NOT NULL,\n"
      "  recorded INTEGER NOT NULL,\n"
      "  PRIMARY KEY (modality, model_id)\n"
-     ") WITHOUT ROWID;\n",
-     NULL},
+     ") WITHOUT ROWID;\n"
+     "ALTER TABLE performers ADD COLUMN salt BLOB;\n"
+     "ALTER TABLE audit ADD COLUMN perf_digest TEXT;\n"
+     "ALTER TABLE audit ADD COLUMN detail_digest TEXT;\n"
+     "ALTER TABLE audit ADD COLUMN prev TEXT;\n"
+     "ALTER TABLE audit ADD COLUMN hash TEXT;\n"
+     "ALTER TABLE audit ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX audit_perf ON audit (perf_digest)\n"
+     "  WHERE perf_digest IS NOT NULL;\n",
+     lk__gal_audit_upgrade},
 };
 
 #define N_MIGRATE ((int)(sizeof MIGRATE / sizeof *MIGRATE))
@@ -236,26 +263,8 @@ lk_status lk__gal_bump_gen(lk_gallery *gal)
                              : lk__gal_db_fail(gal, "bumping the generation");
 }
 
-lk_status lk__gal_audit_row(lk_gallery *gal, const char *action,
-                            const char *performer, const char *detail)
-{
-    sqlite3_stmt *s = lk__gal_q(gal, Q_AUDIT);
-    if (!s)
-        return LK_ERR_DB;
-    sqlite3_bind_int64(s, 1, lk__gal_now_s());
-    sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, performer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    lk__gal_done(s);
-    return rc == SQLITE_DONE ? LK_OK
-                             : lk__gal_db_fail(gal, "writing the audit log");
-}
-
-/* performers.id and name of an external id: LK_OK, LK_ERR_NOT_FOUND,
- * LK_ERR_DB.  *name (may be NULL) is malloc'd. */
 lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
-                            char **name)
+                            char **name, uint8_t *salt)
 {
     sqlite3_stmt *s = lk__gal_q(gal, Q_PERF_FIND);
     if (!s)
@@ -263,8 +272,14 @@ lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     lk_status st = LK_OK;
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW && salt &&
+        sqlite3_column_bytes(s, 2) != LK__GAL_SALT_BYTES) {
+        st = lk__error(LK_ERR_DB, "%s: performer \"%s\" has no audit salt",
+                       gal->db_path, id);
+    } else if (rc == SQLITE_ROW) {
         *row = sqlite3_column_int64(s, 0);
+        if (salt)
+            memcpy(salt, sqlite3_column_blob(s, 2), LK__GAL_SALT_BYTES);
         if (name) {
             const char *n = (const char *)sqlite3_column_text(s, 1);
             *name = lk__strdup(n ? n : "");

@@ -336,17 +336,23 @@ lk_status lk_gallery_add_performer(lk_gallery *gal, const char *id,
     if ((rs = lk__gal_begin_write(gal)) != LK_OK)
         goto out;
     int64_t row;
-    int existed = lk__gal_find_perf(gal, id, &row, NULL) == LK_OK;
+    int existed = lk__gal_find_perf(gal, id, &row, NULL, NULL) == LK_OK;
     lk__error_clear();     /* "no performer" is the normal case here */
     sqlite3_stmt *s = lk__gal_q(gal, Q_PERF_UPSERT);
     if (!s) {
         rs = LK_ERR_DB;
         goto out;
     }
+    uint8_t salt[LK__GAL_SALT_BYTES];
+    if ((rs = lk__random_bytes(salt, sizeof salt)) != LK_OK) {
+        lk__gal_done(s);
+        goto out;
+    }
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     if (name)
         sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, lk__gal_now_s());
+    sqlite3_bind_blob(s, 4, salt, sizeof salt, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     lk__gal_done(s);
     if (rc != SQLITE_DONE) {
@@ -373,7 +379,7 @@ lk_status lk__gallery_find_performer(lk_gallery *gal, const char *performer_id)
         return lk__error(LK_ERR_MISUSE, "gallery is NULL");
     int64_t row;
     pthread_mutex_lock(&gal->mu);
-    rs = lk__gal_find_perf(gal, performer_id, &row, NULL);
+    rs = lk__gal_find_perf(gal, performer_id, &row, NULL, NULL);
     pthread_mutex_unlock(&gal->mu);
     return rs;
 }
@@ -391,7 +397,7 @@ lk_status lk_gallery_performer_name(lk_gallery *gal, const char *performer_id,
                          "argument");
     int64_t row;
     pthread_mutex_lock(&gal->mu);
-    rs = lk__gal_find_perf(gal, performer_id, &row, name);
+    rs = lk__gal_find_perf(gal, performer_id, &row, name, NULL);
     pthread_mutex_unlock(&gal->mu);
     return rs;
 }
@@ -458,7 +464,8 @@ lk_status lk__gallery_add_template(lk_gallery *gal, lk_modality m,
     int64_t row = 0, tid = 0;
     pthread_mutex_lock(&gal->mu);
     if ((rs = lk__gal_begin_write(gal)) != LK_OK ||
-        (rs = lk__gal_find_perf(gal, performer_id, &row, NULL)) != LK_OK)
+        (rs = lk__gal_find_perf(gal, performer_id, &row, NULL,
+                                NULL)) != LK_OK)
         goto out;
     sqlite3_stmt *s;
     if ((flags & LK__TEMPLATE_ONCE) && source_sha256) {
@@ -564,7 +571,7 @@ int64_t lk__gallery_source_template(lk_gallery *gal, lk_modality m,
         return 0;
     int64_t tid = 0, row;
     pthread_mutex_lock(&gal->mu);
-    if (lk__gal_find_perf(gal, performer_id, &row, NULL) == LK_OK) {
+    if (lk__gal_find_perf(gal, performer_id, &row, NULL, NULL) == LK_OK) {
         sqlite3_stmt *s = lk__gal_q(gal, Q_TMPL_SOURCE);
         if (s) {
             sqlite3_bind_int64(s, 1, row);
@@ -593,7 +600,8 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
     size_t n = 0, cap = 0;
     pthread_mutex_lock(&gal->mu);
     if ((rs = lk__gal_begin_write(gal)) != LK_OK ||
-        (rs = lk__gal_find_perf(gal, performer_id, &row, NULL)) != LK_OK)
+        (rs = lk__gal_find_perf(gal, performer_id, &row, NULL,
+                                NULL)) != LK_OK)
         goto out;
     sqlite3_stmt *s = lk__gal_q(gal, Q_TMPL_OF_PERF);
     if (!s) {
@@ -630,6 +638,10 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
     lk__gal_done(s);
     if (rs != LK_OK)
         goto out;
+    /* The log first, while the performer's salt is there to find the
+     * entries by; the salt then goes with the row. */
+    if ((rs = lk__gal_audit_erase(gal, performer_id)) != LK_OK)
+        goto out;
     if (!(s = lk__gal_q(gal, Q_PERF_DELETE))) {
         rs = LK_ERR_DB;
         goto out;
@@ -641,9 +653,7 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         rs = lk__gal_db_fail(gal, "removing a performer");
         goto out;
     }
-    /* The audit row keeps the id and the time only. */
     if ((rs = lk__gal_bump_gen(gal)) != LK_OK ||
-        (rs = lk__gal_audit_row(gal, "remove", performer_id, NULL)) != LK_OK ||
         (rs = lk__gal_commit(gal)) != LK_OK)
         goto out;
 
@@ -882,7 +892,12 @@ lk_status lk_gallery_audit(lk_gallery *gal, const char *action,
                                                    1)))
         return lk__error(LK_ERR_MISUSE, "audit detail %s", why);
     pthread_mutex_lock(&gal->mu);
-    rs = lk__gal_audit_row(gal, action, performer_id, detail);
+    /* Reading the head and appending after it in one write transaction:
+     * two processes cannot chain after the same entry. */
+    if ((rs = lk__gal_exec(gal, "BEGIN IMMEDIATE")) == LK_OK &&
+        (rs = lk__gal_audit_row(gal, action, performer_id, detail)) == LK_OK)
+        rs = lk__gal_commit(gal);
+    lk__gal_rollback(gal);
     pthread_mutex_unlock(&gal->mu);
     return rs;
 }

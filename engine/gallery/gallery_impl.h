@@ -1,14 +1,14 @@
 /*
  * gallery_impl.h — what the gallery's files share.  A gallery is a
  * directory holding gallery.db (SQLite, the source of truth: performers,
- * templates, consent, audit) and one derived FAISS index per
+ * templates, the audit log) and one derived FAISS index per
  * modality: face.faiss of the face templates, voice.faiss of the voice
  * templates.
  *
  * The files: gallery.c opens and closes the handle and holds the public
  * transactions (performers, templates, erasure, listing); db.c the
  * database (schema, prepared statements, pragmas, the generation, the
- * recorded models, the audit log); snapshot.c the in-memory state that
+ * recorded models); audit.c the audit log's hash chain; snapshot.c the in-memory state that
  * searches read (loading templates, index files, reloads); search.c the
  * search.
  *
@@ -90,6 +90,9 @@ enum {
     Q_TMPL_MAP,
     Q_TMPL_ALL,
     Q_AUDIT,
+    Q_AUDIT_HEAD,
+    Q_AUDIT_HEAD_SET,
+    Q_AUDIT_REDACT,
     Q_LIST,
     Q_COUNTS,
     Q_MOD_COUNT,
@@ -130,6 +133,9 @@ struct lk_gallery {
     state st;
 };
 
+/* The random salt of a performer's audit digests, in the performers row. */
+#define LK__GAL_SALT_BYTES 32
+
 /* ---- db.c ----------------------------------------------------------------- */
 
 int64_t lk__gal_now_s(void);
@@ -144,12 +150,11 @@ lk_status lk__gal_exec(lk_gallery *gal, const char *sql);
 void lk__gal_rollback(lk_gallery *gal);
 lk_status lk__gal_read_gen(lk_gallery *gal, int64_t *gen);
 lk_status lk__gal_bump_gen(lk_gallery *gal);
-lk_status lk__gal_audit_row(lk_gallery *gal, const char *action,
-                            const char *performer, const char *detail);
-/* performers.id and name of an external id: LK_OK, LK_ERR_NOT_FOUND,
- * LK_ERR_DB.  *name (may be NULL) is malloc'd. */
+/* performers.id, name and audit salt of an external id: LK_OK,
+ * LK_ERR_NOT_FOUND, LK_ERR_DB.  *name (may be NULL) is malloc'd; salt
+ * (may be NULL) receives LK__GAL_SALT_BYTES. */
 lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
-                            char **name);
+                            char **name, uint8_t *salt);
 /* Open the connection (read-only or not, as gal says) with the pragmas
  * every handle runs with. */
 lk_status lk__gal_db_open(lk_gallery *gal);
@@ -179,6 +184,23 @@ lk_status lk__gal_commit(lk_gallery *gal);
 lk_status lk__gal_save_index(lk_gallery *gal);
 /* 1 when an index file of a usable modality is behind the memory. */
 int lk__gal_index_dirty(const lk_gallery *gal);
+
+/* ---- audit.c ------------------------------------------------------------------ */
+
+/* Append an entry to the chain (and move the head), inside the caller's
+ * write transaction.  performer, when given, must be registered: its
+ * digests are salted with the performer's salt.  LK_ERR_NOT_FOUND,
+ * LK_ERR_DB. */
+lk_status lk__gal_audit_row(lk_gallery *gal, const char *action,
+                            const char *performer, const char *detail);
+/* The erasure's part of the log, before the performer's row goes: every
+ * entry of the performer emptied to its digests (redacted), then a
+ * "remove" entry holding the performer's digest alone.  Inside the
+ * erasure's write transaction. */
+lk_status lk__gal_audit_erase(lk_gallery *gal, const char *performer);
+/* Schema step 1 -> 2's function: salt the performers, chain the entries
+ * an older gallery holds, put the append-only triggers on. */
+lk_status lk__gal_audit_upgrade(lk_gallery *gal);
 
 /* ---- gallery.c --------------------------------------------------------------- */
 

@@ -213,7 +213,7 @@ lk_status lk_licence_add(lk_gallery *gal, const char *json, int64_t *id)
     }
     int64_t perf, rid = 0;
     const int64_t now = lk__gal_now_s();
-    if ((rs = lk__gal_find_perf(gal, l->performer, &perf, NULL)) == LK_OK &&
+    if ((rs = lk__gal_find_perf(gal, l->performer, &perf, NULL, NULL)) == LK_OK &&
         (rs = check_refusal(gal, perf, l)) == LK_OK &&
         (rs = insert_record(gal, perf, NULL, now, &rid)) == LK_OK &&
         (rs = insert_version(gal, rid, 1, l, now)) == LK_OK)
@@ -387,7 +387,7 @@ static lk_status perf_filter(lk_gallery *gal, const char *performer,
                              int64_t *row)
 {
     *row = 0;
-    return performer ? lk__gal_find_perf(gal, performer, row, NULL) : LK_OK;
+    return performer ? lk__gal_find_perf(gal, performer, row, NULL, NULL) : LK_OK;
 }
 
 lk_status lk_licence_list(lk_gallery *gal, const char *performer, char **json)
@@ -553,7 +553,7 @@ static lk_status import_record(lk_gallery *gal, json_t *rec, size_t ri,
                          "(32 lower-case hex digits), \"performer\" and "
                          "\"versions\" (a non-empty list)", ri);
     int64_t prow;
-    lk_status rs = lk__gal_find_perf(gal, perf, &prow, NULL);
+    lk_status rs = lk__gal_find_perf(gal, perf, &prow, NULL, NULL);
     if (rs != LK_OK)
         return rs;
     /* The record here, if any, and how many versions it has. */
@@ -685,7 +685,7 @@ static lk_status import_refusal(lk_gallery *gal, json_t *r, size_t ri)
     int64_t prow, have_since;
     unsigned have;
     lk_status rs;
-    if ((rs = lk__gal_find_perf(gal, perf, &prow, NULL)) != LK_OK ||
+    if ((rs = lk__gal_find_perf(gal, perf, &prow, NULL, NULL)) != LK_OK ||
         (rs = refusal_of(gal, prow, &have, &have_since)) != LK_OK)
         return rs;
     if (since <= have_since)
@@ -764,7 +764,7 @@ lk_status lk_policy_set(lk_gallery *gal, const char *performer, unsigned never)
     int64_t prow;
     char d[320];
     lk__uses_text(never, ", ", d, sizeof d);
-    if ((rs = lk__gal_find_perf(gal, performer, &prow, NULL)) == LK_OK &&
+    if ((rs = lk__gal_find_perf(gal, performer, &prow, NULL, NULL)) == LK_OK &&
         (rs = set_refusal(gal, prow, never, lk__gal_now_s())) == LK_OK)
         rs = lk__gal_audit_row(gal, never ? "policy" : "policy-clear",
                                performer, never ? d : NULL);
@@ -784,7 +784,7 @@ lk_status lk_policy_get(lk_gallery *gal, const char *performer,
         return lk__error(LK_ERR_MISUSE, "lk_policy_get: NULL argument");
     pthread_mutex_lock(&gal->mu);
     int64_t prow;
-    lk_status rs = lk__gal_find_perf(gal, performer, &prow, NULL);
+    lk_status rs = lk__gal_find_perf(gal, performer, &prow, NULL, NULL);
     if (rs == LK_OK)
         rs = refusal_of(gal, prow, &n, &t);
     pthread_mutex_unlock(&gal->mu);
@@ -808,7 +808,7 @@ lk_status lk__gallery_consent(lk_gallery *gal, const char *performer,
         return LK_ERR_NOMEM;
     pthread_mutex_lock(&gal->mu);
     int64_t prow;
-    lk_status rs = lk__gal_find_perf(gal, performer, &prow, NULL);
+    lk_status rs = lk__gal_find_perf(gal, performer, &prow, NULL, NULL);
     if (rs == LK_ERR_NOT_FOUND) {      /* erased since the search found it */
         lk__error_clear();
         pthread_mutex_unlock(&gal->mu);

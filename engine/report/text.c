@@ -263,6 +263,8 @@ char *lk_provenance_text(const lk_provenance *p, unsigned flags)
             i == p->active ? "active manifest" : "manifest", m->label,
             m->claim_generator ? m->claim_generator : "-",
             m->signer ? m->signer : "-", signature_text(m->signature));
+        if (m->signer_key)   /* what a licence names its licensee by */
+            put(&t, "    signer key sha256: %s\n", m->signer_key);
         if (m->title)
             put(&t, "    title: %s\n", m->title);
         for (int k = 0; k < m->n_actions; k++) {

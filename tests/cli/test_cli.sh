@@ -40,11 +40,16 @@ PY=/usr/bin/python3
 # ---- help and usage ---------------------------------------------------------
 check "--help" 0 "$LK" --help
 has "--help lists scan" "$T/out" "scan"
-for c in enroll scan list remove info inspect train-voice train-spoof; do
+for c in enroll scan list remove info audit inspect train-voice train-spoof; do
     check "$c --help" 0 "$LK" "$c" --help
     has "$c --help shows usage" "$T/out" "usage: likeness $c"
 done
 has "scan --help shows the default min face" "$T/out" "default"
+check "audit verify --help" 0 "$LK" audit verify --help
+has "audit verify --help shows --expect" "$T/out" "\-\-expect HASH"
+check "audit without a subcommand" 2 "$LK" audit
+check "audit unknown subcommand" 2 "$LK" audit frob --gallery "$T/g"
+has "audit unknown subcommand named" "$T/err" "frob"
 check "unknown command" 2 "$LK" frobnicate
 has "unknown command named" "$T/err" "frobnicate"
 check "scan without gallery" 2 "$LK" scan x.jpg
@@ -254,8 +259,46 @@ PYEOF
     check "list of no gallery" 2 "$LK" list --gallery "$T/no-gallery"
     has "missing gallery named" "$T/err" "no-gallery"
     [ -e "$T/no-gallery" ] && ko "list created no gallery" || ok "list created no gallery"
+    # The audit log: intact; altered by hand (the sqlite3 command, past
+    # its triggers) in a copy, the entry named; intact again after an
+    # erasure, which leaves no trace of the performer's id.
+    check "audit verify" 0 "$LK" audit verify --gallery "$G"
+    has "audit verify says intact" "$T/out" "audit log intact: "
+    HEAD=$(sed -n 's/.*, head [0-9]* \([0-9a-f]\{64\}\)$/\1/p' "$T/out")
+    [ ${#HEAD} = 64 ] && ok "audit verify prints the head hash" || ko "audit verify prints the head hash ('$HEAD')"
+    check "audit verify --json" 0 "$LK" audit verify --gallery "$G" --json
+    has "audit verify --json intact" "$T/out" '"intact":true'
+    check "audit list" 0 "$LK" audit list --gallery "$G"
+    has "audit list shows A's enrolment" "$T/out" "enrol    perf-a"
+    has "audit list shows the scans" "$T/out" "scan .*files="
+    GA="$T/gallery-altered"
+    cp -r "$G" "$GA"
+    # (sqlite3 exits with the code of the failed statement)
+    if sqlite3 "$GA/gallery.db" "UPDATE audit SET time = time + 1 WHERE id = 2" 2>"$T/err"; then
+        ko "sqlite3 refused by the triggers"
+    else
+        ok "sqlite3 refused by the triggers"
+    fi
+    has "the trigger says why" "$T/err" "append-only"
+    check "sqlite3 alters entry 2" 0 sqlite3 "$GA/gallery.db" "DROP TRIGGER audit_erase_only; UPDATE audit SET detail = 'template 99' WHERE id = 2"
+    check "audit verify: altered" 1 "$LK" audit verify --gallery "$GA"
+    has "altered entry named" "$T/out" "audit log altered: entry 2: changed"
+    check "audit verify --json: altered" 1 "$LK" audit verify --gallery "$GA" --json
+    has "altered entry in JSON" "$T/out" '"fault":"changed","entry":2'
+    check "sqlite3 deletes entry 3" 0 sqlite3 "$GA/gallery.db" "DROP TRIGGER audit_append_only; UPDATE audit SET detail = 'template 1' WHERE id = 2; DELETE FROM audit WHERE id = 3"
+    check "audit verify: deleted" 1 "$LK" audit verify --gallery "$GA"
+    has "deleted entry named" "$T/out" "entry 3: deleted"
     check "remove A" 0 "$LK" remove --gallery "$G" --performer perf-a -m /nonexistent
     has "removal said" "$T/out" "removed perf-a"
+    check "audit verify after remove" 0 "$LK" audit verify --gallery "$G"
+    check "audit verify --expect the earlier head" 0 "$LK" audit verify --gallery "$G" --expect "$HEAD"
+    check "audit verify --expect another hash" 1 "$LK" audit verify --gallery "$G" --expect "$(printf '%064d' 7)"
+    has "anchor fault named" "$T/out" "anchor"
+    check "audit verify --expect not a hash" 2 "$LK" audit verify --gallery "$G" --expect abc
+    check "audit list after remove" 0 "$LK" audit list --gallery "$G"
+    has "A's entries shown erased" "$T/out" "enrol    (erased)"
+    hasnt "A's id gone from the audit list" "$T/out" "perf-a"
+    hasnt "A's id gone from gallery.db" "$G/gallery.db" "perf-a"
     check "remove A again" 2 "$LK" remove --gallery "$G" --performer perf-a
     check "A no longer found" 0 "$LK" scan --gallery "$G" $PROBE_A
     hasnt "A absent after removal" "$T/out" "perf-a"

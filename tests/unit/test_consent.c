@@ -728,38 +728,6 @@ static void test_signer(void **state)
     lk__consent_set_free(cs);
 }
 
-/* A gallery of schema 1 (the consent table, no licence tables) opens
- * writable into the current schema, and read-only not at all. */
-static void test_upgrade(void **state)
-{
-    (void)state;
-    char dir[700], db[800];
-    snprintf(dir, sizeof dir, "%s/old", tmpdir);
-    snprintf(db, sizeof db, "%s/gallery.db", dir);
-    lk_gallery *g = open_gallery(dir);
-    assert_int_equal(lk_gallery_add_performer(g, "ana", NULL), LK_OK);
-    lk_gallery_close(g);
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h,
-        "DROP TABLE licence_versions; DROP TABLE licences; DROP TABLE refusals;"
-        "DROP TABLE calibration;"
-        "CREATE TABLE consent (id INTEGER PRIMARY KEY, performer INTEGER NOT "
-        "NULL REFERENCES performers (id) ON DELETE CASCADE, scope TEXT NOT "
-        "NULL, terms TEXT, valid_from INTEGER, valid_to INTEGER, created "
-        "INTEGER NOT NULL);"
-        "UPDATE meta SET value = 1 WHERE key = 'schema';"
-        "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    assert_int_equal(lk_gallery_open(dir, NULL, LK_GALLERY_READONLY, &g),
-                     LK_ERR_DB);
-    assert_non_null(strstr(lk_last_error(), "older"));
-    g = open_gallery(dir);
-    add_ok(g, record(""));
-    lk_gallery_close(g);
-    assert_int_equal(count_rows(dir, "licences"), 1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,7 +738,6 @@ int main(void)
         cmocka_unit_test(test_erasure),
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_signer),
-        cmocka_unit_test(test_upgrade),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,7 +51,7 @@ static void write_file(const char *path, const char *text)
 static void test_status_strings(void **state)
 {
     (void)state;
-    for (int s = 0; s <= LK_ERR_MANY_FACES; s++) {
+    for (int s = 0; s <= LK_ERR_ALTERED; s++) {
         assert_non_null(lk_status_str((lk_status)s));
         assert_non_null(lk_status_name((lk_status)s));
     }
@@ -99,16 +99,18 @@ static void test_enum_names(void **state)
     CHECK_NAMES(lk_modality_name, lk_modality, LK_MODALITY_FACE,
                 LK_MODALITY_VOICE);
     CHECK_NAMES(lk_decision_name, lk_decision, LK_NO_MATCH, LK_MATCH);
+    CHECK_NAMES(lk_audit_fault_name, lk_audit_fault, LK_AUDIT_INTACT,
+                LK_AUDIT_ANCHOR);
     CHECK_NAMES(lk_media_kind_name, lk_media_kind, LK_MEDIA_IMAGE,
                 LK_MEDIA_AUDIO);
     CHECK_NAMES(lk_sampling_name, lk_sampling, LK_SAMPLE_SCENE,
                 LK_SAMPLE_KEYFRAMES);
     /* Status codes: 0, 1, then 10 on; 2..9 are none. */
     CHECK_NAMES(lk_status_name, lk_status, LK_OK, LK_DONE);
-    CHECK_NAMES(lk_status_name, lk_status, LK_ERR_IO, LK_ERR_MANY_FACES);
-    const char *names[LK_ERR_MANY_FACES + 1], *texts[LK_ERR_MANY_FACES + 1];
+    CHECK_NAMES(lk_status_name, lk_status, LK_ERR_IO, LK_ERR_ALTERED);
+    const char *names[LK_ERR_ALTERED + 1], *texts[LK_ERR_ALTERED + 1];
     int n = 0;
-    for (int v = LK_OK; v <= LK_ERR_MANY_FACES; v++) {
+    for (int v = LK_OK; v <= LK_ERR_ALTERED; v++) {
         if (v > LK_DONE && v < LK_ERR_IO) {
             assert_string_equal(lk_status_name((lk_status)v), "unknown");
             assert_string_equal(lk_status_str((lk_status)v), "unknown status");

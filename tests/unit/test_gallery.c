@@ -892,10 +892,19 @@ static void secure_delete_proof(const mod_case *c, int dim)
         assert_present(dir, e, SD_NT, dim, "gallery.db", "kept");
         assert_present(dir, e, SD_NT, dim, c->index, "kept");
     }
-    /* The audit keeps the id and the time of the erasure, nothing more. */
+    /* The audit keeps the time and the digest of the erasure, nothing
+     * that names the performer; the chain still verifies. */
     assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE "
-                                 "action = 'remove' AND performer = 'p03' "
-                                 "AND detail IS NULL AND time > 0"), 1);
+                                 "action = 'remove' AND performer IS NULL "
+                                 "AND detail IS NULL AND perf_digest IS NOT "
+                                 "NULL AND time > 0"), 6);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE "
+                                 "performer = 'p03'"), 0);
+    g = open_case_dim(dir, c, dim, LK_GALLERY_READONLY);
+    lk_audit_report rep = { .size = sizeof rep };
+    assert_int_equal(lk_gallery_audit_verify(g, NULL, &rep), LK_OK);
+    assert_int_equal(rep.redacted, 5 * (1 + SD_NT) + 1 + 3);
+    lk_gallery_close(g);
     assert_int_equal(db_int(dir, "SELECT count(*) FROM templates t JOIN "
                                  "performers p ON p.id = t.performer WHERE "
                                  "p.ext_id = 'p03'"), 0);
@@ -1353,66 +1362,546 @@ static void test_two_handles(void **state)
 
 /* ---- audit, stats, listing ----------------------------------------------------------- */
 
-static void test_audit_rows(void **state)
+/* A new gallery with performer p1 ("One"), and a random embedding of
+ * the given seed in e. */
+static lk_gallery *new_with_p1(const char *dir, uint64_t seed, float e[DIM])
 {
-    (void)state;
-    char *dir = gallery_dir("audit");
     lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
-    float e[DIM];
-    rng_seed(3);
+    rng_seed(seed);
     random_unit(e, DIM);
     assert_int_equal(lk_gallery_add_performer(g, "p1", "One"), LK_OK);
-    assert_int_equal(lk_gallery_add_performer(g, "p1", "Renamed"), LK_OK);
-    int64_t tid = 0;
-    add_ok(g, "p1", e, &tid);
-    assert_int_equal(lk_gallery_audit(g, "scan", "p1", "upload.jpg 0.71"),
-                     LK_OK);
-    assert_int_equal(lk_gallery_audit(g, "export", NULL, NULL), LK_OK);
-    assert_int_equal(lk_gallery_remove_performer(g, "p1"), LK_OK);
+    return g;
+}
 
-    assert_int_equal(lk_gallery_audit(g, "", NULL, NULL), LK_ERR_MISUSE);
-    assert_int_equal(lk_gallery_audit(g, NULL, NULL, NULL), LK_ERR_MISUSE);
-    assert_int_equal(lk_gallery_audit(g, "sc\nan", NULL, NULL), LK_ERR_MISUSE);
-    assert_int_equal(lk_gallery_audit(g, "scan", "", NULL), LK_ERR_MISUSE);
-    lk_gallery_close(g);
+/* The audit rows as stored, in id order: action, performer, a substring
+ * of the detail (NULL: none) and the redacted flag of each. */
+typedef struct want_row {
+    const char *action, *performer, *detail;
+    int redacted;
+} want_row;
 
+static void assert_audit_rows(const char *dir, const want_row *want, size_t n)
+{
     char *db = join(dir, "gallery.db");
     sqlite3 *raw;
     assert_int_equal(sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(raw, "SELECT action, performer, "
-                                        "detail, time FROM audit ORDER BY id",
-                                        -1, &s, NULL), SQLITE_OK);
-    const char *want[][3] = {
-        { "add", "p1", NULL },
-        { "enrol", "p1", "template" },
-        { "scan", "p1", "upload.jpg 0.71" },
-        { "export", NULL, NULL },
-        { "remove", "p1", NULL },
-    };
+                                        "detail, time, redacted FROM audit "
+                                        "ORDER BY id", -1, &s, NULL),
+                     SQLITE_OK);
     int64_t t0 = (int64_t)time(NULL);
     size_t i = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        assert_true(i < sizeof want / sizeof *want);
-        assert_string_equal(sqlite3_column_text(s, 0), want[i][0]);
+        assert_true(i < n);
+        assert_string_equal(sqlite3_column_text(s, 0), want[i].action);
         const char *perf = (const char *)sqlite3_column_text(s, 1);
         const char *detail = (const char *)sqlite3_column_text(s, 2);
-        if (want[i][1])
-            assert_string_equal(perf, want[i][1]);
+        if (want[i].performer)
+            assert_string_equal(perf, want[i].performer);
         else
             assert_null(perf);
-        if (want[i][2])
-            assert_non_null(strstr(detail, want[i][2]));
+        if (want[i].detail)
+            assert_non_null(strstr(detail, want[i].detail));
         else
             assert_null(detail);
         int64_t t = sqlite3_column_int64(s, 3);
         assert_true(t <= t0 && t > t0 - 600);
+        assert_int_equal(sqlite3_column_int(s, 4), want[i].redacted);
         i++;
     }
-    assert_int_equal(i, sizeof want / sizeof *want);
+    assert_int_equal(i, n);
     sqlite3_finalize(s);
     sqlite3_close(raw);
+    free(db);
+}
+
+static void test_audit_rows(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("audit");
+    float e[DIM];
+    lk_gallery *g = new_with_p1(dir, 3, e);
+    assert_int_equal(lk_gallery_add_performer(g, "p1", "Renamed"), LK_OK);
+    int64_t tid = 0;
+    add_ok(g, "p1", e, &tid);
+    assert_int_equal(lk_gallery_audit(g, "scan", "p1", "upload.jpg 0.71"),
+                     LK_OK);
+    assert_int_equal(lk_gallery_audit(g, "export", NULL, NULL), LK_OK);
+    const want_row before[] = {
+        { "add", "p1", NULL, 0 },
+        { "enrol", "p1", "template", 0 },
+        { "scan", "p1", "upload.jpg 0.71", 0 },
+        { "export", NULL, NULL, 0 },
+    };
+    assert_audit_rows(dir, before, sizeof before / sizeof *before);
+    assert_int_equal(lk_gallery_remove_performer(g, "p1"), LK_OK);
+
+    assert_int_equal(lk_gallery_audit(g, "", NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, NULL, NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, "sc\nan", NULL, NULL), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit(g, "scan", "", NULL), LK_ERR_MISUSE);
+    /* An entry of a performer is erased with them: one that is not
+     * registered has nothing to be erased with. */
+    assert_int_equal(lk_gallery_audit(g, "scan", "p1", "x"), LK_ERR_NOT_FOUND);
+    assert_non_null(strstr(lk_last_error(), "p1"));
+    lk_gallery_close(g);
+
+    /* The erasure emptied the performer's entries and wrote its own,
+     * which names no one. */
+    const want_row after[] = {
+        { "add", NULL, NULL, 1 },
+        { "enrol", NULL, NULL, 1 },
+        { "scan", NULL, NULL, 1 },
+        { "export", NULL, NULL, 0 },
+        { "remove", NULL, NULL, 0 },
+    };
+    assert_audit_rows(dir, after, sizeof after / sizeof *after);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* ---- the audit log's hash chain ------------------------------------------------------ */
+
+static void raw_exec(const char *dir, const char *sql)
+{
+    char *path = join(dir, "gallery.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err ? err : "?");
+    sqlite3_close(db);
+    free(path);
+}
+
+/* The code of sql on the gallery's file, and the message in why. */
+static int raw_try(const char *dir, const char *sql, char *why, size_t cap)
+{
+    char *path = join(dir, "gallery.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    snprintf(why, cap, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(path);
+    return rc;
+}
+
+static lk_status verify_dir(const char *dir, const char *anchor,
+                            lk_audit_report *rep)
+{
+    lk_gallery *g = open_ok(dir, LK_GALLERY_READONLY);
+    memset(rep, 0, sizeof *rep);
+    rep->size = sizeof *rep;
+    lk_status st = lk_gallery_audit_verify(g, anchor, rep);
+    lk_gallery_close(g);
+    return st;
+}
+
+/* A log of seven entries: 1 add p1, 2 add p2, 3 enrol p1, 4 scan, 5 scan
+ * of p2, 6 export, 7 scan. */
+static void make_log(const char *dir)
+{
+    float e[DIM];
+    lk_gallery *g = new_with_p1(dir, 11, e);
+    assert_int_equal(lk_gallery_add_performer(g, "p2", "Two"), LK_OK);
+    add_ok(g, "p1", e, NULL);
+    assert_int_equal(lk_gallery_audit(g, "scan", NULL, "files=1"), LK_OK);
+    assert_int_equal(lk_gallery_audit(g, "scan", "p2", "upload.jpg 0.71"),
+                     LK_OK);
+    assert_int_equal(lk_gallery_audit(g, "export", NULL, NULL), LK_OK);
+    assert_int_equal(lk_gallery_audit(g, "scan", NULL, "files=2"), LK_OK);
+    lk_gallery_close(g);
+}
+
+static const char DROP_TRIGGERS[] =
+    "DROP TRIGGER audit_append_only; DROP TRIGGER audit_erase_only; "
+    "DROP TRIGGER audit_chained;";
+
+typedef struct entry_list {
+    int n, redacted, named;
+    char actions[16][16];
+} entry_list;
+
+static int list_cb_audit(const lk_audit_entry *e, void *user)
+{
+    entry_list *l = user;
+    assert_int_equal(e->id, l->n + 1);
+    assert_int_equal(strlen(e->hash), 64);
+    if (l->n < 16)
+        snprintf(l->actions[l->n], sizeof l->actions[0], "%s", e->action);
+    l->n++;
+    l->redacted += e->redacted;
+    l->named += e->performer != NULL;
+    if (e->redacted)
+        assert_true(!e->performer && !e->detail);
+    return 0;
+}
+
+static void test_audit_chain_intact(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("chain");
+    make_log(dir);
+    lk_audit_report rep;
+    assert_int_equal(verify_dir(dir, NULL, &rep), LK_OK);
+    assert_int_equal(rep.fault, LK_AUDIT_INTACT);
+    assert_int_equal(rep.entries, 7);
+    assert_int_equal(rep.redacted, 0);
+    assert_int_equal(rep.head_id, 7);
+    assert_int_equal(rep.upgraded_through, 0);
+    assert_int_equal(strlen(rep.head), 64);
+    assert_string_equal(rep.why, "");
+    char head[65];
+    memcpy(head, rep.head, sizeof head);
+
+    /* The head taken earlier anchors the longer log: still in the chain. */
+    lk_gallery *g = open_ok(dir, 0);
+    assert_int_equal(lk_gallery_remove_performer(g, "p2"), LK_OK);
+    memset(&rep, 0, sizeof rep);
+    rep.size = sizeof rep;
+    assert_int_equal(lk_gallery_audit_verify(g, head, &rep), LK_OK);
+    assert_int_equal(rep.entries, 8);
+    assert_int_equal(rep.redacted, 2);     /* add p2, scan of p2 */
+    assert_string_not_equal(rep.head, head);
+    /* An anchor of no entry; not a hash; a report of another size. */
+    char other[65];
+    memset(other, 'a', 64);
+    other[64] = '\0';
+    assert_int_equal(lk_gallery_audit_verify(g, other, &rep), LK_ERR_ALTERED);
+    assert_int_equal(rep.fault, LK_AUDIT_ANCHOR);
+    assert_non_null(strstr(lk_last_error(), "gallery.db"));
+    assert_int_equal(lk_gallery_audit_verify(g, "abc", &rep), LK_ERR_MISUSE);
+    rep.size = sizeof rep - 1;
+    assert_int_equal(lk_gallery_audit_verify(g, NULL, &rep), LK_ERR_MISUSE);
+    assert_int_equal(lk_gallery_audit_verify(g, NULL, NULL), LK_ERR_MISUSE);
+
+    entry_list l = { 0 };
+    assert_int_equal(lk_gallery_audit_entries(g, list_cb_audit, &l), LK_OK);
+    assert_int_equal(l.n, 8);
+    assert_int_equal(l.redacted, 2);
+    assert_int_equal(l.named, 2);          /* add p1, enrol p1 */
+    assert_string_equal(l.actions[7], "remove");
+    lk_gallery_close(g);
+
+    /* The triggers refuse changes and deletions, and unchained rows; the
+     * erasure's own change is allowed. */
+    char why[256];
+    assert_int_equal(raw_try(dir, "UPDATE audit SET time = 0 WHERE id = 4",
+                             why, sizeof why), SQLITE_CONSTRAINT);
+    assert_non_null(strstr(why, "append-only"));
+    assert_int_equal(raw_try(dir, "DELETE FROM audit WHERE id = 8", why,
+                             sizeof why), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_try(dir, "UPDATE audit SET detail = 'x' WHERE id = 3",
+                             why, sizeof why), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_try(dir, "INSERT INTO audit (time, action) VALUES "
+                             "(1, 'scan')", why, sizeof why),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(verify_dir(dir, head, &rep), LK_OK);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* Two handles (two connections, as two processes) appending at once:
+ * every append reads the head and chains after it in one write
+ * transaction, so the chain does not fork and no append fails. */
+typedef struct appender {
+    lk_gallery *g;
+    int fails;
+} appender;
+
+static void *append_many(void *arg)
+{
+    appender *a = arg;
+    for (int i = 0; i < 1000; i++)
+        a->fails += lk_gallery_audit(a->g, "scan", NULL, "files=1") != LK_OK;
+    return NULL;
+}
+
+static void test_audit_concurrent_appends(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("chainmt");
+    appender a[2] = { { open_ok(dir, LK_GALLERY_CREATE), 0 },
+                      { NULL, 0 } };
+    a[1].g = open_ok(dir, 0);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, append_many, &a[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(a[i].fails, 0);
+    }
+    lk_gallery_close(a[0].g);
+    lk_gallery_close(a[1].g);
+    lk_audit_report rep;
+    if (verify_dir(dir, NULL, &rep) != LK_OK)
+        fail_msg("%s", lk_last_error());
+    assert_int_equal(rep.entries, 2000);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* Hand alterations of the file, made after dropping the triggers, each
+ * on a fresh copy of make_log()'s log: what verification must say. */
+typedef struct tamper {
+    const char *what, *sql;
+    lk_audit_fault fault;
+    int64_t id;
+} tamper;
+
+static const tamper TAMPERS[] = {
+    { "time", "UPDATE audit SET time = time - 60 WHERE id = 4",
+      LK_AUDIT_CHANGED, 4 },
+    { "action", "UPDATE audit SET action = 'scan' WHERE id = 6",
+      LK_AUDIT_CHANGED, 6 },
+    { "detail", "UPDATE audit SET detail = 'files=0' WHERE id = 4",
+      LK_AUDIT_CHANGED, 4 },
+    { "detail of a performer's entry",
+      "UPDATE audit SET detail = 'template 9' WHERE id = 3",
+      LK_AUDIT_CHANGED, 3 },
+    { "performer", "UPDATE audit SET performer = 'p2' WHERE id = 3",
+      LK_AUDIT_CHANGED, 3 },
+    { "performer added", "UPDATE audit SET performer = 'p1' WHERE id = 4",
+      LK_AUDIT_CHANGED, 4 },
+    { "performer taken out", "UPDATE audit SET performer = NULL WHERE id = 5",
+      LK_AUDIT_CHANGED, 5 },
+    { "middle entry deleted", "DELETE FROM audit WHERE id = 4",
+      LK_AUDIT_DELETED, 4 },
+    { "first entry deleted", "DELETE FROM audit WHERE id = 1",
+      LK_AUDIT_DELETED, 1 },
+    { "last entry deleted", "DELETE FROM audit WHERE id = 7",
+      LK_AUDIT_TRUNCATED, 7 },
+    { "last two deleted", "DELETE FROM audit WHERE id >= 6",
+      LK_AUDIT_TRUNCATED, 6 },
+    { "ids swapped", "UPDATE audit SET id = -5 WHERE id = 5; "
+      "UPDATE audit SET id = 5 WHERE id = 4; "
+      "UPDATE audit SET id = 4 WHERE id = -5",
+      LK_AUDIT_REORDERED, 4 },
+    { "entry inserted after the head",
+      "INSERT INTO audit (id, time, action, prev, hash) VALUES (8, 1, 'scan', "
+      "(SELECT hash FROM audit WHERE id = 7), hex(randomblob(32)))",
+      LK_AUDIT_INSERTED, 8 },
+    { "entry inserted, head moved",
+      "DELETE FROM audit WHERE id = 7; "
+      "INSERT INTO audit (id, time, action, prev, hash) VALUES (7, 1, 'scan', "
+      "hex(randomblob(32)), hex(randomblob(32))); "
+      "UPDATE meta SET value = (SELECT hash FROM audit WHERE id = 7) "
+      "WHERE key = 'audit_head'",
+      LK_AUDIT_INSERTED, 7 },
+    /* Read back at any length: no entry's fields are trusted. */
+    { "link rewritten, long",
+      "UPDATE audit SET prev = replace(hex(zeroblob(2000)), '0', 'a') "
+      "WHERE id = 4",
+      LK_AUDIT_INSERTED, 4 },
+    { "redacted without an erasure",
+      "UPDATE audit SET performer = NULL, detail = NULL, redacted = 1 "
+      "WHERE id = 3",
+      LK_AUDIT_REDACTED, 3 },
+    { "a remove entry forged for the redaction",
+      "UPDATE audit SET performer = NULL, detail = NULL, redacted = 1 "
+      "WHERE id = 5; UPDATE audit SET action = 'remove', detail = NULL, "
+      "detail_digest = NULL, perf_digest = (SELECT perf_digest FROM audit "
+      "WHERE id = 5) WHERE id = 7",
+      LK_AUDIT_CHANGED, 7 },
+};
+
+static void test_audit_tamper(void **state)
+{
+    (void)state;
+    char *base = gallery_dir("tamper");
+    make_log(base);
+    /* Each case on its own copy of the log (the same entries, hashes and
+     * head). */
+    char *db = join(base, "gallery.db");
+    blob orig = read_all(db);
+    assert_true(orig.n > 0);
+    /* Closed: the write-ahead log was checkpointed into the file. */
+    char *wal = join(base, "gallery.db-wal");
+    assert_false(file_exists(wal));
+    free(wal);
+    for (size_t k = 0; k < sizeof TAMPERS / sizeof *TAMPERS; k++) {
+        const tamper *t = &TAMPERS[k];
+        char *dir = gallery_dir("tampered");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        char *p = join(dir, "gallery.db");
+        write_file(p, orig.data, orig.n);
+        lk_audit_report rep;
+        assert_int_equal(verify_dir(dir, NULL, &rep), LK_OK);
+        raw_exec(dir, DROP_TRIGGERS);
+        raw_exec(dir, t->sql);
+        lk_status st = verify_dir(dir, NULL, &rep);
+        if (st != LK_ERR_ALTERED || rep.fault != t->fault ||
+            rep.fault_id != t->id)
+            fail_msg("%s: %s, fault %s at entry %lld (%s); want %s at %lld",
+                     t->what, lk_status_name(st), lk_audit_fault_name(rep.fault),
+                     (long long)rep.fault_id, rep.why,
+                     lk_audit_fault_name(t->fault), (long long)t->id);
+        char idtext[32];
+        snprintf(idtext, sizeof idtext, "%lld", (long long)t->id);
+        assert_non_null(strstr(rep.why, idtext));
+        free(p);
+        lk_test_rmtree(dir);
+        free(dir);
+    }
+    free(orig.data);
+    free(db);
+    lk_test_rmtree(base);
+    free(base);
+}
+
+/* An erasure leaves neither the performer's id nor any detail of their
+ * entries in the gallery's files, open or closed, and the chain verifies;
+ * the same id registered and erased again too. */
+static void test_audit_erasure_bytes(void **state)
+{
+    (void)state;
+    static const char ID[] = "performer-id-7f3aq-secret";
+    static const char DETAIL[] = "finding: Qzvx Secretperson in upload.mp4";
+    static const char KEPT[] = "files=3 faces=2";
+    char *dir = gallery_dir("auditerase");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM];
+    rng_seed(5);
+    char which[256];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(lk_gallery_add_performer(g, ID, NULL), LK_OK);
+        assert_int_equal(lk_gallery_add_performer(g, "other", NULL), LK_OK);
+        random_unit(e, DIM);
+        add_ok(g, ID, e, NULL);
+        assert_int_equal(lk_gallery_audit(g, "scan", ID, DETAIL), LK_OK);
+        assert_int_equal(lk_gallery_audit(g, "scan", NULL, KEPT), LK_OK);
+        files_holding(dir, DETAIL, strlen(DETAIL), which, sizeof which);
+        assert_string_not_equal(which, "");    /* the test can see it */
+        assert_int_equal(lk_gallery_remove_performer(g, ID), LK_OK);
+        files_holding(dir, ID, strlen(ID), which, sizeof which);
+        if (which[0])
+            fail_msg("round %d: the erased id survives in %s", round, which);
+        files_holding(dir, DETAIL, strlen(DETAIL), which, sizeof which);
+        if (which[0])
+            fail_msg("round %d: the erased detail survives in %s", round,
+                     which);
+        files_holding(dir, KEPT, strlen(KEPT), which, sizeof which);
+        assert_string_not_equal(which, "");
+        lk_audit_report rep = { .size = sizeof rep };
+        if (lk_gallery_audit_verify(g, NULL, &rep) != LK_OK)
+            fail_msg("round %d: %s", round, lk_last_error());
+        /* add, enrol and scan of each round, and "other"'s add before */
+        assert_int_equal(rep.redacted, 3 * (round + 1) + round);
+        assert_int_equal(lk_gallery_remove_performer(g, "other"), LK_OK);
+    }
+    lk_gallery_close(g);
+    files_holding(dir, ID, strlen(ID), which, sizeof which);
+    assert_string_equal(which, "");
+    files_holding(dir, DETAIL, strlen(DETAIL), which, sizeof which);
+    assert_string_equal(which, "");
+    lk_audit_report rep;
+    assert_int_equal(verify_dir(dir, NULL, &rep), LK_OK);
+    assert_int_equal(rep.entries, 2 * 7);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* Version 1 of the schema, as galleries made before the chain hold it. */
+static const char V1_SCHEMA[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE performers (id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL "
+    "  UNIQUE, name TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL);"
+    "CREATE TABLE templates (id INTEGER PRIMARY KEY, performer INTEGER NOT "
+    "  NULL REFERENCES performers (id) ON DELETE CASCADE, modality TEXT NOT "
+    "  NULL, model_id TEXT NOT NULL, dim INTEGER NOT NULL, embedding BLOB NOT "
+    "  NULL, source_sha256 TEXT, source_path TEXT, face_x REAL, face_y REAL, "
+    "  face_w REAL, face_h REAL, face_score REAL, created INTEGER NOT NULL, "
+    "  CHECK (length(embedding) = 4 * dim));"
+    "CREATE INDEX templates_performer ON templates (performer, modality, "
+    "  source_sha256);"
+    "CREATE TABLE consent (id INTEGER PRIMARY KEY, performer INTEGER NOT NULL "
+    "  REFERENCES performers (id) ON DELETE CASCADE, scope TEXT NOT NULL, "
+    "  terms TEXT, valid_from INTEGER, valid_to INTEGER, created INTEGER NOT "
+    "  NULL);"
+    "CREATE INDEX consent_performer ON consent (performer);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, "
+    "  action TEXT NOT NULL, performer TEXT, detail TEXT);"
+    "PRAGMA user_version = 1;";
+
+/* Entries as the old library wrote them: a performer erased (whose
+ * entries, its remove among them, kept the id), one never registered, one
+ * still registered. */
+#define OLD_ERASED "old-erased-performer-id-31"
+#define OLD_STRANGER "never-registered-performer-9"
+static const char V1_ROWS[] =
+    "INSERT INTO meta VALUES ('schema', 1), ('generation', 3), "
+    "('face_model', '" MODEL "'), ('face_dim', 128), ('uuid', 'abcd'), "
+    "('created', 1700000000);"
+    "INSERT INTO performers (ext_id, name, created) VALUES "
+    "('kept-performer', 'Kept', 1700000000);"
+    "INSERT INTO audit (time, action, performer, detail) VALUES "
+    "(1700000001, 'add', 'kept-performer', NULL), "
+    "(1700000002, 'add', '" OLD_ERASED "', NULL), "
+    "(1700000003, 'enrol', '" OLD_ERASED "', 'template 1'), "
+    "(1700000004, 'scan', NULL, 'files=4 faces=1'), "
+    "(1700000005, 'remove', '" OLD_ERASED "', NULL), "
+    "(1700000006, 'scan', '" OLD_STRANGER "', 'finding of " OLD_STRANGER "'), "
+    "(1700000007, 'enrol', 'kept-performer', 'template 2');";
+
+static void test_audit_upgrade_v1(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("v1");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *db = join(dir, "gallery.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, V1_SCHEMA, 0, 0, 0), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, V1_ROWS, 0, 0, 0), SQLITE_OK);
+    sqlite3_close(raw);
+
+    /* read-only, an older schema is refused by name, not read */
+    lk_gallery *g = NULL;
+    assert_int_equal(lk_gallery_open(dir, NULL, LK_GALLERY_READONLY, &g),
+                     LK_ERR_DB);
+    assert_non_null(strstr(lk_last_error(), "older"));
+    g = open_ok(dir, 0);                   /* upgrades */
+    lk_audit_report rep = { .size = sizeof rep };
+    if (lk_gallery_audit_verify(g, NULL, &rep) != LK_OK)
+        fail_msg("%s", lk_last_error());
+    assert_int_equal(rep.upgraded_through, 7);
+    /* The seven, the stranger's erasure closed by a remove, the upgrade's
+     * own entry. */
+    assert_int_equal(rep.entries, 9);
+    assert_int_equal(rep.redacted, 3);
+    assert_int_equal(db_int(dir, "PRAGMA user_version"), 2);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE "
+                                 "performer = 'kept-performer'"), 2);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit WHERE action = "
+                                 "'upgrade' AND detail LIKE '%1 to 7%'"), 1);
+    /* the same step made the licence tables (and dropped consent) */
+    int64_t lid = 0;
+    assert_int_equal(lk_licence_add(g, "{\"performer\":\"kept-performer\","
+                                       "\"modalities\":[\"face\"],\"uses\":"
+                                       "[\"dubbing\"],\"licensee\":{\"name\":"
+                                       "\"L\"},\"from\":\"2026-01-01\"}", &lid),
+                     LK_OK);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM sqlite_master WHERE "
+                                 "name IN ('consent', 'calibration')"), 1);
+    /* The kept performer's entries are chained with its salt: erasing it
+     * now leaves a log that verifies. */
+    assert_int_equal(lk_gallery_remove_performer(g, "kept-performer"), LK_OK);
+    assert_int_equal(lk_gallery_audit_verify(g, NULL, &rep), LK_OK);
+    assert_int_equal(rep.redacted, 6);     /* with the licence-add */
+    lk_gallery_close(g);
+    char which[256];
+    const char *gone[] = { OLD_ERASED, OLD_STRANGER, "kept-performer" };
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++) {
+        files_holding(dir, gone[i], strlen(gone[i]), which, sizeof which);
+        if (which[0])
+            fail_msg("%s survives the upgrade in %s", gone[i], which);
+    }
+    assert_int_equal(verify_dir(dir, NULL, &rep), LK_OK);
     free(db);
     lk_test_rmtree(dir);
     free(dir);
@@ -2640,6 +3129,11 @@ int main(void)
         cmocka_unit_test(test_remove_secure_delete_overflow),
         cmocka_unit_test(test_two_handles),
         cmocka_unit_test(test_audit_rows),
+        cmocka_unit_test(test_audit_chain_intact),
+        cmocka_unit_test(test_audit_concurrent_appends),
+        cmocka_unit_test(test_audit_tamper),
+        cmocka_unit_test(test_audit_erasure_bytes),
+        cmocka_unit_test(test_audit_upgrade_v1),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_performers_list),
         cmocka_unit_test(test_readonly),
