@@ -650,7 +650,7 @@ LK_API lk_status lk_gallery_search(lk_gallery *gal, lk_modality m,
  * gallery's database.  A licence is versioned: a change (an amendment, a
  * revocation) is a new version that supersedes the last, never an
  * overwrite, and every version stays readable.  Records are JSON documents
- * (the fields in README.md, "Licences"): the library validates every field
+ * (the fields in README.md, "Licences and refusals"): the library validates every field
  * and keeps them in a canonical form; JSON rather than a C struct because
  * a record has a dozen optional, repeated fields that will grow, and the
  * same document is what `likeness consent export` writes and import reads.
@@ -738,7 +738,8 @@ LK_API const char *lk_basis_name(unsigned basis_bit);
 
 /**
  * Add a licence record, version 1, from a JSON object (README.md,
- * "Licences": performer, modalities, uses, licensee, from are required).
+ * "Licences and refusals": performer, modalities, uses, licensee and
+ * from are required).
  * The performer must be registered; the uses must not be ones the
  * performer refuses (clear the refusal first).  *id: the record's id.
  * Returns LK_OK, LK_ERR_FORMAT (not JSON), LK_ERR_MISUSE (a field missing

@@ -1,12 +1,12 @@
 /*
  * consent.h — licence records and their resolution against a finding.
  *
- * record.c reads a licence record (a JSON object, README.md "Licences"),
+ * record.c reads a licence record (a JSON object, README.md "Licences and refusals"),
  * checks every field and gives its canonical form, which is what the
  * gallery stores (gallery/licence.c) and exports.  resolve.c decides, for
  * one finding, which licence (if any) covers the use its evidence shows,
  * from the performer's current licence versions and standing refusal: the
- * decision table of README.md "Licences".  Knows core/ only: the gallery
+ * decision table of README.md "Licences and refusals".  Knows core/ only: the gallery
  * hands it records, the scan hands it findings.
  */
 #ifndef LK_CONSENT_H

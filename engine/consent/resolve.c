@@ -1,6 +1,6 @@
 /*
  * resolve.c — one finding against its performer's licences and standing
- * refusal: the decision table of README.md "Licences".
+ * refusal: the decision table of README.md "Licences and refusals".
  *
  *   1. The use: a face in content declared AI or likely synthetic is a
  *      digital double, a voice judged synthetic (or in content declared

@@ -88,11 +88,17 @@ static int scan(lk_gallery *gal, lk_session *ses, const char *eval,
     for (int i = 0; i < lk_scan_result_count(r); i++) {
         const lk_finding *f = lk_scan_result_finding(r, i);
         matches += f->decision == LK_MATCH;
+        /* the false-match rate at the score that decided, from the
+         * recogniser's calibration (tests/eval/eval_faces.c checks it) */
+        char fmr[32] = "fmr -";
+        if (f->fmr > 0)
+            snprintf(fmr, sizeof fmr, "fmr %s%.2g", f->fmr_below ? "<" : "",
+                     f->fmr);
         printf("  %-8s %-20s %6.2f-%6.2f s  score %.3f peak %.3f at %.2f s  "
-               "%2d frames  face %.0fx%.0f at %.0f,%.0f\n",
+               "%s  %2d frames  face %.0fx%.0f at %.0f,%.0f\n",
                f->decision == LK_MATCH ? "MATCH" : "no match",
                f->performer_id ? f->performer_id : "-", f->start, f->end,
-               (double)f->score, (double)f->peak_score, f->best_time,
+               (double)f->score, (double)f->peak_score, f->best_time, fmr,
                f->frames, f->face.w, f->face.h, f->face.x, f->face.y);
     }
     return matches;
