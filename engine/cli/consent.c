@@ -704,8 +704,14 @@ int cmd_policy(int argc, char **argv)
         for (unsigned b = 1; b && b <= never; b <<= 1)
             if (never & b)
                 json_array_append_new(arr, json_string(lk_use_name((lk_use)b)));
-        cli_print_json(json_pack("{s:s,s:o,s:I}", "performer", a.performer,
-                                 "never", arr, "since", (json_int_t)since));
+        char at[32] = "";
+        time_t t = (time_t)since;
+        struct tm tm;
+        if (never && gmtime_r(&t, &tm))
+            strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        cli_print_json(json_pack("{s:s,s:o,s:o}", "performer", a.performer,
+                                 "never", arr, "since",
+                                 never ? json_string(at) : json_null()));
     } else if (never) {
         printf("%s never allows: %s\n", a.performer, names);
     } else {

@@ -2,9 +2,11 @@
  * resolve.c — one finding against its performer's licences and standing
  * refusal: the decision table of README.md "Licences and refusals".
  *
- *   1. The use: a face in content declared AI or likely synthetic is a
- *      digital double, a voice judged synthetic (or in content declared
- *      AI) a voice clone; the context's uses are added.
+ *   1. The use: a face in a file declared AI or likely synthetic is a
+ *      digital double; a voice judged synthetic, or heard in such a file,
+ *      a voice clone (synthetic speech over a face appearance is a voice
+ *      clone only when it is the performer's voice); the context's uses
+ *      are added.
  *   2. A use the performer refuses: refused (alert), whatever a licence says.
  *   3. A licence counts only when its licensee is proven: a valid, intact
  *      C2PA manifest signed by one of its keys, the file's hash among its
@@ -212,21 +214,25 @@ lk_status lk__consent_resolve(const lk__consent_set *cs,
                               float synthetic_threshold, lk_finding *f)
 {
     const lk_evidence *e = &f->evidence;
-    const int declared_ai = e->verdict == LK_VERDICT_DECLARED_AI;
+    /* The file's own verdict (its provenance: declared AI, or AI software
+     * named) says whether the pictures are synthetic; the finding's may
+     * also be raised by synthetic speech, which says so of the voice. */
+    const lk_verdict file = ctx->prov ? ctx->prov->verdict : e->verdict;
+    const int ai_file = file >= LK_VERDICT_LIKELY_SYNTHETIC;
     const int synthetic_speech = e->speech_scored &&
                                  e->synthetic_score > synthetic_threshold;
     unsigned ai = 0, mods;
     if (f->modality == LK_MODALITY_VOICE) {
         mods = LK__MOD_BIT(LK_MODALITY_VOICE);
-        if (declared_ai || e->verdict == LK_VERDICT_LIKELY_SYNTHETIC)
+        if (ai_file || synthetic_speech)
             ai |= LK_USE_VOICE_CLONE;
     } else {
         mods = LK__MOD_BIT(LK_MODALITY_FACE);
-        if (e->verdict >= LK_VERDICT_LIKELY_SYNTHETIC)
+        if (ai_file)
             ai |= LK_USE_DIGITAL_DOUBLE;
         if (f->voice_segments > 0) {
             mods |= LK__MOD_BIT(LK_MODALITY_VOICE);
-            if (declared_ai || synthetic_speech)
+            if (ai_file || synthetic_speech)
                 ai |= LK_USE_VOICE_CLONE;
         }
     }

@@ -99,6 +99,10 @@
     X(LK_USE_ADVERTISING, "advertising")                                     \
     X(LK_USE_AI_TRAINING, "ai-training")
 
+/* Every use bit. */
+#define LK__USE_BIT(value, name) | value
+#define LK__USE_ALL (0u LK__USE_NAMES(LK__USE_BIT))
+
 #define LK__LICENCE_STATUS_NAMES(X)                                          \
     X(LK_LICENCE_NONE, "none")                                               \
     X(LK_LICENCE_LICENSED, "licensed")                                       \

@@ -750,9 +750,7 @@ lk_status lk_licence_import(lk_gallery *gal, const char *json, int *records,
 
 lk_status lk_policy_set(lk_gallery *gal, const char *performer, unsigned never)
 {
-#define USE_ALL(value, name) | value
-    const unsigned all = 0 LK__USE_NAMES(USE_ALL);
-#undef USE_ALL
+    const unsigned all = LK__USE_ALL;
     if (!performer)
         return lk__error(LK_ERR_MISUSE, "lk_policy_set: performer is NULL");
     if (never & ~all)

@@ -11,6 +11,7 @@
  * too: three threads, decoding, faces and voices.  The evidence is read from the same bytes.
  */
 #include "consent/consent.h"
+#include "core/names.h"
 #include "evidence/evidence.h"
 #include "match/scan_internal.h"
 #include "media/audio.h"
@@ -370,11 +371,18 @@ static lk_status resolve_licences(lk_gallery *gal, lk__source *src,
 /* The context's territory and domain, folded as licences keep them. */
 static lk_status check_context(const lk_scan_params *p)
 {
+    const unsigned all_uses = LK__USE_ALL;
     const char *t = p->context_territory;
-    if (t && (strlen(t) != 2 || lk__territory_known(t) != 1))
+    const int known = t && strlen(t) == 2 ? lk__territory_known(t) : 0;
+    if (known < 0)
+        return LK_ERR_IO;       /* the list of codes is missing: recorded */
+    if (t && !known)
         return lk__error(LK_ERR_MISUSE, "scan context: territory '%s' is not "
                          "an ISO 3166-1 alpha-2 code in upper case (GB, US)",
                          t);
+    if (p->context_uses & ~all_uses)
+        return lk__error(LK_ERR_MISUSE, "scan context: uses 0x%x hold bits "
+                         "that are no use", p->context_uses & ~all_uses);
     for (const char *d = p->context_domain; d && *d; d++)
         if (*d >= 'A' && *d <= 'Z')
             return lk__error(LK_ERR_MISUSE, "scan context: domain '%s' is "

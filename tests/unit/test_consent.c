@@ -654,6 +654,16 @@ static void test_decisions(void **state)
     assert_int_equal(lk__consent_resolve(NULL, &ctx, 0.0f, &both), LK_OK);
     assert_int_equal(both.uses, LK_USE_DIGITAL_DOUBLE | LK_USE_VOICE_CLONE);
     free((char *)both.licence_reason);
+    /* ... but a real face over someone else's synthetic speech is neither:
+     * the pictures are judged by the file's provenance, the speech only
+     * when it is the performer's voice */
+    lk_provenance real = {.active = -1, .verdict = LK_VERDICT_NO_SIGNAL};
+    ctx.prov = &real;
+    lk_finding narrated = finding(LK_MODALITY_FACE,
+                                  LK_VERDICT_LIKELY_SYNTHETIC, 1);
+    expect(NULL, &ctx, narrated, (want){LK_LICENCE_UNLICENSED,
+           LK_ACTION_REVIEW, 0, 0, "no licence"}, "narrated");
+    ctx.prov = NULL;
 }
 
 /* The signer basis with real provenance: JPEGs signed by the licensee's
