@@ -155,7 +155,7 @@ static void check_fmr_words(const char *buf, const char *key, double fmr,
 }
 
 /* The JSON record's findings carry the same fmr (3 significant digits),
- * null only where the finding's is unknown. */
+ * null only where the finding's is unknown, and the same licence check. */
 static void check_json_fmr(const lk_scan_result *r)
 {
     char *js = lk_scan_result_json(r);
@@ -180,6 +180,21 @@ static void check_json_fmr(const lk_scan_result *r)
         if (vo && x->voice_fmr >= 0)
             assert_true(fabs(json_number_value(json_object_get(vo, "fmr")) /
                              x->voice_fmr - 1) < 0.005);
+        /* the licence check as the struct has it, null without a match */
+        json_t *lic = json_object_get(f, "licence");
+        assert_string_equal(json_string_value(json_object_get(f, "action")),
+                            lk_action_name(x->action));
+        if (x->licence == LK_LICENCE_NONE) {
+            assert_true(json_is_null(lic));
+            continue;
+        }
+        assert_int_equal(x->decision, LK_MATCH);
+        assert_string_equal(json_string_value(json_object_get(lic, "status")),
+                            lk_licence_status_name(x->licence));
+        assert_string_equal(json_string_value(json_object_get(lic, "reason")),
+                            x->licence_reason);
+        assert_true(json_is_array(json_object_get(lic, "basis")));
+        assert_true(json_is_array(json_object_get(lic, "uses")));
     }
     json_decref(root);
     lk_free(js);
