@@ -18,7 +18,8 @@
 
 /* modalities: bits 1 << lk_modality */
 #define LK__MOD_BIT(m) (1u << (unsigned)(m))
-#define LK__MOD_ALL (LK__MOD_BIT(LK_MODALITY_FACE) | LK__MOD_BIT(LK_MODALITY_VOICE))
+#define LK__MOD_ALL                                                          \
+    (LK__MOD_BIT(LK_MODALITY_FACE) | LK__MOD_BIT(LK_MODALITY_VOICE))
 
 typedef struct lk__strs {
     char **v;

@@ -603,8 +603,10 @@ lk_status lk__licence_parse(const char *text, json_t *obj, const char *what,
     if (r.st == LK_OK)
         r.st = keep_strs(assets, &l->assets);
     set_list(&r, canon, "assets", assets);
-    json_t *terr = r.st == LK_OK ? list_field(&r, o, "territories",
-                                              "territories", L_TERRITORY, 0) : NULL;
+    json_t *terr = r.st == LK_OK
+                       ? list_field(&r, o, "territories", "territories",
+                                    L_TERRITORY, 0)
+                       : NULL;
     if (r.st == LK_OK)
         r.st = keep_strs(terr, &l->territories);
     set_list(&r, canon, "territories", terr);

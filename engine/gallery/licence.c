@@ -213,7 +213,8 @@ lk_status lk_licence_add(lk_gallery *gal, const char *json, int64_t *id)
     }
     int64_t perf, rid = 0;
     const int64_t now = lk__gal_now_s();
-    if ((rs = lk__gal_find_perf(gal, l->performer, &perf, NULL, NULL)) == LK_OK &&
+    if ((rs = lk__gal_find_perf(gal, l->performer, &perf, NULL, NULL)) ==
+            LK_OK &&
         (rs = check_refusal(gal, perf, l)) == LK_OK &&
         (rs = insert_record(gal, perf, NULL, now, &rid)) == LK_OK &&
         (rs = insert_version(gal, rid, 1, l, now)) == LK_OK)
@@ -387,7 +388,8 @@ static lk_status perf_filter(lk_gallery *gal, const char *performer,
                              int64_t *row)
 {
     *row = 0;
-    return performer ? lk__gal_find_perf(gal, performer, row, NULL, NULL) : LK_OK;
+    return performer ? lk__gal_find_perf(gal, performer, row, NULL, NULL)
+                     : LK_OK;
 }
 
 lk_status lk_licence_list(lk_gallery *gal, const char *performer, char **json)
@@ -547,9 +549,11 @@ static lk_status import_record(lk_gallery *gal, json_t *rec, size_t ri,
     const char *uuid = json_string_value(json_object_get(rec, "uuid"));
     const char *perf = json_string_value(json_object_get(rec, "performer"));
     json_t *vs = json_object_get(rec, "versions");
-    if (!uuid || strlen(uuid) != 32 || strspn(uuid, "0123456789abcdef") != 32 ||
+    if (!uuid || strlen(uuid) != 32 ||
+        strspn(uuid, "0123456789abcdef") != 32 ||
         !perf || !json_is_array(vs) || json_array_size(vs) == 0)
-        return lk__error(LK_ERR_FORMAT, "import: licences[%zu]: needs \"uuid\" "
+        return lk__error(LK_ERR_FORMAT, "import: licences[%zu]: needs "
+                         "\"uuid\" "
                          "(32 lower-case hex digits), \"performer\" and "
                          "\"versions\" (a non-empty list)", ri);
     int64_t prow;
@@ -590,7 +594,8 @@ static lk_status import_record(lk_gallery *gal, json_t *rec, size_t ri,
     json_array_foreach(vs, i, v) {
         const int ver = (int)json_integer_value(json_object_get(v, "version"));
         char what[128];
-        snprintf(what, sizeof what, "import: licence %s version %d", uuid, ver);
+        snprintf(what, sizeof what, "import: licence %s version %d", uuid,
+                 ver);
         if (ver != (int)i + 1)
             return lk__error(LK_ERR_FORMAT, "%s: versions must run 1, 2, … "
                              "in order (found %d at place %zu)", what, ver,
@@ -678,7 +683,8 @@ static lk_status import_refusal(lk_gallery *gal, json_t *r, size_t ri)
         unsigned b;
         const char *name = json_string_value(u);
         if (!name || lk_uses_parse(name, &b) != LK_OK)
-            return lk__error(LK_ERR_FORMAT, "import: refusals[%zu]: never[%zu] "
+            return lk__error(LK_ERR_FORMAT, "import: refusals[%zu]: "
+                             "never[%zu] "
                              "is not a use (%s)", ri, i, lk__use_vocabulary());
         set |= b;
     }
