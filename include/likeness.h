@@ -1254,6 +1254,10 @@ LK_API int lk_scan_result_speech_scored(const lk_scan_result *res);
 LK_API float lk_scan_result_synthetic_score(const lk_scan_result *res);
 LK_API float lk_scan_result_synthetic_threshold(const lk_scan_result *res);
 
+/** The SHA-256 (64 lower-case hex digits) of the file's bytes when a
+ *  performer matched, else NULL.  Valid as long as res. */
+LK_API const char *lk_scan_result_sha256(const lk_scan_result *res);
+
 /** The provenance read from the file; never NULL after LK_OK. */
 LK_API const lk_provenance *lk_scan_result_provenance(
     const lk_scan_result *res);

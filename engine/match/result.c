@@ -32,6 +32,11 @@ GETTER(float, synthetic_score)
 GETTER(float, synthetic_threshold)
 GETTER(const lk_provenance *, provenance)
 
+const char *lk_scan_result_sha256(const lk_scan_result *res)
+{
+    return res && res->sha256[0] ? res->sha256 : NULL;
+}
+
 int lk_scan_result_count(const lk_scan_result *res)
 {
     return res ? res->n_findings : 0;

@@ -44,6 +44,9 @@ struct lk_scan_result {
     float synthetic_threshold; /* the detector's calibrated threshold */
     /* Provenance read from the file (never NULL after LK_OK): */
     lk_provenance *provenance;
+    /* The SHA-256 (hex) of the file's bytes when a performer matched (what
+     * the findings store keys a finding by); "" otherwise. */
+    char sha256[65];
 };
 
 #endif

@@ -467,6 +467,13 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
     }
     if (s == LK_OK)
         s = resolve_licences(gal, src, params, res);
+    /* A file with a finding is known by its hash (the findings store's
+     * key); the bytes are hashed at most once (the asset check may have). */
+    for (int i = 0; s == LK_OK && i < res->n_findings; i++)
+        if (res->findings[i].decision == LK_MATCH) {
+            memcpy(res->sha256, lk__source_sha256(src), sizeof res->sha256);
+            break;
+        }
     if (s != LK_OK) {
         lk_scan_result_free(res);
         return s;

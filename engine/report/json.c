@@ -6,6 +6,7 @@
  */
 #include "core/core.h"
 #include "match/result.h"
+#include "report/report.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -213,77 +214,89 @@ static int count_matches(const lk_scan_result *res)
     return n;
 }
 
+json_t *lk__finding_json(const lk_scan_result *res, int i)
+{
+    const lk_finding *f = &res->findings[i];
+    const int video = res->kind != LK_MEDIA_IMAGE;
+    if (f->modality == LK_MODALITY_VOICE) {
+        json_t *v = json_pack(
+            "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
+            "decision", lk_decision_name(f->decision),
+            "modality", lk_modality_name(f->modality),
+            "performer", str(f->performer_id),
+            "name", str(f->performer_name),
+            "score", num(f->score),
+            "peak_score", num(f->peak_score),
+            "start", num(f->start),
+            "end", num(f->end),
+            "best_time", num(f->best_time),
+            "segments", f->voice_segments);
+        if (v)
+            set_fmr(v, f->fmr, f->fmr_below);
+        finding_tail(v, res, f);
+        return v;
+    }
+    json_t *lm = json_array();
+    for (int k = 0; k < 5; k++)
+        json_array_append_new(lm, json_pack("[o,o]",
+                                            num(f->face.landmarks[k][0]),
+                                            num(f->face.landmarks[k][1])));
+    json_t *o = json_pack(
+        "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
+        "decision", lk_decision_name(f->decision),
+        video ? "track" : "face", f->face_index,
+        "box", box_json(&f->face),
+        "detector_score", num(f->face.score),
+        "landmarks", lm,
+        "performer", str(f->performer_id),
+        "name", str(f->performer_name),
+        "score", f->performer_id ? num(f->score) : json_null());
+    if (o && video)
+        json_object_update_new(o, json_pack(
+            "{s:s,s:o,s:o,s:o,s:o,s:i,s:i}",
+            "modality", lk_modality_name(f->modality),
+            "peak_score", f->performer_id ? num(f->peak_score) : json_null(),
+            "start", num(f->start),
+            "end", num(f->end),
+            "best_time", num(f->best_time),
+            "frames", f->frames,
+            "embedded", f->embedded));
+    if (o)
+        set_fmr(o, f->fmr, f->fmr_below);
+    if (o && f->voice_segments > 0) {
+        json_t *v = json_pack(
+            "{s:o,s:o,s:i}", "score", num(f->voice_score),
+            "peak_score", num(f->voice_peak_score),
+            "segments", f->voice_segments);
+        if (v)
+            set_fmr(v, f->voice_fmr, f->voice_fmr_below);
+        json_object_set_new(o, "voice", v);
+    }
+    finding_tail(o, res, f);
+    return o;
+}
+
+/* A scan record, with the file's hash when a performer matched. */
+static char *dump_record(const lk_scan_result *res, json_t *root)
+{
+    if (root && res->sha256[0])
+        json_object_set_new(root, "sha256", json_string(res->sha256));
+    return dump(root);
+}
+
 char *lk_scan_result_json(const lk_scan_result *res)
 {
     if (!res)
         return NULL;
     json_t *findings = json_array();
-    for (int i = 0; i < res->n_findings && findings; i++) {
-        const lk_finding *f = &res->findings[i];
-        const int video = res->kind != LK_MEDIA_IMAGE;
-        if (f->modality == LK_MODALITY_VOICE) {
-            json_array_append_new(findings, json_pack(
-                "{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
-                "decision", lk_decision_name(f->decision),
-                "modality", lk_modality_name(f->modality),
-                "performer", str(f->performer_id),
-                "name", str(f->performer_name),
-                "score", num(f->score),
-                "peak_score", num(f->peak_score),
-                "start", num(f->start),
-                "end", num(f->end),
-                "best_time", num(f->best_time),
-                "segments", f->voice_segments));
-            json_t *v = json_array_get(findings, json_array_size(findings) - 1);
-            set_fmr(v, f->fmr, f->fmr_below);
-            finding_tail(v, res, f);
-            continue;
-        }
-        json_t *lm = json_array();
-        for (int k = 0; k < 5; k++)
-            json_array_append_new(lm, json_pack("[o,o]",
-                                                num(f->face.landmarks[k][0]),
-                                                num(f->face.landmarks[k][1])));
-        json_t *o = json_pack(
-            "{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
-            "decision", lk_decision_name(f->decision),
-            video ? "track" : "face", f->face_index,
-            "box", box_json(&f->face),
-            "detector_score", num(f->face.score),
-            "landmarks", lm,
-            "performer", str(f->performer_id),
-            "name", str(f->performer_name),
-            "score", f->performer_id ? num(f->score) : json_null());
-        if (o && video)
-            json_object_update_new(o, json_pack(
-                "{s:s,s:o,s:o,s:o,s:o,s:i,s:i}",
-                "modality", lk_modality_name(f->modality),
-                "peak_score", f->performer_id ? num(f->peak_score) : json_null(),
-                "start", num(f->start),
-                "end", num(f->end),
-                "best_time", num(f->best_time),
-                "frames", f->frames,
-                "embedded", f->embedded));
-        if (o)
-            set_fmr(o, f->fmr, f->fmr_below);
-        if (o && f->voice_segments > 0) {
-            json_t *v = json_pack(
-                "{s:o,s:o,s:i}", "score", num(f->voice_score),
-                "peak_score", num(f->voice_peak_score),
-                "segments", f->voice_segments);
-            if (v)
-                set_fmr(v, f->voice_fmr, f->voice_fmr_below);
-            json_object_set_new(o, "voice", v);
-        }
-        finding_tail(o, res, f);
-        json_array_append_new(findings, o);
-    }
+    for (int i = 0; i < res->n_findings && findings; i++)
+        json_array_append_new(findings, lk__finding_json(res, i));
     json_t *prov = provenance_brief(res->provenance);
     if (prov && res->provenance)
         json_object_set_new(prov, "verdict", json_string(lk_verdict_name(
                                                  res->provenance->verdict)));
     if (res->kind == LK_MEDIA_IMAGE)
-        return dump(json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
+        return dump_record(res, json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
                               "path", str(res->path ? res->path : ""),
                               "type", lk_media_kind_name(res->kind),
                               "width", res->width,
@@ -317,7 +330,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
             "{s:i,s:o,s:i,s:o}", "matches", count_matches(res),
             "findings", findings, "warning_count", res->n_warnings,
             "warnings", warnings));
-        return dump(root);
+        return dump_record(res, root);
     }
     json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
                           "s:i,s:o}",
@@ -336,7 +349,7 @@ char *lk_scan_result_json(const lk_scan_result *res)
                           "warning_count", res->n_warnings,
                           "warnings", warnings);
     json_object_update_new(root, sound);
-    return dump(root);
+    return dump_record(res, root);
 }
 
 char *lk_error_json(const char *path, lk_status status, const char *message)
