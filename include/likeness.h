@@ -1346,6 +1346,86 @@ LK_API char *lk_error_json(const char *path, lk_status status,
 LK_API lk_status lk_media_probe(const char *path, lk_media_kind *out);
 
 /* ------------------------------------------------------------------------
+ * The findings store: what a monitoring team reviews
+ *
+ * A SQLite file of its own (content findings, never the gallery's
+ * biometrics).  A finding is keyed by the content (the file's SHA-256),
+ * the performer, the modality and the time range: recording a rescan of
+ * the same content updates the finding (what the scan says now, where it
+ * was seen) instead of adding one, and keeps its review state.  The state
+ * moves new -> confirmed | dismissed; confirmed -> notice-sent | dismissed;
+ * dismissed -> confirmed; notice-sent -> resolved; each move is kept with
+ * the reviewer, the time and a reason, which is required.  A store may be
+ * shared by threads and processes.
+ * ---------------------------------------------------------------------- */
+
+typedef struct lk_findings lk_findings;
+
+enum {
+    LK_FINDINGS_CREATE = 1 << 0,   /* create the file when absent */
+    LK_FINDINGS_READONLY = 1 << 1
+};
+
+typedef enum lk_review_state {
+    LK_REVIEW_NEW = 0,
+    LK_REVIEW_CONFIRMED = 1,   /* a reviewer says the likeness is used */
+    LK_REVIEW_DISMISSED = 2,   /* not the performer, or not a use */
+    LK_REVIEW_NOTICE_SENT = 3, /* a take-down notice went out */
+    LK_REVIEW_RESOLVED = 4     /* the case is closed */
+} lk_review_state;
+
+/** "new", "confirmed", "dismissed", "notice-sent", "resolved"; "unknown"
+ *  for another value.  Static. */
+LK_API const char *lk_review_state_name(lk_review_state s);
+/** The state of a name; LK_ERR_MISUSE naming it when unknown. */
+LK_API lk_status lk_review_state_from_name(const char *name,
+                                           lk_review_state *out);
+
+/** Open (LK_FINDINGS_CREATE: create) the store at path.  LK_OK,
+ *  LK_ERR_NOT_FOUND, LK_ERR_DB (not a store, or of another version),
+ *  LK_ERR_MISUSE, LK_ERR_NOMEM. */
+LK_API lk_status lk_findings_open(const char *path, unsigned flags,
+                                  lk_findings **out);
+LK_API void lk_findings_close(lk_findings *fs);
+
+/**
+ * Record the matched findings of a scan result (in one transaction).
+ * where: where the content was found (a URL; NULL: the result's path);
+ * context: what the scan's context said, a JSON object or NULL.  *added
+ * and *updated (either may be NULL): findings new to the store, findings
+ * seen before.  A result without a match records nothing.
+ */
+LK_API lk_status lk_findings_record(lk_findings *fs,
+                                    const lk_scan_result *res,
+                                    const char *where, const char *context,
+                                    int *added, int *updated);
+
+/**
+ * Move finding id to state to, by reviewer, for reason (both required,
+ * UTF-8).  LK_OK, LK_ERR_NOT_FOUND, LK_ERR_MISUSE (a move the states do
+ * not allow, or no reason), LK_ERR_DB.
+ */
+LK_API lk_status lk_findings_mark(lk_findings *fs, int64_t id,
+                                  lk_review_state to, const char *reviewer,
+                                  const char *reason);
+
+/**
+ * The findings (filtered by state, action and performer when not NULL) as
+ * a JSON array, oldest first: id, sha256, performer, modality, start, end,
+ * type, path, context, score, fmr, verdict, licence, action, finding (the
+ * scan's own record of it), provenance, state, first_seen, last_seen,
+ * scans.  lk_free() it.
+ */
+LK_API lk_status lk_findings_list(lk_findings *fs, const char *state,
+                                  const char *action, const char *performer,
+                                  char **json /* out */);
+
+/** Finding id as JSON, as in the list, with "seen" (every path and context
+ *  it was found at) and "reviews" (every change of state).  lk_free() it. */
+LK_API lk_status lk_findings_get(lk_findings *fs, int64_t id,
+                                 char **json /* out */);
+
+/* ------------------------------------------------------------------------
  * Text reports: what the `likeness` command prints, for any program
  * ---------------------------------------------------------------------- */
 

@@ -4,7 +4,8 @@
  * (files.c), the one options parser that also writes every --help
  * (options.c), and the commands themselves (one file per group: enroll.c,
  * scan.c, gallery.c for list, remove and info, consent.c for consent
- * and policy, audit.c for audit verify and list, inspect.c, train.c).  The
+ * and policy, audit.c for audit verify and list, findings.c for the
+ * findings store, inspect.c, train.c).  The
  * command uses the public API only (likeness.h), and jansson.
  */
 #ifndef LK_CLI_H
@@ -141,6 +142,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_findings(int argc, char **argv);
 int cmd_train_voice(int argc, char **argv);
 int cmd_train_spoof(int argc, char **argv);
 

@@ -31,6 +31,7 @@ static const struct {
     {"info", cmd_info, "show models and gallery statistics"},
     {"consent", cmd_consent, "record, list, revoke, export and import licences"},
     {"policy", cmd_policy, "set or show a performer's standing refusal"},
+    {"findings", cmd_findings, "review the findings a scan recorded: list, show, mark, export"},
     {"audit", cmd_audit, "verify the gallery's tamper-evident audit log, or list it"},
     {"inspect", cmd_inspect, "show a file's provenance: C2PA credentials, AI labels"},
     {"train-voice", cmd_train_voice, "train a speaker embedder on recordings of speech"},

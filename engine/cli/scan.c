@@ -18,12 +18,13 @@ typedef struct {
     lk_scan_params sp;
     int quiet;
     char context[4096];        /* --context, split in place: sp points in */
+    const char *record;        /* --record: the findings store */
 } scan_args;
 
 enum {
     OPT_ALL = CLI_LONG_ONLY, OPT_MIN_FACE, OPT_NO_PYRAMID, OPT_JSON,
     OPT_SAMPLING, OPT_FPS, OPT_SCENE_THRESHOLD, OPT_MAX_SIDE, OPT_EMBEDS,
-    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE, OPT_CONTEXT
+    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE, OPT_CONTEXT, OPT_RECORD
 };
 
 static const cli_option scan_options[] = {
@@ -48,6 +49,11 @@ static const cli_option scan_options[] = {
      "(ISO 3166-1), use=USE[+USE] (what they are put\n"
      "to: advertising, dubbing, …), date=YYYY-MM-DD\n"
      "(when published; default: now)"},
+    {"record", OPT_RECORD, "CASES.db",
+     "add the findings to this findings store (made\n"
+     "when absent); a rescan of the same content\n"
+     "updates them, keeping their review state\n"
+     "(likeness findings)"},
     CLI_OPTION_HELP,
     {NULL, 0, NULL,
      "\n"
@@ -160,6 +166,33 @@ static int context_arg(scan_args *a, const char *arg)
     return CLI_SET_OK;
 }
 
+/* What --context said, as the JSON object the findings store keeps;
+ * NULL when it said nothing.  malloc'd. */
+static char *context_as_json(const lk_scan_params *sp)
+{
+    json_t *o = json_object();
+    if (sp->context_channel)
+        json_object_set_new(o, "channel", json_string(sp->context_channel));
+    if (sp->context_domain)
+        json_object_set_new(o, "domain", json_string(sp->context_domain));
+    if (sp->context_territory)
+        json_object_set_new(o, "territory",
+                            json_string(sp->context_territory));
+    if (sp->context_uses) {
+        json_t *u = json_array();
+        for (unsigned b = 1; b && b <= sp->context_uses; b <<= 1)
+            if (sp->context_uses & b)
+                json_array_append_new(u, json_string(lk_use_name((lk_use)b)));
+        json_object_set_new(o, "uses", u);
+    }
+    if (sp->context_time)
+        json_object_set_new(o, "time", json_integer(sp->context_time));
+    char *t = json_object_size(o) ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)
+                                  : NULL;
+    json_decref(o);
+    return t;
+}
+
 static int scan_set(void *ctx, int key, const char *arg)
 {
     scan_args *a = ctx;
@@ -212,6 +245,7 @@ static int scan_set(void *ctx, int key, const char *arg)
                          &sp->voice_threshold);
     case OPT_NO_VOICE: sp->voice = 0; return CLI_SET_OK;
     case OPT_CONTEXT: return context_arg(a, arg);
+    case OPT_RECORD: a->record = arg; return CLI_SET_OK;
     default: return CLI_SET_USAGE;
     }
 }
@@ -240,10 +274,12 @@ typedef struct {
     char *text;     /* what to print for this file, once done: the
                        library's (lk_free) unless error in human mode */
     char *warn;     /* human mode: decoding warnings, for stderr (lk_free) */
+    char *rec_err;  /* the findings store refused the record (malloc'd) */
     int done;
     int matches;
     int faces;
     int error;
+    int added, updated;   /* findings new to the store, and seen again */
 } scan_slot;
 
 typedef struct {
@@ -252,6 +288,8 @@ typedef struct {
     const lk_scan_params *sp;
     const strvec *files;
     scan_slot *slots;
+    lk_findings *store;        /* --record, else NULL */
+    const char *context;       /* the context as JSON, for the store */
     int json;
     size_t next;
     pthread_mutex_t mu;
@@ -299,6 +337,10 @@ static void *scan_worker(void *arg)
                                  : lk_scan_result_text(r, LK_TEXT_FINDINGS);
             if (!job->json && lk_scan_result_warning_count(r) > 0)
                 out.warn = lk_scan_result_text(r, LK_TEXT_WARNINGS);
+            if (job->store &&
+                lk_findings_record(job->store, r, NULL, job->context,
+                                   &out.added, &out.updated) != LK_OK)
+                out.rec_err = strdup(lk_last_error());
             lk_scan_result_free(r);
         }
         pthread_mutex_lock(&job->mu);
@@ -336,6 +378,7 @@ int cmd_scan(int argc, char **argv)
 
     lk_engine *eng = NULL;
     lk_gallery *gal = NULL;
+    lk_findings *store = NULL;
     int rc = EXIT_ERROR;
     lk_status s;
     /* One inference thread per worker when files run in parallel: whole
@@ -347,7 +390,17 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
 
-    int errors = 0, found = 0, faces = 0, matched_files = 0;
+    int errors = 0, found = 0, faces = 0, matched_files = 0, added = 0,
+        updated = 0;
+    char *context_json = NULL;
+    if (a.record) {
+        if ((s = lk_findings_open(a.record, LK_FINDINGS_CREATE, &store)) !=
+            LK_OK) {
+            cli_fail_status(s);
+            goto out;
+        }
+        context_json = context_as_json(&sp);
+    }
     for (size_t i = 0; i + 1 < bad.n; i += 2) {
         errors++;
         if (o.json)
@@ -358,7 +411,7 @@ int cmd_scan(int argc, char **argv)
     }
 
     scan_job job = {.eng = eng, .gal = gal, .sp = &sp, .files = &files,
-                    .json = o.json};
+                    .store = store, .context = context_json, .json = o.json};
     job.slots = calloc(files.n ? files.n : 1, sizeof *job.slots);
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
     if (!job.slots || !th) {
@@ -410,6 +463,13 @@ int cmd_scan(int argc, char **argv)
                 lk_free(r.text);
             }
         }
+        if (r.rec_err) {
+            errors++;
+            cli_fail("%s: not recorded: %s", files.v[i], r.rec_err);
+            free(r.rec_err);
+        }
+        added += r.added;
+        updated += r.updated;
         if (tty && !quiet)
             fprintf(stderr, "\r%zu/%zu files", i + 1, files.n);
     }
@@ -428,6 +488,11 @@ int cmd_scan(int argc, char **argv)
                faces == 1 ? "" : "s", found, found == 1 ? "" : "es",
                matched_files, matched_files == 1 ? "" : "s", errors,
                errors == 1 ? "" : "s");
+    if (store && !quiet)
+        fprintf(o.json ? stderr : stdout, "recorded in %s: %d new finding%s, "
+                "%d seen again\n", a.record, added, added == 1 ? "" : "s",
+                updated);
+    free(context_json);
     char detail[160];
     snprintf(detail, sizeof detail, "files=%zu faces=%d matches=%d errors=%d",
              files.n, faces, found, errors);
@@ -436,6 +501,7 @@ int cmd_scan(int argc, char **argv)
 out:
     strvec_free(&files);
     strvec_free(&bad);
+    lk_findings_close(store);
     lk_gallery_close(gal);
     lk_engine_free(eng);
     return rc;
