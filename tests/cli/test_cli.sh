@@ -10,31 +10,7 @@ LK=$1
 ROOT=${LK_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d "${LK_TEST_TMP:-/tmp}/cli.XXXXXX" 2>/dev/null || mktemp -d)
 mkdir -p "$T"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "not ok - $1"; }
-# check NAME EXPECTED_EXIT cmd... ; output in $T/out, $T/err
-check() {
-    name=$1 want=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" = "$want" ]; then ok "$name"; else
-        ko "$name (exit $got, want $want)"
-        sed 's/^/#   out: /' "$T/out" | head -20
-        sed 's/^/#   err: /' "$T/err" | head -20
-    fi
-}
-has() { # has NAME FILE PATTERN
-    if grep -q -- "$3" "$2"; then ok "$1"; else
-        ko "$1 (no '$3' in $2)"
-        sed 's/^/#   | /' "$2" | head -20
-    fi
-}
-hasnt() {
-    if grep -q -- "$3" "$2"; then ko "$1 ('$3' in $2)"; sed 's/^/#   | /' "$2" | head -20; else ok "$1"; fi
-}
+. "$(dirname "$0")/tap.sh"
 PY=/usr/bin/python3
 
 # ---- help and usage ---------------------------------------------------------

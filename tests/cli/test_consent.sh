@@ -13,37 +13,8 @@ CRAFT=$2
 ROOT=${LK_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d "${LK_TEST_TMP:-/tmp}/consent.XXXXXX" 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { # check NAME EXPECTED_EXIT cmd... ; output in $T/out, $T/err
-    name=$1 want=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" = "$want" ]; then ok "$name"; else
-        ko "$name (exit $got, want $want)"
-        sed 's/^/#   out: /' "$T/out" | head -20
-        sed 's/^/#   err: /' "$T/err" | head -20
-    fi
-}
-has() { # has NAME FILE PATTERN
-    if grep -q -- "$3" "$2"; then ok "$1"; else
-        ko "$1 (no '$3' in $2)"
-        sed 's/^/#   | /' "$2" | head -20
-    fi
-}
-hasnt() {
-    if grep -q -- "$3" "$2"; then ko "$1 ('$3' in $2)"; else ok "$1"; fi
-}
+. "$(dirname "$0")/tap.sh"
 PY=/usr/bin/python3
-finish() {
-    echo "1..$((pass + fail))"
-    echo "# $pass passed, $fail failed"
-    [ "$fail" = 0 ]
-    exit $?
-}
 
 for c in add amend list show revoke export import; do
     check "consent $c --help" 0 "$LK" consent "$c" --help
