@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/tap.sh"
 PY=/usr/bin/python3
 
-for c in list show mark export; do
+for c in list show mark export notice; do
     check "findings $c --help" 0 "$LK" findings "$c" --help
     has "findings $c --help: usage" "$T/out" "usage: likeness findings $c"
 done
@@ -33,7 +33,7 @@ cp "${PROBE_A%% *}" "$HOSTILE"
 exiftool -q -overwrite_original "-XMP-dc:Title=another copy" "$HOSTILE"
 G="$T/g"
 C="$T/cases.db"
-check "enroll" 0 "$LK" enroll --gallery "$G" --performer collins $ENROL_A
+check "enroll" 0 "$LK" enroll --gallery "$G" --performer collins --name "Eileen Collins" $ENROL_A
 check "scan --record" 1 "$LK" scan --gallery "$G" --record "$C" "$SCAN_DIR"
 has "recorded new findings" "$T/out" "recorded in .*: [1-9][0-9]* new findings, 0 seen again"
 check "findings list --json" 0 "$LK" findings list --record "$C" --json
@@ -76,6 +76,23 @@ assert len(bad) == 1, [r["path"] for r in rows]
 p = bad[0]["path"]
 assert p.rsplit("/", 1)[-1] == '=HYPERLINK("x"),"quoted".jpg', p
 PYEOF
+# ---- a take-down notice draft -------------------------------------------------------
+check "no notice for a new finding" 2 "$LK" findings notice --record "$C" "$(($ID + 1))"
+has "confirm first, said" "$T/err" "confirmed finding"
+check "notice" 0 "$LK" findings notice --record "$C" "$ID"
+has "notice: whose likeness" "$T/out" "likeness of Eileen Collins"
+has "notice: the hash" "$T/out" "Content SHA-256: [0-9a-f]\{64\}"
+has "notice: the licence" "$T/out" "Licence: unlicensed"
+has "notice: both places" "$T/out" "yt:mirror"
+has "notice: the review" "$T/out" "Reviewed by alice .*: her face, unlicensed"
+check "print the template" 0 "$LK" findings notice --print-template
+sed 's/^Subject: .*/Subject: {{performer}} at {{where}}/' "$T/out" >"$T/tmpl.txt"
+check "notice from an edited template" 0 "$LK" findings notice --record "$C" --template "$T/tmpl.txt" "$ID"
+has "the edited subject" "$T/out" "^Subject: collins at "
+printf 'Dear {{nobody}}\n' >"$T/bad.txt"
+check "a template with an unknown field" 2 "$LK" findings notice --record "$C" --template "$T/bad.txt" "$ID"
+has "the field named" "$T/err" "{{nobody}}"
+[ ! -s "$T/out" ] && ok "no half notice" || ko "no half notice"
 check "export jsonl" 0 "$LK" findings export --record "$C" --format jsonl --action review
 $PY -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/out" && ok "JSON Lines parse" || ko "JSON Lines parse"
 finish
