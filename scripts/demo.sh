@@ -74,10 +74,21 @@ expect 1 "$LIKENESS" scan --gallery "$GALLERY" "$LABELLED"
 expect 1 "$LIKENESS" inspect "$LABELLED"
 expect 0 "$LIKENESS" list --gallery "$GALLERY"
 expect 0 "$LIKENESS" info --gallery "$GALLERY"
+# The review: the findings recorded in a findings store (a rescan of the
+# same media updates them), one confirmed, and the page a reviewer reads.
+CASES=$OUT/cases.db
+rm -f "$CASES" "$CASES-wal" "$CASES-shm"
+expect 1 "$LIKENESS" scan --gallery "$GALLERY" --quiet --record "$CASES" "$SCAN_DIR" "$LABELLED"
+expect 0 "$LIKENESS" findings list --record "$CASES"
+expect 0 "$LIKENESS" findings mark --record "$CASES" --status confirmed \
+    --reviewer demo --reason "her face in AI-labelled content, no licence" \
+    "$("$LIKENESS" findings list --record "$CASES" --action alert --json |
+       /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["id"])')"
+expect 0 "$LIKENESS" report --record "$CASES" --out "$OUT/report"
 
 echo
 if ((surprises)); then
     log "$surprises command(s) did not exit as expected"
     exit 1
 fi
-log "demo finished as expected; media and gallery in $OUT"
+log "demo finished as expected; media, gallery and findings in $OUT; the report: $OUT/report/index.html"

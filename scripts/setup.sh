@@ -62,7 +62,7 @@ PACKAGES=(
     libsqlite3-dev libcmocka-dev libjansson-dev libcbor-dev libssl-dev
     python3-opencv python3-faiss python3-numpy ffmpeg nodejs npm
     libfftw3-dev flite libimage-exiftool-perl libxml2-dev libexif-dev
-    strace iso-codes sqlite3
+    strace iso-codes sqlite3 chromium
 )
 
 # Install whichever of the named packages are missing.

@@ -5,7 +5,7 @@
  * (options.c), and the commands themselves (one file per group: enroll.c,
  * scan.c, gallery.c for list, remove and info, consent.c for consent
  * and policy, audit.c for audit verify and list, findings.c for the
- * findings store, inspect.c, train.c).  The
+ * findings store, report.c for its HTML page, inspect.c, train.c).  The
  * command uses the public API only (likeness.h), and jansson.
  */
 #ifndef LK_CLI_H
@@ -143,6 +143,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_train_voice(int argc, char **argv);
 int cmd_train_spoof(int argc, char **argv);
 

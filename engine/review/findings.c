@@ -313,6 +313,8 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
                                         : NULL;
         if (m && m->signer)
             json_object_set_new(prov, "signer", json_string(m->signer));
+        if (m && m->title)
+            json_object_set_new(prov, "title", json_string(m->title));
         if (m && m->signer_key)
             json_object_set_new(prov, "signer_key",
                                 json_string(m->signer_key));

@@ -1703,7 +1703,7 @@ static int usage(void)
             "                  [--split BYTES]\n"
             "                  [--filler BYTES]\n"
             "                  [--source TERM|none] [--agent NAME]\n"
-            "                  [--damage NAME] [--signer PEM]\n"
+            "                  [--damage NAME] [--signer PEM] [--title T]\n"
             "                  [--input FILE] OUT\n"
             "--signer: sign with the key and certificate in PEM (made and\n"
             "written there when it does not exist); --input: sign FILE (a\n"
@@ -1760,6 +1760,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--source") == 0 && v) {
             p.source_type = strcmp(v, "none") == 0 ? NULL : v;
+            i++;
+        } else if (strcmp(a, "--title") == 0 && v) {
+            p.title = v;
             i++;
         } else if (strcmp(a, "--signer") == 0 && v) {
             p.signer_pem = v;
