@@ -42,7 +42,10 @@ static const cli_option scan_options[] = {
     {"jobs", 'j', "N", "files scanned at once (default: cores)"},
     {"json", OPT_JSON, NULL, "JSON Lines: one record per file"},
     CLI_OPTION_MODELS,
-    {"quiet", 'q', NULL, "print findings and errors only, no summary"},
+    {"quiet", 'q', NULL, "print findings and errors only: no summary, and\n"
+                         "no progress line (shown on a terminal's stderr:\n"
+                         "files done, findings, time left, the current\n"
+                         "file)"},
     {"context", OPT_CONTEXT, "K=V,…",
      "where the files were found, for the licence\n"
      "check: channel=ID, domain=NAME, territory=CC\n"
@@ -353,6 +356,36 @@ static void *scan_worker(void *arg)
     return NULL;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* One line on a terminal's stderr, redrawn in place: files done of all,
+ * findings so far, the time left at the pace so far, the file being
+ * scanned (its name's end, control characters as '?'). */
+static void show_progress(size_t done, size_t n, int found, double elapsed,
+                          const char *current)
+{
+    double left = elapsed / (double)done * (double)(n - done);
+    const char *base = strrchr(current, '/');
+    base = base ? base + 1 : current;
+    size_t len = strlen(base);
+    if (len > 40)
+        base += len - 40;
+    char name[48];
+    size_t k = 0;
+    for (; base[k] && k < 40; k++)
+        name[k] = (unsigned char)base[k] < 0x20 || base[k] == 0x7f ? '?'
+                                                                   : base[k];
+    name[k] = '\0';
+    fprintf(stderr, "\r%zu/%zu files, %d finding%s, %d:%02d left, %s%s",
+            done, n, found, found == 1 ? "" : "s", (int)(left / 60),
+            (int)left % 60, len > 40 ? "..." : "", name);
+}
+
 int cmd_scan(int argc, char **argv)
 {
     scan_args a = {.sp = lk_scan_default_params()};
@@ -430,7 +463,8 @@ int cmd_scan(int argc, char **argv)
 
     /* Print in input order as results arrive, so output is deterministic
      * whatever the number of workers. */
-    int tty = isatty(STDERR_FILENO);
+    const int progress = isatty(STDERR_FILENO) && !quiet;
+    const double t0 = now_s();
     for (size_t i = 0; i < files.n; i++) {
         pthread_mutex_lock(&job.mu);
         while (!job.slots[i].done)
@@ -438,7 +472,10 @@ int cmd_scan(int argc, char **argv)
         scan_slot r = job.slots[i];
         job.slots[i].text = NULL;
         job.slots[i].warn = NULL;
+        size_t next = job.next;
         pthread_mutex_unlock(&job.mu);
+        if (progress)
+            fputs("\r\033[K", stderr);   /* the results print clear of it */
         if (r.warn) {
             fflush(stdout);
             fputs(r.warn, stderr);
@@ -470,11 +507,14 @@ int cmd_scan(int argc, char **argv)
         }
         added += r.added;
         updated += r.updated;
-        if (tty && !quiet)
-            fprintf(stderr, "\r%zu/%zu files", i + 1, files.n);
+        if (progress && i + 1 < files.n) {
+            fflush(stdout);
+            show_progress(i + 1, files.n, found, now_s() - t0,
+                          files.v[next < files.n ? next - 1 : files.n - 1]);
+        }
     }
-    if (tty && !quiet)
-        fputc('\n', stderr);
+    if (progress)
+        fputs("\r\033[K", stderr);
     for (int t = 0; t < jobs && started; t++)
         pthread_join(th[t], NULL);
     pthread_mutex_destroy(&job.mu);

@@ -93,6 +93,17 @@ printf 'Dear {{nobody}}\n' >"$T/bad.txt"
 check "a template with an unknown field" 2 "$LK" findings notice --record "$C" --template "$T/bad.txt" "$ID"
 has "the field named" "$T/err" "{{nobody}}"
 [ ! -s "$T/out" ] && ok "no half notice" || ko "no half notice"
+# ---- progress on a terminal's stderr, and only there ------------------------------
+if command -v script >/dev/null 2>&1; then
+    script -qec "\"$LK\" scan --gallery \"$G\" \"$SCAN_DIR\"" /dev/null | tr '\r' '\n' >"$T/tty.txt"
+    has "progress on a terminal" "$T/tty.txt" "^[0-9]*/[0-9]* files, [0-9]* findings\?, [0-9]*:[0-9][0-9] left, "
+    "$LK" scan --gallery "$G" "$SCAN_DIR" >/dev/null 2>"$T/notty.txt"
+    hasnt "no progress when stderr is not a terminal" "$T/notty.txt" " left, "
+    script -qec "\"$LK\" scan --quiet --gallery \"$G\" \"$SCAN_DIR\"" /dev/null | tr '\r' '\n' >"$T/tty_quiet.txt"
+    hasnt "no progress with --quiet" "$T/tty_quiet.txt" " left, "
+else
+    ko "script (util-linux) is missing"
+fi
 check "export jsonl" 0 "$LK" findings export --record "$C" --format jsonl --action review
 $PY -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/out" && ok "JSON Lines parse" || ko "JSON Lines parse"
 finish
