@@ -346,7 +346,9 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
         const lk_finding *f = &res->findings[i];
         if (f->decision != LK_MATCH || !f->performer_id)
             continue;
-        char *fj = dumps(lk__finding_json(res, i));
+        json_t *fo = lk__finding_json(res, i);
+        char *fj = dumps(fo);
+        json_decref(fo);
         if (!fj) {
             rs = LK_ERR_NOMEM;
             break;
