@@ -58,11 +58,12 @@ lk_status lk__scan_warn(lk_scan_result *res, const char *fmt, ...)
         kept++;
     if (kept >= LK__SCAN_MAX_WARNINGS)
         return LK_OK;
-    char msg[1024];
+    char msg[LK__MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    lk__msg_fit(msg, sizeof msg, n);
     char **w = lk__realloc(res->warnings, (size_t)(kept + 2) * sizeof *w);
     if (!w)
         return LK_ERR_NOMEM;

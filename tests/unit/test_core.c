@@ -14,6 +14,7 @@
 #include "media/source.h"
 #include "core/bytes.h"
 #include "core/grow.h"
+#include "core/utf8.h"
 #include "match/result.h"
 #include "test_tmp.h"
 
@@ -174,6 +175,30 @@ static void test_last_error_is_thread_local(void **state)
     assert_string_equal(lk_last_error(), "");
 }
 
+/* A message the length of a deep path is kept whole; one longer than the
+ * buffer is cut at a character boundary, and says so. */
+static void test_last_error_long(void **state)
+{
+    (void)state;
+    static char path[4097], big[3 * LK__MSG_MAX];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    lk__error(LK_ERR_IO, "%s: %s", path, "No such file or directory");
+    assert_int_equal(strlen(lk_last_error()), 4096 + 27);
+    assert_non_null(strstr(lk_last_error(), "a: No such file or directory"));
+    /* two-byte characters: a cut at a fixed size would split one */
+    for (size_t i = 0; i + 2 < sizeof big; i += 2)
+        memcpy(big + i, "\xc3\xa9", 2);
+    for (int odd = 0; odd < 2; odd++) {
+        lk__error(LK_ERR_IO, "%s%s", odd ? "x" : "", big);
+        const char *e = lk_last_error();
+        size_t n = strlen(e);
+        assert_true(n < LK__MSG_MAX && n > LK__MSG_MAX - 16);
+        assert_string_equal(e + n - 6, " [...]");
+        assert_null(lk__utf8_check(e, LK__MSG_MAX, 0));
+    }
+}
+
 static void test_sha256(void **state)
 {
     (void)state;
@@ -245,7 +270,7 @@ static void test_grow_and_bytes(void **state)
 static void test_read_file_limit(void **state)
 {
     (void)state;
-    char path[600];
+    char path[700];
     uint8_t *buf;
     size_t n;
     snprintf(path, sizeof path, "%s/ten.bin", tmpdir);
@@ -256,6 +281,31 @@ static void test_read_file_limit(void **state)
     free(buf);
     assert_int_equal(lk__read_file(path, 9, &buf, &n), LK_ERR_TOO_LARGE);
     assert_null(buf);
+    /* what is not a regular file is refused at once, naming it: a FIFO
+     * without a writer would block an open or a read for ever (the alarm
+     * kills the test if it does), a device would be read without end */
+    snprintf(path, sizeof path, "%s/fifo.json", tmpdir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(lk__read_file(path, 1 << 20, &buf, &n), LK_ERR_IO);
+    assert_null(buf);
+    assert_non_null(strstr(lk_last_error(), "fifo.json: not a regular file"));
+    assert_int_equal(lk__read_file("/dev/zero", 1 << 20, &buf, &n),
+                     LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "/dev/zero: not a regular file"));
+    assert_int_equal(lk__read_file(tmpdir, 1 << 20, &buf, &n), LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "is a directory"));
+    /* the model manifest is read so too */
+    lk__manifest m;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/fifomodels", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(lk__manifest_load(dir, &m), LK_ERR_MODEL);
+    assert_non_null(strstr(lk_last_error(), "manifest.json: not a regular "
+                                            "file"));
+    alarm(0);
 }
 
 static const char good_manifest[] =
@@ -454,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_last_error_is_thread_local),
+        cmocka_unit_test(test_last_error_long),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_grow_and_bytes),
         cmocka_unit_test(test_read_file_limit),
