@@ -6,7 +6,6 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +170,7 @@ static int scan_set(void *ctx, int key, const char *arg)
                          &sp->threshold);
     case OPT_ALL: sp->report_all = 1; return CLI_SET_OK;
     case OPT_MIN_FACE:
-        return cli_int_arg("min-face", arg, 1, INT_MAX, "a positive integer",
+        return cli_int_arg("min-face", arg, 1, 65536, "in 1..65536",
                            &sp->detect.min_face);
     case OPT_NO_PYRAMID: sp->detect.pyramid = 0; return CLI_SET_OK;
     case 'j': return cli_int_arg("jobs", arg, 1, 256, "in 1..256", &a->o.jobs);
@@ -191,8 +190,8 @@ static int scan_set(void *ctx, int key, const char *arg)
         return float_arg("scene-threshold", arg, 0, 1, 1,
                          "a number in (0, 1]", &sp->video.scene_threshold);
     case OPT_MAX_SIDE: {
-        const char *what = "0 or a size of 64 or more";
-        int s = cli_int_arg("max-side", arg, 0, INT_MAX, what,
+        const char *what = "0 or a size in 64..65536";
+        int s = cli_int_arg("max-side", arg, 0, 65536, what,
                             &sp->video.max_side);
         if (s == CLI_SET_OK && sp->video.max_side > 0 &&
             sp->video.max_side < 64) {

@@ -448,7 +448,9 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
     lk_scan_params defaults = lk_scan_default_params();
     if (!params)
         params = &defaults;
-    lk_status s = check_context(params);
+    lk_status s = lk__scan_check_params(params);
+    if (s == LK_OK)
+        s = check_context(params);
     if (s != LK_OK)
         return s;
     lk_scan_result *res;
