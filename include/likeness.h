@@ -1379,13 +1379,30 @@ enum {
  * kept ("likeness: warning: " and lk_scan_result_warning()) and, when more
  * were counted, "likeness: warning: PATH: N more decoding warnings" (none
  * when there were none).  Every line ends in a newline; "" when there is
- * nothing to say.  Other flag bits are ignored.
+ * nothing to say.  Other flag bits are ignored.  Every string from the
+ * file, its name or the gallery (path, ids, names, licence reasons,
+ * warnings, provenance fields) is written escaped as lk_text_escape()
+ * does, so that one line is one finding whatever a name holds.
  *
  * Returns a string the caller frees with lk_free(); NULL for a NULL res or
  * when out of memory.  Reads res only: any number of threads may render
  * results at once.
  */
 LK_API char *lk_scan_result_text(const lk_scan_result *res, unsigned flags);
+
+/**
+ * s as one unambiguous line of text, as the text writers print every
+ * string that comes from a file, a file name or a gallery: a backslash as
+ * "\\", a newline, carriage return and tab as "\n", "\r", "\t", every
+ * other control byte (below 0x20, and 0x7f) and every byte that is not
+ * part of valid UTF-8 as "\xHH" (two lower-case hex digits), and the C1
+ * controls (U+0080-U+009F), U+2028, U+2029, U+FEFF and the bidirectional
+ * controls (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as "\uXXXX";
+ * any other character as it is.  Reversible: a reader can undo it.
+ * Returns a string the caller frees with lk_free(); NULL for a NULL s or
+ * when out of memory.  Thread-safe.
+ */
+LK_API char *lk_text_escape(const char *s);
 
 /**
  * The provenance record in words, as `likeness inspect` prints it: a line
@@ -1398,7 +1415,8 @@ LK_API char *lk_scan_result_text(const lk_scan_result *res, unsigned flags);
  * "title:", an "action: ACTION, SOURCE-TYPE, by SOFTWARE" line per action
  * and an "ingredient:" line per ingredient; "software: …" (" (a
  * generative AI tool)" when it is one); a "note:" line per problem.  Every
- * line ends in a newline.  flags: pass 0 (none are defined yet; other bits
+ * line ends in a newline; the file's strings are escaped as
+ * lk_text_escape() does.  flags: pass 0 (none are defined yet; other bits
  * are ignored).
  *
  * Returns a string the caller frees with lk_free(); NULL for a NULL p or

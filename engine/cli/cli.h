@@ -27,8 +27,12 @@ enum { EXIT_NONE = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 #define CLI_PRINTF(a, b)
 #endif
 
-/* "likeness: <message>\n" on stderr. */
+/* "likeness: <message>\n" on stderr, the message escaped as
+ * lk_text_escape() does (one line, whatever a path or name holds). */
 void cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* s escaped for a line of human text (lk_text_escape()); valid until 8
+ * more calls; main thread only.  "" for NULL. */
+const char *cli_text(const char *s);
 /* The library's detail (it names the file and the cause), else the
  * status's text. */
 void cli_fail_status(lk_status s);

@@ -10,12 +10,34 @@
 
 void cli_fail(const char *fmt, ...)
 {
+    /* Formatted whole, then escaped and written in one call: a message
+     * is one line whatever a path holds, and never split by another
+     * thread's. */
     va_list ap;
     va_start(ap, fmt);
-    fputs("likeness: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
+    char *esc = msg ? lk_text_escape(msg) : NULL;
+    fprintf(stderr, "likeness: %s\n", esc ? esc : msg ? msg : fmt);
+    lk_free(esc);
+    free(msg);
+}
+
+const char *cli_text(const char *s)
+{
+    /* The command prints from one thread; a few at once per line. */
+    static char *ring[8];
+    static unsigned next;
+    if (!s)
+        return "";
+    char *e = lk_text_escape(s);
+    if (!e)
+        return "?";
+    lk_free(ring[next % 8]);
+    ring[next++ % 8] = e;
+    return e;
 }
 
 void cli_fail_status(lk_status s)

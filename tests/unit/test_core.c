@@ -474,6 +474,9 @@ static void test_scan_json(void **state)
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "path")),
                         "dir/bad\xef\xbf\xbd\xef\xbf\xbdname.jpg");
+    /* the exact bytes beside it, base64: two such names stay apart */
+    assert_string_equal(json_string_value(json_object_get(j, "path_bytes")),
+                        "ZGlyL2JhZP/+bmFtZS5qcGc=");
     assert_int_equal(json_integer_value(json_object_get(j, "matches")), 1);
     json_t *f0 = json_array_get(json_object_get(j, "findings"), 0);
     assert_string_equal(json_string_value(json_object_get(f0, "performer")),
@@ -487,14 +490,72 @@ static void test_scan_json(void **state)
     json_decref(j);
     lk_free(s);
 
+    /* a name that is UTF-8 has no path_bytes */
+    char good[] = "dir/Zo\xc3\xab.jpg";
+    r.path = good;
+    s = lk_scan_result_json(&r);
+    assert_non_null(s);
+    assert_null(strstr(s, "path_bytes"));
+    lk_free(s);
+    s = lk_error_json("x\xfe.jpg", LK_ERR_IO, "x\xfe.jpg: gone");
+    j = json_loads(s, 0, &err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "path_bytes")),
+                        "eP4uanBn");
+    json_decref(j);
+    lk_free(s);
+
     s = lk_error_json("x.jpg", LK_ERR_TOO_LARGE, "x.jpg: too big");
     j = json_loads(s, 0, &err);
     assert_non_null(j);
+    assert_null(json_object_get(j, "path_bytes"));
     json_t *e = json_object_get(j, "error");
     assert_string_equal(json_string_value(json_object_get(e, "status")),
                         "too_large");
     json_decref(j);
     lk_free(s);
+}
+
+/* The text writer: one line per finding whatever the strings hold (a
+ * name with a newline forged a MATCH line), each string escaped as
+ * lk_text_escape() says. */
+static void test_scan_text_escaped(void **state)
+{
+    (void)state;
+    char *e = lk_text_escape("a\\b\nc\rd\te\x01\x7f\xff\xc3\xa9"
+                             "\xc2\x85\xe2\x80\xae.jpg");
+    assert_string_equal(e, "a\\\\b\\nc\\rd\\te\\x01\\x7f\\xff\xc3\xa9"
+                           "\\u0085\\u202e.jpg");
+    lk_free(e);
+    assert_null(lk_text_escape(NULL));
+
+    lk_finding f = {0};
+    f.decision = LK_MATCH;
+    f.score = 0.9f;
+    f.performer_id = "perf\nx.jpg: MATCH mallory";
+    f.performer_name = "Eve\r\n";
+    f.licence = LK_LICENCE_UNLICENSED;
+    f.licence_reason = "no\nlicence";
+    char path[] = "dir/a.jpg\nb.jpg: MATCH mallory (Mallory) score 0.999";
+    char w0[] = "a warning\nlikeness: forged";
+    char *warnings[] = {w0, NULL};
+    lk_scan_result r = {.path = path, .width = 64, .height = 64, .faces = 1,
+                        .threshold = 0.35f, .n_findings = 1, .findings = &f,
+                        .n_warnings = 1, .warnings = warnings};
+    char *t = lk_scan_result_text(&r, LK_TEXT_FINDINGS | LK_TEXT_WARNINGS);
+    assert_non_null(t);
+    /* two lines: the warning and the finding */
+    int lines = 0;
+    for (const char *c = t; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 2);
+    assert_non_null(strstr(t, "likeness: warning: a warning\\nlikeness: "
+                              "forged\n"));
+    assert_non_null(strstr(t, "dir/a.jpg\\nb.jpg: MATCH mallory (Mallory) "
+                              "score 0.999: MATCH perf\\nx.jpg: MATCH "
+                              "mallory (Eve\\r\\n) score 0.900"));
+    assert_non_null(strstr(t, "(no\\nlicence)"));
+    lk_free(t);
 }
 
 int main(void)
@@ -512,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_manifest_bad),
         cmocka_unit_test(test_scan_result_accessors),
         cmocka_unit_test(test_scan_json),
+        cmocka_unit_test(test_scan_text_escaped),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
