@@ -69,11 +69,13 @@ typedef struct {
 int strvec_push(strvec *sv, const char *s);
 void strvec_free(strvec *sv);
 
-/* The files n args name: a directory is walked in name order (links to
- * directories not followed, links to files taken as the files), anything
- * else is taken as it is, for the library to say what is wrong with it.
- * A directory that cannot be walked adds two entries to errors: its path,
- * then "path: cause". */
+/* The files n args name: a directory is walked in name order, following
+ * symbolic links to files and directories (a link to a directory that
+ * encloses it, a loop, is not followed but reported: device and inode of
+ * each directory on the way down tell), anything else is taken as it is,
+ * for the library to say what is wrong with it.  A directory that cannot
+ * be walked, or a loop, adds two entries to errors: its path, then
+ * "path: cause". */
 void cli_collect(char **args, int n, strvec *files, strvec *errors);
 /* The paths a list names: a directory's files (walked as above), or a text
  * file's lines (blank lines and lines starting with # skipped). */
