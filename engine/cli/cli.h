@@ -37,6 +37,14 @@ const char *cli_text(const char *s);
  * status's text. */
 void cli_fail_status(lk_status s);
 
+/* The library's log callback: "likeness: LEVEL: message\n" on stderr,
+ * escaped, in one write; or, on a thread that called cli_log_capture(),
+ * appended to that thread's string (malloc'd), for the command to print
+ * with the file it belongs to, in order. */
+void cli_log(lk_log_level level, const char *msg, void *user);
+/* Capture this thread's log messages into *into (NULL: stop). */
+void cli_log_capture(char **into);
+
 /* A CLI-only record (enrol, list, info) on one line of stdout; takes j.
  * Scan and inspect records come from the library, so that other callers
  * produce the same schema. */

@@ -25,6 +25,45 @@ void cli_fail(const char *fmt, ...)
     free(msg);
 }
 
+/* Where this thread's log messages go: NULL, stderr at once. */
+static _Thread_local char **captured;
+
+void cli_log_capture(char **into)
+{
+    captured = into;
+}
+
+void cli_log(lk_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    char *esc = lk_text_escape(msg);
+    char *line = NULL;
+    if (asprintf(&line, "likeness: %s: %s\n",
+                 level >= LK_LOG_ERROR && level <= LK_LOG_DEBUG ? names[level]
+                                                               : "log",
+                 esc ? esc : msg) < 0)
+        line = NULL;
+    lk_free(esc);
+    if (!line)
+        return;
+    if (!captured) {
+        fputs(line, stderr);     /* one call: the line whole */
+        free(line);
+        return;
+    }
+    if (!*captured) {
+        *captured = line;
+        return;
+    }
+    char *both = NULL;
+    if (asprintf(&both, "%s%s", *captured, line) >= 0) {
+        free(*captured);
+        *captured = both;
+    }
+    free(line);
+}
+
 const char *cli_text(const char *s)
 {
     /* The command prints from one thread; a few at once per line. */

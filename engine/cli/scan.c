@@ -241,6 +241,8 @@ typedef struct {
     char *text;     /* what to print for this file, once done: the
                        library's (lk_free) unless error in human mode */
     char *warn;     /* human mode: decoding warnings, for stderr (lk_free) */
+    char *log;      /* the library's log messages while scanning it, for
+                       stderr (free) */
     int done;
     int matches;
     int faces;
@@ -275,9 +277,13 @@ static void *scan_worker(void *arg)
         const char *path = job->files->v[i];
         scan_slot out = {0};
         lk_scan_result *r = NULL;
+        /* the file's log messages printed with it, in input order, not
+         * between other files' as they happen */
+        cli_log_capture(&out.log);
         lk_status s = ss != LK_OK
                           ? ss
                           : lk_scan_file(job->gal, ses, path, job->sp, &r);
+        cli_log_capture(NULL);
         if (s != LK_OK) {
             const char *msg = ss != LK_OK ? ses_err : lk_last_error();
             out.error = 1;
@@ -386,7 +392,13 @@ int cmd_scan(int argc, char **argv)
         scan_slot r = job.slots[i];
         job.slots[i].text = NULL;
         job.slots[i].warn = NULL;
+        job.slots[i].log = NULL;
         pthread_mutex_unlock(&job.mu);
+        if (r.log) {
+            fflush(stdout);
+            fputs(r.log, stderr);
+            free(r.log);
+        }
         if (r.warn) {
             fflush(stdout);
             fputs(r.warn, stderr);

@@ -154,6 +154,22 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do LONG="$LONG/$(printf '%0100d' $i)"; done
 check "a message with a path over 1,023 bytes" 2 "$LK" scan --gallery "$G" "$LONG/missing.jpg"
 has "kept whole" "$T/err" "missing.jpg: No such file or directory"
 
+# each file's log messages whole and with it, in input order, however
+# many files run at once: debug lines (-v -v) of a file right before its
+# error, never between another file's
+mkdir -p "$T/bad"
+for i in 1 2 3 4 5 6 7 8; do head -c $((4000 + i * 100)) "$PROBE" >"$T/bad/t$i.jpg"; done
+check "parallel scan of damaged files, logging" 2 "$LK" -v -v scan --gallery "$G" --jobs 4 "$T/bad"
+grep -F "$T/bad/" "$T/err" | sed 's/^likeness: \(debug: \)\{0,1\}//; s/: .*//' >"$T/order"
+$PY - "$T/order" <<'PYEOF' && ok "log messages in input order, each with its file" || ko "log messages in input order, each with its file"
+import sys
+names = [l.strip() for l in open(sys.argv[1])]
+assert len(names) == 16, names
+pairs = [names[i:i + 2] for i in range(0, 16, 2)]
+assert all(a == b for a, b in pairs), pairs
+assert [a for a, _ in pairs] == sorted(a for a, _ in pairs), pairs
+PYEOF
+
 rm -rf "$T"
 echo "1..$((pass + fail))"
 echo "# $pass passed, $fail failed"
