@@ -236,7 +236,8 @@ LK_API void lk_session_free(lk_session *ses);
 typedef struct lk_detect_params {
     float min_score;         /* detector confidence to keep a face; 0.7 */
     float nms_iou;           /* overlap above which boxes merge; 0.4 */
-    int min_face;            /* smallest face side in pixels to keep; 24 */
+    int min_face;            /* smallest face side in pixels to keep,
+                                0..65536; 24 */
     int max_faces;           /* keep at most this many, largest first; 64 */
     int pyramid;             /* 1: also search tiles of large images for
                                 small faces (costs a detector call a tile) */
@@ -876,18 +877,19 @@ LK_API lk_status lk_sampling_from_name(const char *name, lk_sampling *out);
 
 typedef struct lk_video_params {
     lk_sampling sampling;      /* LK_SAMPLE_SCENE */
-    double fps;                /* rate samples per second; 2 */
-    float scene_threshold;     /* shot-change score (0..1) that may be a
+    double fps;                /* rate samples per second, (0, 1000]; 2 */
+    float scene_threshold;     /* shot-change score (0, 1] that may be a
                                   cut (when also 3x the recent mean); 0.12 */
     int max_side;              /* frames that faces are embedded from are
                                   scaled so their longer side is at most
-                                  this; 1280; 0: full size */
+                                  this, 64..65536; 1280; 0: full size */
     int embeds_per_track;      /* a face track is embedded at most twice
                                   this often, keeping this many best-quality
-                                  frames; 4 */
+                                  frames, 1..64; 4 */
     double merge_gap;          /* seconds: findings of one performer closer
-                                  than this are one appearance; 2 */
-    int threads;               /* decoder threads; 0: 1 (the other core
+                                  than this are one appearance, 0..86400;
+                                  2 */
+    int threads;               /* decoder threads, 0..256; 0: 1 (the other core
                                   runs inference; measured faster and
                                   leaner than 2 on two cores) */
 } lk_video_params;
@@ -1300,7 +1302,9 @@ LK_API const lk_provenance *lk_scan_result_provenance(
  * lk_faces_from_file(), LK_ERR_FORMAT (not an image, nor a file with a
  * decodable video or audio stream; sound below 16 kHz is not searched for
  * voices), LK_ERR_MODEL (an audio file and no speaker embedder),
- * LK_ERR_BACKEND.
+ * LK_ERR_BACKEND, LK_ERR_MISUSE (a field of params out of the range its
+ * comment gives, NaN or infinite included: lk_last_error() names it;
+ * checked before the file is opened).
  * Read *out with the lk_scan_result_*() functions above; free it with
  * lk_scan_result_free(); it holds copies of all strings.
  */
@@ -1459,13 +1463,30 @@ enum {
  * kept ("likeness: warning: " and lk_scan_result_warning()) and, when more
  * were counted, "likeness: warning: PATH: N more decoding warnings" (none
  * when there were none).  Every line ends in a newline; "" when there is
- * nothing to say.  Other flag bits are ignored.
+ * nothing to say.  Other flag bits are ignored.  Every string from the
+ * file, its name or the gallery (path, ids, names, licence reasons,
+ * warnings, provenance fields) is written escaped as lk_text_escape()
+ * does, so that one line is one finding whatever a name holds.
  *
  * Returns a string the caller frees with lk_free(); NULL for a NULL res or
  * when out of memory.  Reads res only: any number of threads may render
  * results at once.
  */
 LK_API char *lk_scan_result_text(const lk_scan_result *res, unsigned flags);
+
+/**
+ * s as one unambiguous line of text, as the text writers print every
+ * string that comes from a file, a file name or a gallery: a backslash as
+ * "\\", a newline, carriage return and tab as "\n", "\r", "\t", every
+ * other control byte (below 0x20, and 0x7f) and every byte that is not
+ * part of valid UTF-8 as "\xHH" (two lower-case hex digits), and the C1
+ * controls (U+0080-U+009F), U+2028, U+2029, U+FEFF and the bidirectional
+ * controls (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as "\uXXXX";
+ * any other character as it is.  Reversible: a reader can undo it.
+ * Returns a string the caller frees with lk_free(); NULL for a NULL s or
+ * when out of memory.  Thread-safe.
+ */
+LK_API char *lk_text_escape(const char *s);
 
 /**
  * The provenance record in words, as `likeness inspect` prints it: a line
@@ -1478,7 +1499,8 @@ LK_API char *lk_scan_result_text(const lk_scan_result *res, unsigned flags);
  * "title:", an "action: ACTION, SOURCE-TYPE, by SOFTWARE" line per action
  * and an "ingredient:" line per ingredient; "software: …" (" (a
  * generative AI tool)" when it is one); a "note:" line per problem.  Every
- * line ends in a newline.  flags: pass 0 (none are defined yet; other bits
+ * line ends in a newline; the file's strings are escaped as
+ * lk_text_escape() does.  flags: pass 0 (none are defined yet; other bits
  * are ignored).
  *
  * Returns a string the caller frees with lk_free(); NULL for a NULL p or

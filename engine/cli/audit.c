@@ -166,9 +166,11 @@ static int list_entry(const lk_audit_entry *e, void *user)
                                  "redacted", e->redacted != 0, "hash",
                                  e->hash));
     } else {
-        printf("%6lld  %s  %-8s %s%s%s\n", (long long)e->id, when, e->action,
-               e->performer ? e->performer : erased ? "(erased)" : "-",
-               e->detail ? "  " : "", e->detail ? e->detail : "");
+        printf("%6lld  %s  %-8s %s%s%s\n", (long long)e->id, when,
+               cli_text(e->action),
+               e->performer ? cli_text(e->performer)
+                            : erased ? "(erased)" : "-",
+               e->detail ? "  " : "", cli_text(e->detail));
     }
     return 0;
 }

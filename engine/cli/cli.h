@@ -28,11 +28,23 @@ enum { EXIT_NONE = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 #define CLI_PRINTF(a, b)
 #endif
 
-/* "likeness: <message>\n" on stderr. */
+/* "likeness: <message>\n" on stderr, the message escaped as
+ * lk_text_escape() does (one line, whatever a path or name holds). */
 void cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* s escaped for a line of human text (lk_text_escape()); valid until 8
+ * more calls; main thread only.  "" for NULL. */
+const char *cli_text(const char *s);
 /* The library's detail (it names the file and the cause), else the
  * status's text. */
 void cli_fail_status(lk_status s);
+
+/* The library's log callback: "likeness: LEVEL: message\n" on stderr,
+ * escaped, in one write; or, on a thread that called cli_log_capture(),
+ * appended to that thread's string (malloc'd), for the command to print
+ * with the file it belongs to, in order. */
+void cli_log(lk_log_level level, const char *msg, void *user);
+/* Capture this thread's log messages into *into (NULL: stop). */
+void cli_log_capture(char **into);
 
 /* A CLI-only record (enrol, list, info) on one line of stdout; takes j.
  * Scan and inspect records come from the library, so that other callers
@@ -66,11 +78,13 @@ typedef struct {
 int strvec_push(strvec *sv, const char *s);
 void strvec_free(strvec *sv);
 
-/* The files n args name: a directory is walked in name order (links to
- * directories not followed, links to files taken as the files), anything
- * else is taken as it is, for the library to say what is wrong with it.
- * A directory that cannot be walked adds two entries to errors: its path,
- * then "path: cause". */
+/* The files n args name: a directory is walked in name order, following
+ * symbolic links to files and directories (a link to a directory that
+ * encloses it, a loop, is not followed but reported: device and inode of
+ * each directory on the way down tell), anything else is taken as it is,
+ * for the library to say what is wrong with it.  A directory that cannot
+ * be walked, or a loop, adds two entries to errors: its path, then
+ * "path: cause". */
 void cli_collect(char **args, int n, strvec *files, strvec *errors);
 /* The paths a list names: a directory's files (walked as above), or a text
  * file's lines (blank lines and lines starting with # skipped). */

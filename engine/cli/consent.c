@@ -440,11 +440,11 @@ static void list_line(json_t *r)
     json_t *t = json_object_get(r, "territories");
     printf("%-6lld %-20s v%-3lld %-8s %-24s %-28s %-11s %-12s %s..%s\n",
            (long long)json_integer_value(json_object_get(r, "id")),
-           json_string_value(json_object_get(r, "performer")),
+           cli_text(json_string_value(json_object_get(r, "performer"))),
            (long long)json_integer_value(json_object_get(r, "version")),
            json_string_value(json_object_get(r, "status")),
-           json_string_value(json_object_get(json_object_get(r, "licensee"),
-                                             "name")),
+           cli_text(json_string_value(json_object_get(
+               json_object_get(r, "licensee"), "name"))),
            joined(json_object_get(r, "uses"), ",", uses, sizeof uses),
            joined(json_object_get(r, "modalities"), ",", mods, sizeof mods),
            t ? joined(t, ",", terr, sizeof terr) : "worldwide",
@@ -713,9 +713,9 @@ int cmd_policy(int argc, char **argv)
                                  "never", arr, "since",
                                  never ? json_string(at) : json_null()));
     } else if (never) {
-        printf("%s never allows: %s\n", a.performer, names);
+        printf("%s never allows: %s\n", cli_text(a.performer), names);
     } else {
-        printf("%s: no standing refusal\n", a.performer);
+        printf("%s: no standing refusal\n", cli_text(a.performer));
     }
     rc = EXIT_NONE;
 out:

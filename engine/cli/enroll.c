@@ -114,10 +114,11 @@ int cmd_enroll(int argc, char **argv)
                     "seconds", r.seconds, "speech_seconds",
                     r.speech_seconds));
             else if (r.duplicate)
-                printf("%s: already enrolled for %s\n", files.v[i], performer);
+                printf("%s: already enrolled for %s\n", cli_text(files.v[i]),
+                       cli_text(performer));
             else
                 printf("%s: voice enrolled for %s (template %lld, %.1f s of "
-                       "speech in %.1f s)\n", files.v[i], performer,
+                       "speech in %.1f s)\n", cli_text(files.v[i]), cli_text(performer),
                        (long long)r.template_id, r.speech_seconds,
                        r.seconds);
             continue;
@@ -133,17 +134,18 @@ int cmd_enroll(int argc, char **argv)
                 (double)r.face.h);
             cli_print_json(j);
         } else if (r.duplicate) {
-            printf("%s: already enrolled for %s\n", files.v[i], performer);
+            printf("%s: already enrolled for %s\n", cli_text(files.v[i]),
+                       cli_text(performer));
         } else {
             printf("%s: enrolled for %s (template %lld, face %.0fx%.0f at "
-                   "%.0f,%.0f%s)\n", files.v[i], performer,
+                   "%.0f,%.0f%s)\n", cli_text(files.v[i]), cli_text(performer),
                    (long long)r.template_id, r.face.w, r.face.h, r.face.x,
                    r.face.y, r.faces_found > 1 ? ", largest of several" : "");
         }
     }
     if (!o.json)
         printf("%d template%s added for %s, %d error%s\n", added,
-               added == 1 ? "" : "s", performer, errors,
+               added == 1 ? "" : "s", cli_text(performer), errors,
                errors == 1 ? "" : "s");
     rc = errors ? EXIT_ERROR : EXIT_NONE;
     strvec_free(&files);

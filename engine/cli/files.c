@@ -53,14 +53,34 @@ static void walk_error(strvec *errors, const char *dir, const char *cause)
     }
 }
 
-/* Walk a directory in name order.  Symbolic links to directories are not
- * followed (no loops); links to files are scanned as the files. */
-static void walk(const char *dir, strvec *files, strvec *errors, int depth)
+/* The directories from a walk's root down to the one being walked, as
+ * device and inode: a link back to one of them is a loop. */
+typedef struct dir_up {
+    dev_t dev;
+    ino_t ino;
+    const struct dir_up *up;
+} dir_up;
+
+static int encloses(const dir_up *up, const struct stat *st)
+{
+    for (; up; up = up->up)
+        if (up->dev == st->st_dev && up->ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+/* Walk a directory (st: its stat) in name order.  Symbolic links are
+ * followed, to files and to directories alike, as if the link were what
+ * it names; a link to a directory on the way down (a loop) is not
+ * followed, and is reported in errors. */
+static void walk(const char *dir, const struct stat *st, const dir_up *up,
+                 strvec *files, strvec *errors, int depth)
 {
     if (depth > 64) {
         walk_error(errors, dir, "directories nested too deep (over 64)");
         return;
     }
+    const dir_up here = {st->st_dev, st->st_ino, up};
     DIR *d = opendir(dir);
     if (!d) {
         walk_error(errors, dir, strerror(errno));
@@ -83,14 +103,16 @@ static void walk(const char *dir, strvec *files, strvec *errors, int depth)
             break;
         snprintf(p, len, "%s%s%s", dir,
                  dir[strlen(dir) - 1] == '/' ? "" : "/", names.v[i]);
-        struct stat lst, st;
-        if (lstat(p, &lst) == 0 && S_ISDIR(lst.st_mode))
-            walk(p, files, errors, depth + 1);
-        else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-            strvec_push(files, p);
-        else if (!(lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) &&
-                   stat(p, &st) == 0 && S_ISDIR(st.st_mode)))
-            strvec_push(files, p); /* the library names what is wrong */
+        struct stat sub;
+        if (stat(p, &sub) == 0 && S_ISDIR(sub.st_mode)) {
+            if (encloses(&here, &sub))
+                walk_error(errors, p, "not followed: a symbolic link to a "
+                           "directory that encloses it (a loop)");
+            else
+                walk(p, &sub, &here, files, errors, depth + 1);
+        } else {
+            strvec_push(files, p); /* else the library names what is wrong */
+        }
         free(p);
     }
     strvec_free(&names);
@@ -101,7 +123,7 @@ void cli_collect(char **args, int n, strvec *files, strvec *errors)
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
-            walk(args[i], files, errors, 0);
+            walk(args[i], &st, NULL, files, errors, 0);
         else
             strvec_push(files, args[i]);
     }
@@ -111,7 +133,7 @@ void cli_read_list(const char *list, strvec *files, strvec *errors)
 {
     struct stat st;
     if (stat(list, &st) == 0 && S_ISDIR(st.st_mode)) {
-        walk(list, files, errors, 0);
+        walk(list, &st, NULL, files, errors, 0);
         return;
     }
     FILE *f = fopen(list, "r");

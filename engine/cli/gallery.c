@@ -119,7 +119,7 @@ static int list_cb(const lk_performer_info *p, void *user)
                                  n_face, "voice_templates", n_voice));
     else
         printf("%-24s %-32s %d face template%s, %d voice template%s\n",
-               p->id, p->name, n_face, n_face == 1 ? "" : "s", n_voice,
+               cli_text(p->id), cli_text(p->name), n_face, n_face == 1 ? "" : "s", n_voice,
                n_voice == 1 ? "" : "s");
     return 0;
 }
@@ -179,7 +179,7 @@ int cmd_remove(int argc, char **argv)
         if (s != LK_OK)
             cli_fail_status(s);
         else {
-            printf("removed %s\n", performer);
+            printf("removed %s\n", cli_text(performer));
             rc = EXIT_NONE;
         }
     }

@@ -12,13 +12,6 @@
 
 static int verbose;
 
-static void log_to_stderr(lk_log_level level, const char *msg, void *user)
-{
-    (void)user;
-    static const char *names[] = {"error", "warning", "info", "debug"};
-    fprintf(stderr, "likeness: %s: %s\n", names[level], msg);
-}
-
 static const struct {
     const char *name;
     int (*fn)(int, char **);
@@ -72,7 +65,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_ERROR;
     }
-    lk_log_set(log_to_stderr, verbose >= 2 ? LK_LOG_DEBUG
+    lk_log_set(cli_log, verbose >= 2 ? LK_LOG_DEBUG
                               : verbose ? LK_LOG_INFO : LK_LOG_WARN, NULL);
     if (!strcmp(argv[i], "help")) {
         usage(stdout);

@@ -6,7 +6,6 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +206,7 @@ static int scan_set(void *ctx, int key, const char *arg)
                          &sp->threshold);
     case OPT_ALL: sp->report_all = 1; return CLI_SET_OK;
     case OPT_MIN_FACE:
-        return cli_int_arg("min-face", arg, 1, INT_MAX, "a positive integer",
+        return cli_int_arg("min-face", arg, 1, 65536, "in 1..65536",
                            &sp->detect.min_face);
     case OPT_NO_PYRAMID: sp->detect.pyramid = 0; return CLI_SET_OK;
     case 'j': return cli_int_arg("jobs", arg, 1, 256, "in 1..256", &a->o.jobs);
@@ -227,8 +226,8 @@ static int scan_set(void *ctx, int key, const char *arg)
         return float_arg("scene-threshold", arg, 0, 1, 1,
                          "a number in (0, 1]", &sp->video.scene_threshold);
     case OPT_MAX_SIDE: {
-        const char *what = "0 or a size of 64 or more";
-        int s = cli_int_arg("max-side", arg, 0, INT_MAX, what,
+        const char *what = "0 or a size in 64..65536";
+        int s = cli_int_arg("max-side", arg, 0, 65536, what,
                             &sp->video.max_side);
         if (s == CLI_SET_OK && sp->video.max_side > 0 &&
             sp->video.max_side < 64) {
@@ -258,13 +257,15 @@ static const cli_command scan_command = {
     "\n"
     "Find registered performers' faces in images and videos, and their\n"
     "voices in audio and videos' sound tracks (files told apart by their\n"
-    "contents).  Directories are walked recursively; files are scanned\n"
-    "in parallel; a file that cannot be read is reported and the scan goes\n"
-    "on.  A video's finding is one appearance of a performer: start and end\n"
-    "time, the best frame's time and face, mean and peak score.  Each\n"
-    "finding ends with its licence check (licensed, unlicensed, refused,\n"
-    "revoked, expired, out-of-scope) and the action for a reviewer: alert\n"
-    "(AI evidence without a licence, or a refused use), review (a likeness\n"
+    "contents).  Directories are walked recursively, following symbolic\n"
+    "links (a link back to an enclosing directory, a loop, is reported as\n"
+    "an error and not followed); files are scanned in parallel; a file\n"
+    "that cannot be read is reported and the scan goes on.  A video's\n"
+    "finding is one appearance of a performer: start and end time, the\n"
+    "best frame's time and face, mean and peak score.  Each finding ends\n"
+    "with its licence check (licensed, unlicensed, refused, revoked,\n"
+    "expired, out-of-scope) and the action for a reviewer: alert (AI\n"
+    "evidence without a licence, or a refused use), review (a likeness\n"
     "match alone), licensed.\n"
     "\n",
     scan_options,
@@ -278,6 +279,8 @@ typedef struct {
                        library's (lk_free) unless error in human mode */
     char *warn;     /* human mode: decoding warnings, for stderr (lk_free) */
     char *rec_err;  /* the findings store refused the record (malloc'd) */
+    char *log;      /* the library's log messages while scanning it, for
+                       stderr (free) */
     int done;
     int matches;
     int faces;
@@ -315,9 +318,13 @@ static void *scan_worker(void *arg)
         const char *path = job->files->v[i];
         scan_slot out = {0};
         lk_scan_result *r = NULL;
+        /* the file's log messages printed with it, in input order, not
+         * between other files' as they happen */
+        cli_log_capture(&out.log);
         lk_status s = ss != LK_OK
                           ? ss
                           : lk_scan_file(job->gal, ses, path, job->sp, &r);
+        cli_log_capture(NULL);
         if (s != LK_OK) {
             const char *msg = ss != LK_OK ? ses_err : lk_last_error();
             out.error = 1;
@@ -473,9 +480,15 @@ int cmd_scan(int argc, char **argv)
         job.slots[i].text = NULL;
         job.slots[i].warn = NULL;
         size_t next = job.next;
+        job.slots[i].log = NULL;
         pthread_mutex_unlock(&job.mu);
         if (progress)
             fputs("\r\033[K", stderr);   /* the results print clear of it */
+        if (r.log) {
+            fflush(stdout);
+            fputs(r.log, stderr);
+            free(r.log);
+        }
         if (r.warn) {
             fflush(stdout);
             fputs(r.warn, stderr);

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[LK__MSG_MAX];
 
 static lk_log_fn log_fn;
 static void *log_user;
@@ -31,6 +31,21 @@ const char *lk_last_error(void) { return last_error; }
 
 void lk__error_clear(void) { last_error[0] = '\0'; }
 
+/* The marker a message cut to fit ends with. */
+static const char cut_marker[] = " [...]";
+
+void lk__msg_fit(char *buf, size_t cap, int n)
+{
+    if (n < 0 || (size_t)n < cap || cap < sizeof cut_marker)
+        return;
+    /* Back to the start of a UTF-8 sequence, so that the cut never leaves
+     * half a character before the marker. */
+    size_t end = cap - sizeof cut_marker;
+    while (end > 0 && ((unsigned char)buf[end] & 0xc0) == 0x80)
+        end--;
+    memcpy(buf + end, cut_marker, sizeof cut_marker);
+}
+
 lk_status lk__error(lk_status s, const char *fmt, ...)
 {
     /* Formatted aside first: callers may pass lk_last_error() itself as an
@@ -38,8 +53,9 @@ lk_status lk__error(lk_status s, const char *fmt, ...)
     char buf[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    lk__msg_fit(buf, sizeof buf, n);
     memcpy(last_error, buf, sizeof buf);
     lk__log(LK_LOG_DEBUG, "%s (%s)", last_error, lk_status_str(s));
     return s;
@@ -56,11 +72,12 @@ void lk__log(lk_log_level level, const char *fmt, ...)
 {
     if (!log_fn || (int)level > atomic_load(&log_max))
         return;
-    char buf[1024];
+    char buf[LK__MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    lk__msg_fit(buf, sizeof buf, n);
     log_fn(level, buf, log_user);
 }
 
@@ -156,9 +173,16 @@ lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
 {
     *out = NULL;
     *n_out = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd;
+    lk_status s = lk__open_regular(path, &fd, NULL);
+    if (s != LK_OK)
+        return s;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return lk__error(LK_ERR_IO, "%s: %s", path, strerror(e));
+    }
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = lk__malloc(cap);
     if (!buf) {

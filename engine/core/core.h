@@ -17,6 +17,15 @@
 #define LK__PRINTF(a, b)
 #endif
 
+/* The longest message lk_last_error(), the log callback and a scan's
+ * warnings hold, with its NUL: two paths of PATH_MAX and the cause fit. */
+#define LK__MSG_MAX 10240
+
+/* buf (cap bytes) holds what vsnprintf() returned n for: when n says the
+ * text was cut, end it at a UTF-8 character boundary with " [...]", so
+ * that a cut message says so and stays valid UTF-8. */
+void lk__msg_fit(char *buf, size_t cap, int n);
+
 /* Record a failure for lk_last_error() and return s, so that a caller can
  * write `return lk__error(LK_ERR_IO, "%s: %s", path, strerror(errno));`.
  * lk_last_error() may be among the arguments (to add context). */
@@ -54,7 +63,9 @@ lk_status lk__random_bytes(void *buf, size_t n);
  * the file otherwise. */
 lk_status lk__open_regular(const char *path, int *fd_out, size_t *size_out);
 
-/* Read a whole file, refusing files over max_bytes.  *out is malloc'd. */
+/* Read a whole file, refusing files over max_bytes and what is not a
+ * regular file (as lk__open_regular(): a FIFO does not block).  *out is
+ * malloc'd. */
 lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
                         size_t *n_out);
 

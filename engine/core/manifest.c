@@ -14,6 +14,8 @@
 #define LK__MAX_MODEL_BYTES ((size_t)2 << 30)
 /* A calibration is a few kilobytes of JSON. */
 #define LK__MAX_CALIB_BYTES ((size_t)1 << 20)
+/* A manifest is a few kilobytes of JSON. */
+#define MAX_MANIFEST_BYTES ((size_t)4 << 20)
 
 static char *dup_or_null(const char *s) { return s ? lk__strdup(s) : NULL; }
 
@@ -101,8 +103,20 @@ lk_status lk__manifest_load(const char *dir, lk__manifest *out)
     char *mpath = lk__path_join(dir, "manifest.json");
     if (!mpath)
         return LK_ERR_NOMEM;
+    /* Read as any file the library reads (a FIFO is refused, not waited
+     * on), then parsed. */
+    uint8_t *text;
+    size_t len;
+    lk_status rs = lk__read_file(mpath, MAX_MANIFEST_BYTES, &text, &len);
+    if (rs != LK_OK) {
+        rs = lk__error(LK_ERR_MODEL, "%s", lk_last_error());
+        free(mpath);
+        return rs;
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(mpath, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES,
+                              &jerr);
+    free(text);
     if (!root) {
         lk_status s = lk__error(LK_ERR_MODEL, "%s: %s (line %d)", mpath,
                                 jerr.text, jerr.line);

@@ -19,4 +19,13 @@ int lk__utf8_decode(const unsigned char *s, uint32_t *cp);
  * "empty", "too long", "not valid UTF-8", "holds a control character". */
 const char *lk__utf8_check(const char *s, size_t max, int allow_controls);
 
+/* s as one unambiguous line of text (lk_text_escape(), README "Text
+ * output"): a backslash, \n, \r and \t escaped as in C; other control
+ * bytes and bytes that are not UTF-8 as \xHH; C1 controls, U+2028/2029
+ * and the bidirectional controls as \uXXXX; anything else as it is.
+ * out holds LK__ESCAPE_MAX(strlen(s)) bytes; returns the length written
+ * (without the NUL). */
+#define LK__ESCAPE_MAX(len) (4 * (len) + 1)
+size_t lk__escape(const char *s, char *out);
+
 #endif

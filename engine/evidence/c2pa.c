@@ -312,11 +312,17 @@ lk_status lk_certificate_key_sha256(const char *pem_path, char out[65])
         return lk__error(LK_ERR_MISUSE, "lk_certificate_key_sha256: NULL "
                                         "argument");
     out[0] = 0;
-    FILE *f = fopen(pem_path, "rb");
-    if (!f)
-        return lk__error(LK_ERR_IO, "%s: %s", pem_path, strerror(errno));
-    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
+    /* Read as any file the library reads: a FIFO is refused, not waited
+     * on; a certificate is a few kilobytes. */
+    uint8_t *pem;
+    size_t n;
+    lk_status s = lk__read_file(pem_path, (size_t)1 << 20, &pem, &n);
+    if (s != LK_OK)
+        return s;
+    BIO *bio = BIO_new_mem_buf(pem, (int)n);
+    X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    free(pem);
     if (!cert)
         return lk__error(LK_ERR_FORMAT, "%s: not a PEM certificate (no "
                          "\"BEGIN CERTIFICATE\" block that parses)",

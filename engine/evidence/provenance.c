@@ -56,8 +56,9 @@ void lk__prov_problem(lk__prov *pr, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int len = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    lk__msg_fit(msg, sizeof msg, len);
     size_t n = strlen(pr->name) + strlen(msg) + 3;
     char *s = lk__malloc(n);
     char **np = lk__realloc(p->problems, ((size_t)p->n_problems + 2) *

@@ -381,7 +381,7 @@ static int by_area(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-static lk_status check_params(const lk_detect_params *p)
+lk_status lk__detect_check_params(const lk_detect_params *p)
 {
     if (!(p->min_score >= 0.0f && p->min_score <= 1.0f))
         return lk__error(LK_ERR_MISUSE, "detect: min_score %g is not in 0..1",
@@ -389,10 +389,15 @@ static lk_status check_params(const lk_detect_params *p)
     if (!(p->nms_iou > 0.0f && p->nms_iou <= 1.0f))
         return lk__error(LK_ERR_MISUSE, "detect: nms_iou %g is not in (0, 1]",
                          (double)p->nms_iou);
-    if (p->min_face < 0 || p->max_faces < 1)
-        return lk__error(LK_ERR_MISUSE,
-                         "detect: min_face %d or max_faces %d out of range",
-                         p->min_face, p->max_faces);
+    if (p->min_face < 0 || p->min_face > LK__MAX_FACE_SIDE)
+        return lk__error(LK_ERR_MISUSE, "detect: min_face %d is not in "
+                         "0..%d", p->min_face, LK__MAX_FACE_SIDE);
+    if (p->max_faces < 1)
+        return lk__error(LK_ERR_MISUSE, "detect: max_faces %d is not 1 or "
+                         "more", p->max_faces);
+    if (p->max_pixels < 0)
+        return lk__error(LK_ERR_MISUSE, "detect: max_pixels %lld is negative",
+                         (long long)p->max_pixels);
     return LK_OK;
 }
 
@@ -407,7 +412,7 @@ static lk_status detect(lk__face_nets *nets, const uint8_t *rgb, int w, int h,
     if (!nets || !params || !faces || !n)
         return lk__error(LK_ERR_MISUSE, "detect: NULL argument");
     lk_status st = lk__face_check_rgb("detect", rgb, w, h, stride);
-    if (st != LK_OK || (st = check_params(params)) != LK_OK)
+    if (st != LK_OK || (st = lk__detect_check_params(params)) != LK_OK)
         return st;
     if (params->max_pixels > 0 && (int64_t)w * h > params->max_pixels)
         return lk__error(LK_ERR_TOO_LARGE,

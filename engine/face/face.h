@@ -69,6 +69,14 @@ struct lk__face_nets {
 
 /* Check pixel arguments shared by the entry points: non-NULL, positive
  * sizes, stride >= 3 * w.  LK_ERR_MISUSE naming `what`. */
+/* The largest min_face: no image the library decodes has a side of more
+ * than this many pixels that a face could fill. */
+#define LK__MAX_FACE_SIDE 65536
+
+/* LK_OK, or LK_ERR_MISUSE naming the field of p out of range (NaN
+ * included). */
+lk_status lk__detect_check_params(const lk_detect_params *p);
+
 lk_status lk__face_check_rgb(const char *what, const uint8_t *rgb, int w,
                              int h, int stride);
 

@@ -8,6 +8,7 @@
 #include "evidence/evidence.h"
 #include "match/scan_internal.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,50 @@ lk_scan_params lk_scan_default_params(void)
     return p;
 }
 
+/* A threshold: a cosine in -1..1, or below -1 for the calibrated value;
+ * NaN and infinities are no threshold. */
+static lk_status check_threshold(const char *name, float t)
+{
+    if (isfinite(t) && t <= 1.0f)
+        return LK_OK;
+    return lk__error(LK_ERR_MISUSE, "scan params: %s %g is not a cosine in "
+                     "-1..1 (or below -1 for the calibrated value)", name,
+                     (double)t);
+}
+
+lk_status lk__scan_check_params(const lk_scan_params *p)
+{
+    const lk_video_params *v = &p->video;
+    lk_status s;
+    if ((s = check_threshold("threshold", p->threshold)) != LK_OK ||
+        (s = check_threshold("voice_threshold", p->voice_threshold)) != LK_OK)
+        return s;
+    if ((s = lk__detect_check_params(&p->detect)) != LK_OK)
+        return lk__error(s, "scan params: %s", lk_last_error());
+    const char *bad = NULL;
+    double value = 0;
+    if (v->sampling != LK_SAMPLE_SCENE && v->sampling != LK_SAMPLE_RATE &&
+        v->sampling != LK_SAMPLE_KEYFRAMES)
+        bad = "video.sampling (scene, rate or keyframes)", value = v->sampling;
+    else if (!(v->fps > 0 && v->fps <= LK__MAX_FPS))
+        bad = "video.fps (in (0, 1000])", value = v->fps;
+    else if (!(v->scene_threshold > 0 && v->scene_threshold <= 1))
+        bad = "video.scene_threshold (in (0, 1])", value = v->scene_threshold;
+    else if (v->max_side != 0 &&
+             !(v->max_side >= 64 && v->max_side <= LK__MAX_FACE_SIDE))
+        bad = "video.max_side (0, or 64..65536)", value = v->max_side;
+    else if (!(v->embeds_per_track >= 1 && v->embeds_per_track <= 64))
+        bad = "video.embeds_per_track (in 1..64)", value = v->embeds_per_track;
+    else if (!(v->merge_gap >= 0 && v->merge_gap <= LK__MAX_MERGE_GAP))
+        bad = "video.merge_gap (seconds, 0..86400)", value = v->merge_gap;
+    else if (!(v->threads >= 0 && v->threads <= 256))
+        bad = "video.threads (in 0..256)", value = v->threads;
+    if (bad)
+        return lk__error(LK_ERR_MISUSE, "scan params: %g is out of range "
+                         "for %s", value, bad);
+    return LK_OK;
+}
+
 static int by_score_desc(const void *a, const void *b)
 {
     const lk_finding *x = a, *y = b;
@@ -58,11 +103,12 @@ lk_status lk__scan_warn(lk_scan_result *res, const char *fmt, ...)
         kept++;
     if (kept >= LK__SCAN_MAX_WARNINGS)
         return LK_OK;
-    char msg[1024];
+    char msg[LK__MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    lk__msg_fit(msg, sizeof msg, n);
     char **w = lk__realloc(res->warnings, (size_t)(kept + 2) * sizeof *w);
     if (!w)
         return LK_ERR_NOMEM;

@@ -64,6 +64,14 @@ lk_status lk__scan_image(lk_gallery *gal, const lk_faces *faces,
 
 /* ---- shared ---------------------------------------------------------------- */
 
+/* The ranges of lk_video_params.fps and merge_gap. */
+#define LK__MAX_FPS 1000.0
+#define LK__MAX_MERGE_GAP 86400.0
+
+/* LK_OK, or LK_ERR_MISUSE naming the first field of p out of its
+ * documented range (NaN and infinities included). */
+lk_status lk__scan_check_params(const lk_scan_params *p);
+
 /* Append a warning to res (counted always, kept up to the first
  * LK__SCAN_MAX_WARNINGS).  LK_ERR_NOMEM. */
 #define LK__SCAN_MAX_WARNINGS 16

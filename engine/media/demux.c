@@ -87,7 +87,7 @@ struct lk__demux {
     lk_status audio_refusal; /* why sound asked for is not decoded */
     lk_status audio_fail;    /* what stopped it partway (decode thread,
                                 read after the thread ends) */
-    char audio_msg[512];
+    char audio_msg[LK__MSG_MAX];
 
     pthread_t thread;
     int thread_started;
@@ -99,7 +99,7 @@ struct lk__demux {
     int finished;            /* decode thread is done */
     int stop;                /* consumer asked it to stop */
     lk_status fatal;         /* the decode thread's failure, if any */
-    char fatal_msg[512];
+    char fatal_msg[LK__MSG_MAX];
 
     /* counters, under mu */
     lk__demux_info info;

@@ -124,7 +124,7 @@ typedef struct voice_worker {
     lk__item q[VOICE_QUEUE];
     int head, len, closed;
     lk_status status;        /* the stage's first failure; under mu */
-    char msg[512];
+    char msg[LK__MSG_MAX];
 } voice_worker;
 
 static void *voice_main(void *arg)
@@ -287,7 +287,7 @@ static lk_status scan_av(lk_gallery *gal, lk_session *ses, lk__source *src,
     if (s == LK_OK && listen &&
         (refused = lk__demux_audio_refusal(p.d)) != LK_OK && !has_video)
         s = refused;
-    char why[512] = "";
+    char why[LK__MSG_MAX] = "";
     if (refused != LK_OK)
         snprintf(why, sizeof why, "%s", lk_last_error());
     if (s == LK_OK && listen && refused == LK_OK)
@@ -448,7 +448,9 @@ static lk_status scan_source(lk_gallery *gal, lk_session *ses, lk__source *src,
     lk_scan_params defaults = lk_scan_default_params();
     if (!params)
         params = &defaults;
-    lk_status s = check_context(params);
+    lk_status s = lk__scan_check_params(params);
+    if (s == LK_OK)
+        s = check_context(params);
     if (s != LK_OK)
         return s;
     lk_scan_result *res;

@@ -9,7 +9,9 @@
 #include "report/report.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,30 @@ static json_t *str(const char *s)
     fixed[o] = '\0';
     j = json_stringn(fixed, o);
     free(fixed);
+    return j;
+}
+
+/* "path_bytes": the name's bytes in base64, when they are not UTF-8 and
+ * "path" had to replace some (two such names would otherwise read the
+ * same); NULL, and no field (json_pack's "o*"), when "path" is exact. */
+static json_t *path_bytes(const char *path)
+{
+    if (!path)
+        return NULL;
+    json_t *exact = json_string(path);
+    if (exact) {
+        json_decref(exact);
+        return NULL;
+    }
+    size_t n = strlen(path);
+    if (n > INT_MAX / 2)
+        return NULL;
+    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    if (!b64)
+        return NULL;
+    int len = EVP_EncodeBlock(b64, (const unsigned char *)path, (int)n);
+    json_t *j = json_stringn((const char *)b64, (size_t)len);
+    free(b64);
     return j;
 }
 
@@ -126,8 +152,10 @@ char *lk_provenance_json(const lk_provenance *p)
     json_t *problems = json_array();
     for (int i = 0; i < p->n_problems && problems; i++)
         json_array_append_new(problems, str(p->problems[i]));
-    json_t *root = json_pack("{s:o,s:s}", "path", str(p->path ? p->path : ""),
-                             "verdict", lk_verdict_name(p->verdict));
+    json_t *root = json_pack("{s:o,s:o*,s:s}", "path",
+                             str(p->path ? p->path : ""), "path_bytes",
+                             path_bytes(p->path), "verdict",
+                             lk_verdict_name(p->verdict));
     json_object_update_new(root, provenance_brief(p));
     json_object_update_new(root, json_pack(
         "{s:o,s:o,s:o}", "software", str(p->software), "manifests", ms,
@@ -296,8 +324,9 @@ char *lk_scan_result_json(const lk_scan_result *res)
         json_object_set_new(prov, "verdict", json_string(lk_verdict_name(
                                                  res->provenance->verdict)));
     if (res->kind == LK_MEDIA_IMAGE)
-        return dump_record(res, json_pack("{s:o,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
+        return dump_record(res, json_pack("{s:o,s:o*,s:s,s:i,s:i,s:i,s:o,s:i,s:o,s:o}",
                               "path", str(res->path ? res->path : ""),
+                              "path_bytes", path_bytes(res->path),
                               "type", lk_media_kind_name(res->kind),
                               "width", res->width,
                               "height", res->height,
@@ -321,8 +350,9 @@ char *lk_scan_result_json(const lk_scan_result *res)
                                   : json_null(),
                               "provenance", prov);
     if (res->kind == LK_MEDIA_AUDIO) {
-        json_t *root = json_pack("{s:o,s:s,s:o}",
+        json_t *root = json_pack("{s:o,s:o*,s:s,s:o}",
                                  "path", str(res->path ? res->path : ""),
+                                 "path_bytes", path_bytes(res->path),
                                  "type", lk_media_kind_name(res->kind),
                                  "duration", num(res->duration));
         json_object_update_new(root, sound);
@@ -332,9 +362,10 @@ char *lk_scan_result_json(const lk_scan_result *res)
             "warnings", warnings));
         return dump_record(res, root);
     }
-    json_t *root = json_pack("{s:o,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,s:i,s:o,"
-                          "s:i,s:o}",
+    json_t *root = json_pack("{s:o,s:o*,s:s,s:i,s:i,s:o,s:I,s:I,s:I,s:i,s:o,"
+                          "s:i,s:o,s:i,s:o}",
                           "path", str(res->path ? res->path : ""),
+                          "path_bytes", path_bytes(res->path),
                           "type", lk_media_kind_name(res->kind),
                           "width", res->width,
                           "height", res->height,
@@ -354,8 +385,10 @@ char *lk_scan_result_json(const lk_scan_result *res)
 
 char *lk_error_json(const char *path, lk_status status, const char *message)
 {
-    return dump(json_pack("{s:o,s:{s:s,s:o}}", "path", str(path ? path : ""),
-                          "error", "status", lk_status_name(status),
+    return dump(json_pack("{s:o,s:o*,s:{s:s,s:o}}", "path",
+                          str(path ? path : ""), "path_bytes",
+                          path_bytes(path), "error", "status",
+                          lk_status_name(status),
                           "message",
                           str(message ? message : lk_status_str(status))));
 }

@@ -7,25 +7,61 @@
  */
 #include "core/core.h"
 #include "core/grow.h"
+#include "core/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* The text so far; a failure sticks, and the whole is then NULL. */
+/* The most strings one put() escapes (E() below). */
+#define MAX_ESCAPED 8
+
+/* The text so far; a failure sticks, and the whole is then NULL.  esc:
+ * the escaped copies of the strings the next put() prints. */
 typedef struct {
     char *s;
     size_t len, cap;
     int failed;
+    char *esc[MAX_ESCAPED];
+    int n_esc;
 } text;
+
+/* s escaped (lk__escape: one line, unambiguous) for the next put(), which
+ * frees it: every string from a file, its name or the gallery goes
+ * through here, so that a name holding "\nx.jpg: MATCH" cannot forge a
+ * line.  "" after a failure. */
+static const char *E(text *t, const char *s)
+{
+    if (!s)
+        return "";
+    char *e = t->n_esc < MAX_ESCAPED ? lk__malloc(LK__ESCAPE_MAX(strlen(s)))
+                                     : NULL;
+    if (!e) {
+        t->failed = 1;
+        return "";
+    }
+    lk__escape(s, e);
+    t->esc[t->n_esc++] = e;
+    return e;
+}
+
+static void release_escaped(text *t)
+{
+    for (int i = 0; i < t->n_esc; i++)
+        free(t->esc[i]);
+    t->n_esc = 0;
+}
 
 static void put(text *t, const char *fmt, ...) LK__PRINTF(2, 3);
 
 static void put(text *t, const char *fmt, ...)
 {
-    if (t->failed)
+    if (t->failed) {
+        release_escaped(t);
         return;
+    }
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -33,12 +69,14 @@ static void put(text *t, const char *fmt, ...)
     if (n < 0 ||
         lk__grow(&t->s, &t->cap, t->len + (size_t)n + 1, 1, 256) != LK_OK) {
         t->failed = 1;
+        release_escaped(t);
         return;
     }
     va_start(ap, fmt);
     vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
     va_end(ap);
     t->len += (size_t)n;
+    release_escaped(t);
 }
 
 /* The text, "" when nothing was put, NULL on failure (then freed). */
@@ -124,7 +162,7 @@ static void put_who(text *t, const lk_finding *x)
 {
     const int named = *x->performer_name != '\0';
     put(t, "%s %s%s%s%s", x->decision == LK_MATCH ? "MATCH" : "no match",
-        x->performer_id, named ? " (" : "", x->performer_name,
+        E(t, x->performer_id), named ? " (" : "", E(t, x->performer_name),
         named ? ")" : "");
 }
 
@@ -135,9 +173,9 @@ static void put_evidence(text *t, const lk_scan_result *r,
     const lk_provenance *p = lk_scan_result_provenance(r);
     put(t, " [%s", lk_verdict_name(x->evidence.verdict));
     if (p && p->source_type)
-        put(t, ": %s %s", p->source_from, p->source_type);
+        put(t, ": %s %s", E(t, p->source_from), E(t, p->source_type));
     if (p && p->generator)
-        put(t, " by %s", p->generator);
+        put(t, " by %s", E(t, p->generator));
     if (p && p->c2pa)
         put(t, "; C2PA signature %s, content %s",
             signature_text(p->signature), binding_text(p->binding, 0));
@@ -150,7 +188,7 @@ static void put_evidence(text *t, const lk_scan_result *r,
     if (x->licence != LK_LICENCE_NONE)
         put(t, " licence %s (%s); action %s",
             lk_licence_status_name(x->licence),
-            x->licence_reason ? x->licence_reason : "",
+            E(t, x->licence_reason),
             lk_action_name(x->action));
     put(t, "\n");
 }
@@ -158,7 +196,7 @@ static void put_evidence(text *t, const lk_scan_result *r,
 static void put_image_finding(text *t, const lk_scan_result *r,
                               const lk_finding *x)
 {
-    put(t, "%s: ", lk_scan_result_path(r));
+    put(t, "%s: ", E(t, lk_scan_result_path(r)));
     if (x->performer_id) {
         put_who(t, x);
         put(t, " score %.3f", (double)x->score);
@@ -177,7 +215,7 @@ static void put_timed_finding(text *t, const lk_scan_result *r,
                               const lk_finding *x)
 {
     char a[32], b[32], c[32];
-    put(t, "%s: ", lk_scan_result_path(r));
+    put(t, "%s: ", E(t, lk_scan_result_path(r)));
     if (x->modality == LK_MODALITY_VOICE) {
         put_who(t, x);
         put(t, " %s-%s s, voice score %.3f (peak %.3f at %s s), %d speech "
@@ -224,11 +262,11 @@ char *lk_scan_result_text(const lk_scan_result *res, unsigned flags)
     if (flags & LK_TEXT_WARNINGS) {
         int kept = 0;
         for (const char *w; (w = lk_scan_result_warning(res, kept)); kept++)
-            put(&t, "likeness: warning: %s\n", w);
+            put(&t, "likeness: warning: %s\n", E(&t, w));
         int all = lk_scan_result_warning_count(res);
         if (all > kept)
             put(&t, "likeness: warning: %s: %d more decoding warnings\n",
-                lk_scan_result_path(res), all - kept);
+                E(&t, lk_scan_result_path(res)), all - kept);
     }
     if (flags & LK_TEXT_FINDINGS) {
         const int image = lk_scan_result_kind(res) == LK_MEDIA_IMAGE;
@@ -249,10 +287,11 @@ char *lk_provenance_text(const lk_provenance *p, unsigned flags)
     if (!p)
         return NULL;
     text t = {0};
-    put(&t, "%s: %s\n", p->path ? p->path : "", lk_verdict_name(p->verdict));
+    put(&t, "%s: %s\n", E(&t, p->path), lk_verdict_name(p->verdict));
     if (p->source_type)
-        put(&t, "  declared: %s (%s)%s%s\n", p->source_type, p->source_from,
-            p->generator ? " by " : "", p->generator ? p->generator : "");
+        put(&t, "  declared: %s (%s)%s%s\n", E(&t, p->source_type),
+            E(&t, p->source_from), p->generator ? " by " : "",
+            E(&t, p->generator));
     if (p->c2pa)
         put(&t, "  C2PA: %d manifest%s, signature %s, content %s\n",
             p->n_manifests, p->n_manifests == 1 ? "" : "s",
@@ -260,32 +299,32 @@ char *lk_provenance_text(const lk_provenance *p, unsigned flags)
     for (int i = 0; i < p->n_manifests; i++) {
         const lk_prov_manifest *m = lk_provenance_manifest(p, i);
         put(&t, "  %s %s\n    generator: %s\n    signer: %s (%s)\n",
-            i == p->active ? "active manifest" : "manifest", m->label,
-            m->claim_generator ? m->claim_generator : "-",
-            m->signer ? m->signer : "-", signature_text(m->signature));
+            i == p->active ? "active manifest" : "manifest", E(&t, m->label),
+            m->claim_generator ? E(&t, m->claim_generator) : "-",
+            m->signer ? E(&t, m->signer) : "-", signature_text(m->signature));
         if (m->signer_key)   /* what a licence names its licensee by */
-            put(&t, "    signer key sha256: %s\n", m->signer_key);
+            put(&t, "    signer key sha256: %s\n", E(&t, m->signer_key));
         if (m->title)
-            put(&t, "    title: %s\n", m->title);
+            put(&t, "    title: %s\n", E(&t, m->title));
         for (int k = 0; k < m->n_actions; k++) {
             const lk_prov_action *a = lk_prov_manifest_action(m, k);
-            put(&t, "    action: %s", a->action ? a->action : "?");
+            put(&t, "    action: %s", a->action ? E(&t, a->action) : "?");
             if (a->source_type)
-                put(&t, ", %s", a->source_type);
+                put(&t, ", %s", E(&t, a->source_type));
             if (a->software)
-                put(&t, ", by %s", a->software);
+                put(&t, ", by %s", E(&t, a->software));
             put(&t, "\n");
         }
         for (int k = 0; k < m->n_ingredients; k++)
             put(&t, "    ingredient: %s\n",
-                m->ingredients[k] ? m->ingredients[k] : "(untitled)");
+                m->ingredients[k] ? E(&t, m->ingredients[k]) : "(untitled)");
     }
     if (p->software)
-        put(&t, "  software: %s%s\n", p->software,
+        put(&t, "  software: %s%s\n", E(&t, p->software),
             p->ai_software ? " (a generative AI tool)" : "");
     else if (p->ai_software)
         put(&t, "  generation parameters in the file's text chunks\n");
     for (int i = 0; i < p->n_problems; i++)
-        put(&t, "  note: %s\n", p->problems[i]);
+        put(&t, "  note: %s\n", E(&t, p->problems[i]));
     return done(&t);
 }

@@ -14,6 +14,7 @@
 #include "media/source.h"
 #include "core/bytes.h"
 #include "core/grow.h"
+#include "core/utf8.h"
 #include "match/result.h"
 #include "test_tmp.h"
 
@@ -174,6 +175,30 @@ static void test_last_error_is_thread_local(void **state)
     assert_string_equal(lk_last_error(), "");
 }
 
+/* A message the length of a deep path is kept whole; one longer than the
+ * buffer is cut at a character boundary, and says so. */
+static void test_last_error_long(void **state)
+{
+    (void)state;
+    static char path[4097], big[3 * LK__MSG_MAX];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    lk__error(LK_ERR_IO, "%s: %s", path, "No such file or directory");
+    assert_int_equal(strlen(lk_last_error()), 4096 + 27);
+    assert_non_null(strstr(lk_last_error(), "a: No such file or directory"));
+    /* two-byte characters: a cut at a fixed size would split one */
+    for (size_t i = 0; i + 2 < sizeof big; i += 2)
+        memcpy(big + i, "\xc3\xa9", 2);
+    for (int odd = 0; odd < 2; odd++) {
+        lk__error(LK_ERR_IO, "%s%s", odd ? "x" : "", big);
+        const char *e = lk_last_error();
+        size_t n = strlen(e);
+        assert_true(n < LK__MSG_MAX && n > LK__MSG_MAX - 16);
+        assert_string_equal(e + n - 6, " [...]");
+        assert_null(lk__utf8_check(e, LK__MSG_MAX, 0));
+    }
+}
+
 static void test_sha256(void **state)
 {
     (void)state;
@@ -245,7 +270,7 @@ static void test_grow_and_bytes(void **state)
 static void test_read_file_limit(void **state)
 {
     (void)state;
-    char path[600];
+    char path[700];
     uint8_t *buf;
     size_t n;
     snprintf(path, sizeof path, "%s/ten.bin", tmpdir);
@@ -256,6 +281,31 @@ static void test_read_file_limit(void **state)
     free(buf);
     assert_int_equal(lk__read_file(path, 9, &buf, &n), LK_ERR_TOO_LARGE);
     assert_null(buf);
+    /* what is not a regular file is refused at once, naming it: a FIFO
+     * without a writer would block an open or a read for ever (the alarm
+     * kills the test if it does), a device would be read without end */
+    snprintf(path, sizeof path, "%s/fifo.json", tmpdir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(lk__read_file(path, 1 << 20, &buf, &n), LK_ERR_IO);
+    assert_null(buf);
+    assert_non_null(strstr(lk_last_error(), "fifo.json: not a regular file"));
+    assert_int_equal(lk__read_file("/dev/zero", 1 << 20, &buf, &n),
+                     LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "/dev/zero: not a regular file"));
+    assert_int_equal(lk__read_file(tmpdir, 1 << 20, &buf, &n), LK_ERR_IO);
+    assert_non_null(strstr(lk_last_error(), "is a directory"));
+    /* the model manifest is read so too */
+    lk__manifest m;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/fifomodels", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(lk__manifest_load(dir, &m), LK_ERR_MODEL);
+    assert_non_null(strstr(lk_last_error(), "manifest.json: not a regular "
+                                            "file"));
+    alarm(0);
 }
 
 static const char good_manifest[] =
@@ -424,6 +474,9 @@ static void test_scan_json(void **state)
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "path")),
                         "dir/bad\xef\xbf\xbd\xef\xbf\xbdname.jpg");
+    /* the exact bytes beside it, base64: two such names stay apart */
+    assert_string_equal(json_string_value(json_object_get(j, "path_bytes")),
+                        "ZGlyL2JhZP/+bmFtZS5qcGc=");
     assert_int_equal(json_integer_value(json_object_get(j, "matches")), 1);
     json_t *f0 = json_array_get(json_object_get(j, "findings"), 0);
     assert_string_equal(json_string_value(json_object_get(f0, "performer")),
@@ -437,14 +490,72 @@ static void test_scan_json(void **state)
     json_decref(j);
     lk_free(s);
 
+    /* a name that is UTF-8 has no path_bytes */
+    char good[] = "dir/Zo\xc3\xab.jpg";
+    r.path = good;
+    s = lk_scan_result_json(&r);
+    assert_non_null(s);
+    assert_null(strstr(s, "path_bytes"));
+    lk_free(s);
+    s = lk_error_json("x\xfe.jpg", LK_ERR_IO, "x\xfe.jpg: gone");
+    j = json_loads(s, 0, &err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "path_bytes")),
+                        "eP4uanBn");
+    json_decref(j);
+    lk_free(s);
+
     s = lk_error_json("x.jpg", LK_ERR_TOO_LARGE, "x.jpg: too big");
     j = json_loads(s, 0, &err);
     assert_non_null(j);
+    assert_null(json_object_get(j, "path_bytes"));
     json_t *e = json_object_get(j, "error");
     assert_string_equal(json_string_value(json_object_get(e, "status")),
                         "too_large");
     json_decref(j);
     lk_free(s);
+}
+
+/* The text writer: one line per finding whatever the strings hold (a
+ * name with a newline forged a MATCH line), each string escaped as
+ * lk_text_escape() says. */
+static void test_scan_text_escaped(void **state)
+{
+    (void)state;
+    char *e = lk_text_escape("a\\b\nc\rd\te\x01\x7f\xff\xc3\xa9"
+                             "\xc2\x85\xe2\x80\xae.jpg");
+    assert_string_equal(e, "a\\\\b\\nc\\rd\\te\\x01\\x7f\\xff\xc3\xa9"
+                           "\\u0085\\u202e.jpg");
+    lk_free(e);
+    assert_null(lk_text_escape(NULL));
+
+    lk_finding f = {0};
+    f.decision = LK_MATCH;
+    f.score = 0.9f;
+    f.performer_id = "perf\nx.jpg: MATCH mallory";
+    f.performer_name = "Eve\r\n";
+    f.licence = LK_LICENCE_UNLICENSED;
+    f.licence_reason = "no\nlicence";
+    char path[] = "dir/a.jpg\nb.jpg: MATCH mallory (Mallory) score 0.999";
+    char w0[] = "a warning\nlikeness: forged";
+    char *warnings[] = {w0, NULL};
+    lk_scan_result r = {.path = path, .width = 64, .height = 64, .faces = 1,
+                        .threshold = 0.35f, .n_findings = 1, .findings = &f,
+                        .n_warnings = 1, .warnings = warnings};
+    char *t = lk_scan_result_text(&r, LK_TEXT_FINDINGS | LK_TEXT_WARNINGS);
+    assert_non_null(t);
+    /* two lines: the warning and the finding */
+    int lines = 0;
+    for (const char *c = t; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 2);
+    assert_non_null(strstr(t, "likeness: warning: a warning\\nlikeness: "
+                              "forged\n"));
+    assert_non_null(strstr(t, "dir/a.jpg\\nb.jpg: MATCH mallory (Mallory) "
+                              "score 0.999: MATCH perf\\nx.jpg: MATCH "
+                              "mallory (Eve\\r\\n) score 0.900"));
+    assert_non_null(strstr(t, "(no\\nlicence)"));
+    lk_free(t);
 }
 
 int main(void)
@@ -454,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_last_error_is_thread_local),
+        cmocka_unit_test(test_last_error_long),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_grow_and_bytes),
         cmocka_unit_test(test_read_file_limit),
@@ -461,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_manifest_bad),
         cmocka_unit_test(test_scan_result_accessors),
         cmocka_unit_test(test_scan_json),
+        cmocka_unit_test(test_scan_text_escaped),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

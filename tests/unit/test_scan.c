@@ -14,6 +14,7 @@
 #include "media/image.h"
 #include "test_tmp.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <vips/vips.h>
 #include <stdio.h>
@@ -540,6 +541,68 @@ static void test_bad_files(void **state)
     lk_session_free(ses);
 }
 
+/* Parameters out of range, NaN above all, are refused naming the field,
+ * before the file is read: a NaN threshold would match nothing and say
+ * nothing. */
+static void test_bad_params(void **state)
+{
+    (void)state;
+    NEED_MEDIA();
+    lk_session *ses;
+    assert_int_equal(lk_session_new(eng, &ses), LK_OK);
+    lk_gallery *gal = new_gallery("gparams");
+    const lk_scan_params d = lk_scan_default_params();
+    struct {
+        const char *field;
+        lk_scan_params p;
+    } bad[16];
+    int n = 0;
+#define BAD(name, assign)                                                   \
+    do {                                                                    \
+        bad[n].field = name;                                                \
+        bad[n].p = d;                                                       \
+        bad[n].p.assign;                                                    \
+        n++;                                                                \
+    } while (0)
+    BAD("threshold", threshold = NAN);
+    BAD("threshold", threshold = 1.5f);
+    BAD("threshold", threshold = -INFINITY);
+    BAD("voice_threshold", voice_threshold = NAN);
+    BAD("voice_threshold", voice_threshold = INFINITY);
+    BAD("min_face", detect.min_face = 1 << 30);
+    BAD("min_score", detect.min_score = NAN);
+    BAD("max_pixels", detect.max_pixels = -1);
+    BAD("video.fps", video.fps = NAN);
+    BAD("video.fps", video.fps = INFINITY);
+    BAD("video.fps", video.fps = 0);
+    BAD("video.merge_gap", video.merge_gap = NAN);
+    BAD("video.scene_threshold", video.scene_threshold = NAN);
+    BAD("video.sampling", video.sampling = (lk_sampling)7);
+    BAD("video.embeds_per_track", video.embeds_per_track = 0);
+    BAD("video.max_side", video.max_side = 10);
+#undef BAD
+    for (int i = 0; i < n; i++) {
+        lk_scan_result *r = (lk_scan_result *)1;
+        assert_int_equal(lk_scan_file(gal, ses, mirrored, &bad[i].p, &r),
+                         LK_ERR_MISUSE);
+        assert_null(r);
+        if (!strstr(lk_last_error(), bad[i].field))
+            fail_msg("case %d: '%s' not in \"%s\"", i, bad[i].field,
+                     lk_last_error());
+    }
+    /* the limits themselves are fine */
+    lk_scan_params p = d;
+    p.threshold = 1.0f;
+    p.voice_threshold = -1.0f;
+    p.video.fps = 1000;
+    p.video.merge_gap = 0;
+    lk_scan_result *r;
+    assert_int_equal(lk_scan_file(gal, ses, mirrored, &p, &r), LK_OK);
+    lk_scan_result_free(r);
+    lk_gallery_close(gal);
+    lk_session_free(ses);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_faces_accessors),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bad_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
