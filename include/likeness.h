@@ -161,6 +161,14 @@ typedef struct lk_engine_params {
     /* Speaker embedder: a model id from the manifest.  NULL: the
      * manifest's default voice_embed model, or none when it lists none. */
     const char *voice_model;
+    /* Bytes the scans and face decodings of this engine may hold at once
+     * for their pictures (an image's decoded pixels and working copies,
+     * about 5 bytes a pixel; a video's decoder and frames, about 32 bytes
+     * a pixel of its frames), reserved before decoding: a file needing
+     * more than this is refused with LK_ERR_TOO_LARGE, one that fits waits
+     * while other threads hold the rest.  0: half the machine's physical
+     * memory (at least 256 MiB); negative: no cap. */
+    int64_t max_memory;
 } lk_engine_params;
 
 LK_API lk_engine_params lk_engine_default_params(void);

@@ -59,6 +59,7 @@ typedef struct {
     const char *models;
     int json;
     int jobs;
+    int max_memory_mb;         /* the engine's memory cap; 0: its default */
 } cli_opts;
 
 /* Open the engine with o->models and threads inference threads; says why

@@ -112,6 +112,7 @@ lk_status cli_open_engine(const cli_opts *o, int threads, lk_engine **eng)
     lk_engine_params ep = lk_engine_default_params();
     ep.model_dir = o->models;
     ep.threads = threads;
+    ep.max_memory = (int64_t)o->max_memory_mb << 20;
     lk_status s = lk_engine_open(&ep, eng);
     if (s != LK_OK)
         cli_fail_status(s);

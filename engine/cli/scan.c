@@ -23,7 +23,7 @@ typedef struct {
 enum {
     OPT_ALL = CLI_LONG_ONLY, OPT_MIN_FACE, OPT_NO_PYRAMID, OPT_JSON,
     OPT_SAMPLING, OPT_FPS, OPT_SCENE_THRESHOLD, OPT_MAX_SIDE, OPT_EMBEDS,
-    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE, OPT_CONTEXT, OPT_RECORD
+    OPT_MERGE_GAP, OPT_VOICE_THRESHOLD, OPT_NO_VOICE, OPT_CONTEXT, OPT_RECORD, OPT_MAX_MEMORY
 };
 
 static const cli_option scan_options[] = {
@@ -39,6 +39,11 @@ static const cli_option scan_options[] = {
      "images (faster; misses faces under ~1/15 of\n"
      "the image width)"},
     {"jobs", 'j', "N", "files scanned at once (default: cores)"},
+    {"max-memory", OPT_MAX_MEMORY, "MB",
+     "what the files scanned at once may hold for\n"
+     "their pictures together (default: half the\n"
+     "machine's memory); a file needing more is an\n"
+     "error, the others go on"},
     {"json", OPT_JSON, NULL, "JSON Lines: one record per file"},
     CLI_OPTION_MODELS,
     {"quiet", 'q', NULL, "print findings and errors only: no summary, and\n"
@@ -248,6 +253,10 @@ static int scan_set(void *ctx, int key, const char *arg)
     case OPT_NO_VOICE: sp->voice = 0; return CLI_SET_OK;
     case OPT_CONTEXT: return context_arg(a, arg);
     case OPT_RECORD: a->record = arg; return CLI_SET_OK;
+    case OPT_MAX_MEMORY:
+        return cli_int_arg("max-memory", arg, 1, 1 << 24,
+                           "a number of megabytes (1 or more)",
+                           &a->o.max_memory_mb);
     default: return CLI_SET_USAGE;
     }
 }

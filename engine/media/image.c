@@ -415,7 +415,8 @@ static lk_status load_args(const char *path, int shrink, lk__image *out)
 }
 
 static lk_status load_source(const char *path, VipsSource *source,
-                             int64_t max_pixels, int shrink, lk__image *out);
+                             int64_t max_pixels, int shrink,
+                             lk__budget *budget, lk__image *out);
 
 lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
                                 int shrink, lk__image *out)
@@ -434,14 +435,15 @@ lk_status lk__image_load_shrink(const char *path, int64_t max_pixels,
         take_vips_error(detail, sizeof detail);
         st = lk__error(LK_ERR_NOMEM, "%s: cannot read (%s)", path, detail);
     } else {
-        st = load_source(path, source, max_pixels, shrink, out);
+        st = load_source(path, source, max_pixels, shrink, NULL, out);
     }
     lk__source_close(src);
     return st;
 }
 
 lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
-                                int64_t max_pixels, lk__image *out)
+                                int64_t max_pixels, lk__budget *budget,
+                                lk__image *out)
 {
     lk_status st = load_args(name, 1, out);
     if (st != LK_OK)
@@ -454,14 +456,16 @@ lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
         take_vips_error(detail, sizeof detail);
         return lk__error(LK_ERR_NOMEM, "%s: cannot read (%s)", name, detail);
     }
-    return load_source(name, source, max_pixels, 1, out);
+    return load_source(name, source, max_pixels, 1, budget, out);
 }
 
 /* Decode from source, which this takes over. */
 static lk_status load_source(const char *path, VipsSource *source,
-                             int64_t max_pixels, int shrink, lk__image *out)
+                             int64_t max_pixels, int shrink,
+                             lk__budget *budget, lk__image *out)
 {
     lk_status st;
+    int64_t taken = 0;
     VipsImage *img = NULL;
     const char *loader = vips_foreign_find_load_source(source);
     if (!loader) {
@@ -514,6 +518,12 @@ static lk_status load_source(const char *path, VipsSource *source,
      * shrink larger than the image is reduced so that a pixel remains. */
     while (shrink > 1 && (w < shrink || h < shrink))
         shrink /= 2;
+    /* What decoding and searching the picture will hold, reserved before
+     * a pixel is decoded (held until lk__image_release()). */
+    const int64_t need = (w / shrink) * (h / shrink) * LK__IMAGE_BYTES_PER_PIXEL;
+    if ((st = lk__budget_take(budget, need, path)) != LK_OK)
+        goto done;
+    taken = budget ? need : 0;
     if (shrink > 1) {
         VipsImage *t = NULL;
         if (is_jpeg) {
@@ -574,9 +584,13 @@ static lk_status load_source(const char *path, VipsSource *source,
     out->w = dw;
     out->h = dh;
     out->stride = (int)stride;
+    out->budget = budget;
+    out->reserved = taken;
+    taken = 0;
     st = LK_OK;
 
 done:
+    lk__budget_give(budget, taken);
     if (img)
         g_object_unref(img);
     g_object_unref(source);
@@ -592,6 +606,7 @@ void lk__image_release(lk__image *img)
 {
     if (!img)
         return;
+    lk__budget_give(img->budget, img->reserved);
     free(img->data);
     memset(img, 0, sizeof *img);
 }

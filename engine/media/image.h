@@ -4,12 +4,20 @@
 #ifndef LK_IMAGE_H
 #define LK_IMAGE_H
 
+#include "core/budget.h"
 #include "core/core.h"
 
 typedef struct lk__image {
     uint8_t *data;         /* interleaved RGB, owned; rows of stride bytes */
     int w, h, stride;
+    lk__budget *budget;    /* what the decoding reserved, given back by */
+    int64_t reserved;      /* lk__image_release() */
 } lk__image;
+
+/* Bytes a picture holds per pixel while it is decoded and searched: the
+ * RGB copy and libvips' and the detector's working copies (a 100-Mpx photo
+ * peaked at 412 MB: 4.1 bytes a pixel). */
+#define LK__IMAGE_BYTES_PER_PIXEL 5
 
 /* Initialise libvips once per process (thread-safe, idempotent). */
 lk_status lk__media_init(void);
@@ -27,9 +35,13 @@ lk_status lk__media_init(void);
 lk_status lk__image_load(const char *path, int64_t max_pixels, lk__image *out);
 
 /* As lk__image_load() on n bytes in memory (kept unchanged during the
- * call); name stands for them in messages. */
+ * call); name stands for them in messages.  budget (NULL: none): what the
+ * picture will hold (LK__IMAGE_BYTES_PER_PIXEL a pixel) is taken from it
+ * after the header is read and before any pixel is decoded, waiting for
+ * other holders, or LK_ERR_TOO_LARGE when it exceeds the whole cap. */
 lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
-                                int64_t max_pixels, lk__image *out);
+                                int64_t max_pixels, lk__budget *budget,
+                                lk__image *out);
 
 /* Free img->data and zero *img; NULL or an already released image is fine. */
 void lk__image_release(lk__image *img);

@@ -117,7 +117,14 @@ lk_status lk_engine_open(const lk_engine_params *params, lk_engine **out)
     if (!eng)
         return LK_ERR_NOMEM;
     eng->threads = params->threads;
-    lk_status s = lk__media_init();
+    lk_status s = params->max_memory < 0
+                      ? LK_OK
+                      : lk__budget_new(params->max_memory > 0
+                                           ? params->max_memory
+                                           : lk__budget_default(),
+                                       &eng->mem);
+    if (s == LK_OK)
+        s = lk__media_init();
     if (s == LK_OK)
         s = lk__manifest_load(model_dir(params), &eng->manifest);
     if (s == LK_OK)
@@ -194,6 +201,7 @@ void lk_engine_free(lk_engine *eng)
     lk__calib_free(eng->face_calib);
     lk__calib_free(eng->voice_calib);
     lk__manifest_free(&eng->manifest);
+    lk__budget_free(eng->mem);
     free(eng);
 }
 
@@ -352,7 +360,7 @@ lk_status lk__faces_from_memory(lk_session *ses, const char *name,
     *out = NULL;
     lk__image img;
     lk_status s = lk__image_load_memory(name, data, n, params->max_pixels,
-                                        &img);
+                                        ses->eng->mem, &img);
     if (s != LK_OK)
         return s;
     s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride, params, out);

@@ -7,6 +7,7 @@
 #ifndef LK_ENGINE_H
 #define LK_ENGINE_H
 
+#include "core/budget.h"
 #include "core/manifest.h"
 #include "face/face.h"
 #include "match/calib.h"
@@ -28,6 +29,7 @@ struct lk_engine {
     lk__calib *face_calib;   /* of embed */
     lk__calib *voice_calib;  /* of voice */
     int threads;
+    lk__budget *mem;         /* the memory cap the scans share */
 };
 
 struct lk_session {

@@ -170,6 +170,18 @@ assert all(a == b for a, b in pairs), pairs
 assert [a for a, _ in pairs] == sorted(a for a, _ in pairs), pairs
 PYEOF
 
+# ---- the memory cap (--max-memory) ----------------------------------------------
+# A 12-Mpx photo needs about 57 MB (5 bytes a pixel): refused under a 40 MB
+# cap, naming it, while the batch goes on; two of them under a 70 MB cap at
+# --jobs 2 take turns instead of exceeding it.
+/usr/bin/python3 -c 'import sys, numpy as np, cv2; cv2.imwrite(sys.argv[1], np.full((3000, 4000, 3), 90, np.uint8))' "$T/big.jpg"
+check "a file over the memory cap" 2 "$LK" scan --gallery "$G" --max-memory 40 "$T/big.jpg" ${PROBE_A%% *}
+has "the file and the cap named" "$T/err" "big.jpg: needs about 57 MB to decode and search, over the memory cap of 40 MB"
+has "the batch went on" "$T/out" "MATCH perf-a"
+check "two within the cap take turns" 0 "$LK" scan --gallery "$G" --max-memory 70 --jobs 2 "$T/big.jpg" "$T/big.jpg"
+has "both scanned" "$T/out" "scanned 2 files: 0 faces, 0 matches in 0 files, 0 errors"
+check "a bad --max-memory" 2 "$LK" scan --gallery "$G" --max-memory 0 "$T/big.jpg"
+
 rm -rf "$T"
 echo "1..$((pass + fail))"
 echo "# $pass passed, $fail failed"

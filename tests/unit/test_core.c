@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "core/manifest.h"
 #include "media/source.h"
+#include "core/budget.h"
 #include "core/bytes.h"
 #include "core/grow.h"
 #include "core/utf8.h"
@@ -558,10 +559,50 @@ static void test_scan_text_escaped(void **state)
     lk_free(t);
 }
 
+/* The memory budget: a taker that does not fit waits for a holder to give
+ * back, and one that needs more than the whole cap is refused at once. */
+typedef struct taker {
+    lk__budget *b;
+    volatile int got;
+} taker;
+
+static void *take_half(void *arg)
+{
+    taker *t = arg;
+    if (lk__budget_take(t->b, 60, "second") == LK_OK)
+        t->got = 1;
+    return NULL;
+}
+
+static void test_budget(void **state)
+{
+    (void)state;
+    lk__budget *b;
+    assert_int_equal(lk__budget_new(0, &b), LK_ERR_MISUSE);
+    assert_int_equal(lk__budget_new(100, &b), LK_OK);
+    assert_int_equal(lk__budget_total(b), 100);
+    assert_int_equal(lk__budget_take(b, 101, "huge.png"), LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(lk_last_error(), "huge.png"));
+    assert_int_equal(lk__budget_take(NULL, 1 << 30, "x"), LK_OK);
+    assert_int_equal(lk__budget_take(b, 60, "first"), LK_OK);
+    taker t = {b, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, take_half, &t), 0);
+    usleep(100 * 1000);
+    assert_int_equal(t.got, 0);          /* 60 + 60 > 100: it waits */
+    lk__budget_give(b, 60);
+    pthread_join(th, NULL);
+    assert_int_equal(t.got, 1);
+    lk__budget_give(b, 60);
+    lk__budget_free(b);
+    assert_true(lk__budget_default() >= (int64_t)256 << 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_budget),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_last_error_is_thread_local),

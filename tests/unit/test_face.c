@@ -549,7 +549,7 @@ static void pyramid_finds_small_faces(void **state)
     for (int y = 0; y < grp.h; y++)
         memcpy(big + ((size_t)(y + oy) * w + ox) * 3,
                grp.data + (size_t)y * grp.stride, (size_t)grp.w * 3);
-    lk__image img = {big, w, h, w * 3};
+    lk__image img = {.data = big, .w = w, .h = h, .stride = w * 3};
     lk_detect_params p = params(0);
     lk_face *f = NULL;
     const int flat = detect(&img, &p, &f);

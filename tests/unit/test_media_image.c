@@ -145,7 +145,7 @@ static const uint8_t *px_at(const lk__image *img, int x, int y)
 static void expect_fail(const char *path, int64_t max_pixels, lk_status s,
                         const char *words)
 {
-    lk__image img = {(uint8_t *)1, 7, 7, 7};
+    lk__image img = {.data = (uint8_t *)1, .w = 7, .h = 7, .stride = 7};
     lk_status st = lk__image_load(path, max_pixels, &img);
     if (st != s)
         fail_msg("%s: status %d (%s), expected %d; error: %s", path, st,
@@ -405,6 +405,47 @@ static void test_limit_boundary(void **state)
     lk__image_release(&img);
     expect_fail(tpath("limit.png"), 4999, LK_ERR_TOO_LARGE,
                 "100x50 pixels exceeds the limit of 4999");
+}
+
+/* The memory cap: a picture takes its need from the budget before a pixel
+ * is decoded, holds it until released, and is refused (naming the file)
+ * when it needs more than the whole cap. */
+static void test_budget(void **state)
+{
+    (void)state;
+    static const uint8_t bg[3] = {10, 20, 30};
+    VipsImage *im = mk_rgb(100, 50, bg, NULL, 0);
+    save(im, tpath("budget.png"));
+    g_object_unref(im);
+    gchar *bytes = NULL;
+    gsize n = 0;
+    assert_true(g_file_get_contents(tpath("budget.png"), &bytes, &n, NULL));
+    const int64_t need = 100 * 50 * LK__IMAGE_BYTES_PER_PIXEL;
+    lk__budget *b;
+    assert_int_equal(lk__budget_new(need - 1, &b), LK_OK);
+    lk__image img;
+    assert_int_equal(lk__image_load_memory("budget.png", bytes, n, 0, b, &img),
+                     LK_ERR_TOO_LARGE);
+    assert_non_null(strstr(lk_last_error(), "budget.png"));
+    assert_non_null(strstr(lk_last_error(), "memory cap"));
+    assert_null(img.data);
+    lk__budget_free(b);
+    /* room for exactly one: a second holder would wait, so take the rest
+     * ourselves and check it is all there again after the release */
+    assert_int_equal(lk__budget_new(need, &b), LK_OK);
+    assert_int_equal(lk__image_load_memory("budget.png", bytes, n, 0, b, &img),
+                     LK_OK);
+    assert_int_equal(img.reserved, need);
+    lk__image_release(&img);
+    assert_int_equal(lk__budget_take(b, need, "all"), LK_OK);
+    lk__budget_give(b, need);
+    /* a decoding that fails gives back what it took */
+    assert_int_equal(lk__image_load_memory("budget.png", bytes, n / 2, 0, b,
+                                           &img), LK_ERR_FORMAT);
+    assert_int_equal(lk__budget_take(b, need, "all"), LK_OK);
+    lk__budget_give(b, need);
+    lk__budget_free(b);
+    g_free(bytes);
 }
 
 /* ------------------------------------------------------------------------
@@ -899,7 +940,7 @@ static void test_shrink(void **state)
 static void test_misuse_and_release(void **state)
 {
     (void)state;
-    lk__image img = {(uint8_t *)1, 1, 1, 3};
+    lk__image img = {.data = (uint8_t *)1, .w = 1, .h = 1, .stride = 3};
     assert_int_equal(lk__image_load(NULL, 0, &img), LK_ERR_MISUSE);
     assert_null(img.data);
     assert_int_equal(lk__image_load(tpath("x.jpg"), 0, NULL), LK_ERR_MISUSE);
@@ -1070,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_many_band_tiff),
         cmocka_unit_test(test_shrink),
         cmocka_unit_test(test_misuse_and_release),
+        cmocka_unit_test(test_budget),
         cmocka_unit_test(test_never_prints),
         cmocka_unit_test(test_threads),
     };
