@@ -22,7 +22,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
 TSAN_BUILD_DIR=${TSAN_BUILD_DIR:-build-tsan}
 # The concurrent parts, for the ThreadSanitizer pass.
-TSAN_TESTS=(scan media_video media_audio gallery)
+TSAN_TESTS=(scan media_video media_audio gallery core)
 TEST_ARGS=("$@")
 start=$SECONDS
 
