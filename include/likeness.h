@@ -926,6 +926,10 @@ typedef struct lk_scan_params {
                                       (for example LK_USE_ADVERTISING) */
     int64_t context_time;          /* unix seconds the use is judged at
                                       (publication); 0: the scan's time */
+    /* 1: keep, for a reviewer, a JPEG of each matched face of a photo
+     * (lk_finding.crop_jpeg) and of the whole photo, scaled down
+     * (lk_scan_result_context_jpeg()).  0 (default): none. */
+    int keep_evidence;
 } lk_scan_params;
 
 LK_API lk_scan_params lk_scan_default_params(void);
@@ -1203,6 +1207,12 @@ typedef struct lk_finding {
     unsigned licence_basis;    /* LK_BASIS_* that proved the licensee */
     const char *licence_reason; /* a sentence a person reads */
     lk_action action;
+    /* With lk_scan_params.keep_evidence, a photo's matched face with a
+     * margin around it, at most 256 pixels a side, as a JPEG; NULL (0)
+     * otherwise, and for videos and sound (not kept yet).  Belongs to the
+     * result. */
+    const uint8_t *crop_jpeg;
+    size_t crop_jpeg_size;
 } lk_finding;
 
 /* What lk_scan_file() found in a file: opaque, read through the functions
@@ -1267,6 +1277,12 @@ LK_API float lk_scan_result_synthetic_threshold(const lk_scan_result *res);
 /** The SHA-256 (64 lower-case hex digits) of the file's bytes when a
  *  performer matched, else NULL.  Valid as long as res. */
 LK_API const char *lk_scan_result_sha256(const lk_scan_result *res);
+
+/** With lk_scan_params.keep_evidence and a match in a photo: the whole
+ *  photo at most 640 pixels a side as a JPEG (*size bytes; size may be
+ *  NULL); else NULL.  Valid as long as res. */
+LK_API const uint8_t *lk_scan_result_context_jpeg(const lk_scan_result *res,
+                                                  size_t *size);
 
 /** The provenance read from the file; never NULL after LK_OK. */
 LK_API const lk_provenance *lk_scan_result_provenance(
@@ -1433,9 +1449,21 @@ LK_API lk_status lk_findings_list(lk_findings *fs, const char *state,
                                   char **json /* out */);
 
 /** Finding id as JSON, as in the list, with "seen" (every path and context
- *  it was found at) and "reviews" (every change of state).  lk_free() it. */
+ *  it was found at), "reviews" (every change of state) and "evidence" (the
+ *  pictures kept: kind, type, bytes).  lk_free() it. */
 LK_API lk_status lk_findings_get(lk_findings *fs, int64_t id,
                                  char **json /* out */);
+
+/**
+ * The evidence kept for finding id, of kind "crop" (the face) or
+ * "context" (the whole picture): a JPEG, *size bytes, freed with
+ * lk_free(); the latest scan's.  LK_ERR_NOT_FOUND when none was kept
+ * (videos and sound keep none yet; a scan without keep_evidence).
+ */
+LK_API lk_status lk_findings_evidence(lk_findings *fs, int64_t id,
+                                      const char *kind,
+                                      uint8_t **data /* out */,
+                                      size_t *size /* out */);
 
 /* ------------------------------------------------------------------------
  * Text reports: what the `likeness` command prints, for any program

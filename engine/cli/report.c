@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -92,6 +93,9 @@ static const char STYLE[] =
     ".tag.licensed{background:#dfd}.path{font-family:monospace;"
     "word-break:break-all}ul.evidence{margin:.3em 0 .3em 1.2em;padding:0}"
     "svg.timeline{width:100%;height:14px;background:#f4f4f4}"
+    "img.crop{float:right;max-height:128px;margin-left:.5em}"
+    "img.context{float:right;max-height:128px;margin-left:.5em}"
+    ".card::after{content:'';display:block;clear:both}"
     "svg.timeline rect{fill:#999}svg.timeline rect.this{fill:#c00}";
 
 /* Filters: a select each, and the fragment they are read from and kept
@@ -164,7 +168,30 @@ static void timeline(FILE *f, json_t *arr, json_t *me)
     fputs("</svg>", f);
 }
 
-static void card(FILE *f, json_t *arr, json_t *r)
+/* The evidence of kind kept for finding id as an <img> of a data: URI
+ * (base64 of the JPEG's bytes: nothing in it is markup); nothing when
+ * none was kept. */
+static void picture(FILE *f, lk_findings *fs, json_int_t id,
+                    const char *kind, const char *alt)
+{
+    uint8_t *jpeg = NULL;
+    size_t n = 0;
+    if (lk_findings_evidence(fs, id, kind, &jpeg, &n) != LK_OK || !n ||
+        n > 16 << 20) {
+        lk_free(jpeg);
+        return;
+    }
+    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    if (b64) {
+        EVP_EncodeBlock(b64, jpeg, (int)n);
+        fprintf(f, "<img class=\"%s\" alt=\"%s\" src=\"data:image/jpeg;base64,"
+                "%s\">", kind, alt, b64);
+    }
+    free(b64);
+    lk_free(jpeg);
+}
+
+static void card(FILE *f, lk_findings *fs, json_t *arr, json_t *r)
 {
     json_t *fi = json_object_get(r, "finding");
     json_t *lic = json_object_get(fi, "licence");
@@ -195,6 +222,9 @@ static void card(FILE *f, json_t *arr, json_t *r)
     fputs(", ", f);
     esc(f, sv(r, "modality"));
     fputs(")</small></h2>", f);
+    const json_int_t id = json_integer_value(json_object_get(r, "id"));
+    picture(f, fs, id, "crop", "the face");
+    picture(f, fs, id, "context", "the picture");
     fputs("<div class=\"path\">", f);
     esc(f, sv(r, "path"));
     fputs("</div><div>", f);
@@ -258,7 +288,8 @@ static void card(FILE *f, json_t *arr, json_t *r)
     fputs("</span></div></div>\n", f);
 }
 
-static int write_report(FILE *f, json_t *arr, const char *record)
+static int write_report(FILE *f, lk_findings *fs, json_t *arr,
+                        const char *record)
 {
     size_t i;
     json_t *e;
@@ -278,7 +309,8 @@ static int write_report(FILE *f, json_t *arr, const char *record)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-          "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+          "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+          "img-src data:\">"
           "<title>Likeness findings</title><style>", f);
     fputs(STYLE, f);
     fputs("</style></head><body><h1>Likeness findings</h1><p>", f);
@@ -303,7 +335,7 @@ static int write_report(FILE *f, json_t *arr, const char *record)
     }
     fputs("</div>\n", f);
     json_array_foreach(arr, i, e)
-        card(f, arr, e);
+        card(f, fs, arr, e);
     if (!json_array_size(arr))
         fputs("<p>No findings recorded.</p>", f);
     fputs("<script>", f);
@@ -329,9 +361,9 @@ int cmd_report(int argc, char **argv)
     lk_status s = lk_findings_open(a.record, LK_FINDINGS_READONLY, &fs);
     if (s == LK_OK)
         s = lk_findings_list(fs, NULL, NULL, NULL, &json);
-    lk_findings_close(fs);
     if (s != LK_OK) {
         cli_fail_status(s);
+        lk_findings_close(fs);
         return EXIT_ERROR;
     }
     json_t *arr = json_loads(json, 0, NULL);
@@ -339,6 +371,7 @@ int cmd_report(int argc, char **argv)
     if (mkdir(a.out, 0700) != 0 && errno != EEXIST) {
         cli_fail("%s: %s", a.out, strerror(errno));
         json_decref(arr);
+        lk_findings_close(fs);
         return EXIT_ERROR;
     }
     size_t n = strlen(a.out) + 32;
@@ -348,7 +381,7 @@ int cmd_report(int argc, char **argv)
         snprintf(path, n, "%s/index.html", a.out);
         snprintf(tmp, n, "%s/.index.html.tmp", a.out);
         FILE *f = fopen(tmp, "w");
-        int ok = f && write_report(f, arr, a.record) == 0;
+        int ok = f && write_report(f, fs, arr, a.record) == 0;
         if (f && fclose(f) != 0)
             ok = 0;
         if (ok && rename(tmp, path) == 0) {
@@ -363,5 +396,6 @@ int cmd_report(int argc, char **argv)
     free(path);
     free(tmp);
     json_decref(arr);
+    lk_findings_close(fs);
     return rc;
 }

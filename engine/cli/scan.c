@@ -252,7 +252,10 @@ static int scan_set(void *ctx, int key, const char *arg)
                          &sp->voice_threshold);
     case OPT_NO_VOICE: sp->voice = 0; return CLI_SET_OK;
     case OPT_CONTEXT: return context_arg(a, arg);
-    case OPT_RECORD: a->record = arg; return CLI_SET_OK;
+    case OPT_RECORD:
+        a->record = arg;
+        a->sp.keep_evidence = 1;     /* the store keeps what a reviewer sees */
+        return CLI_SET_OK;
     case OPT_MAX_MEMORY:
         return cli_int_arg("max-memory", arg, 1, 1 << 24,
                            "a number of megabytes (1 or more)",

@@ -37,6 +37,14 @@ const char *lk_scan_result_sha256(const lk_scan_result *res)
     return res && res->sha256[0] ? res->sha256 : NULL;
 }
 
+const uint8_t *lk_scan_result_context_jpeg(const lk_scan_result *res,
+                                           size_t *size)
+{
+    if (size)
+        *size = res && res->context_jpeg ? res->context_jpeg_size : 0;
+    return res ? res->context_jpeg : NULL;
+}
+
 int lk_scan_result_count(const lk_scan_result *res)
 {
     return res ? res->n_findings : 0;
@@ -70,6 +78,7 @@ void lk_scan_result_free(lk_scan_result *res)
         free((char *)res->findings[i].performer_id);
         free((char *)res->findings[i].performer_name);
         free((char *)res->findings[i].licensee);
+        free((void *)res->findings[i].crop_jpeg);
         free((char *)res->findings[i].licence_reason);
     }
     free(res->findings);
@@ -77,6 +86,7 @@ void lk_scan_result_free(lk_scan_result *res)
         free(*w);
     free(res->warnings);
     lk_provenance_free(res->provenance);
+    free(res->context_jpeg);
     free(res->path);
     free(res);
 }

@@ -47,6 +47,9 @@ struct lk_scan_result {
     /* The SHA-256 (hex) of the file's bytes when a performer matched (what
      * the findings store keys a finding by); "" otherwise. */
     char sha256[65];
+    /* keep_evidence: the photo, scaled down, as a JPEG (malloc'd) */
+    uint8_t *context_jpeg;
+    size_t context_jpeg_size;
 };
 
 #endif

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,4 +610,46 @@ void lk__image_release(lk__image *img)
     lk__budget_give(img->budget, img->reserved);
     free(img->data);
     memset(img, 0, sizeof *img);
+}
+
+lk_status lk__jpeg_region(const uint8_t *rgb, int w, int h, int stride,
+                          double x, double y, double rw, double rh,
+                          int max_side, uint8_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    lk_status st = lk__media_init();
+    if (st != LK_OK)
+        return st;
+    /* the region, clamped to the picture; at least a pixel */
+    int x0 = (int)fmax(0, floor(x)), y0 = (int)fmax(0, floor(y));
+    int x1 = (int)fmin(w, ceil(x + rw)), y1 = (int)fmin(h, ceil(y + rh));
+    if (!rgb || w <= 0 || h <= 0 || stride < 3 * w || max_side < 1 ||
+        x1 <= x0 || y1 <= y0)
+        return lk__error(LK_ERR_MISUSE, "lk__jpeg_region: an empty region");
+    VipsImage *img = vips_image_new_from_memory(rgb, (size_t)stride * h,
+                                                stride / 3, h, 3,
+                                                VIPS_FORMAT_UCHAR);
+    VipsImage *t = NULL;
+    void *buf = NULL;
+    size_t len = 0;
+    const double scale = fmin(1.0, (double)max_side / fmax(x1 - x0, y1 - y0));
+    if (!img ||
+        step(&img, vips_extract_area(img, &t, x0, y0, x1 - x0, y1 - y0, NULL),
+             &t) ||
+        (scale < 1.0 && step(&img, vips_resize(img, &t, scale, NULL), &t)) ||
+        vips_jpegsave_buffer(img, &buf, &len, "Q", 85, "strip", TRUE, NULL)) {
+        char detail[400];
+        take_vips_error(detail, sizeof detail);
+        st = lk__error(LK_ERR_BACKEND, "encoding a JPEG: %s", detail);
+    } else if (!(*out = malloc(len ? len : 1))) {
+        st = LK_ERR_NOMEM;
+    } else {
+        memcpy(*out, buf, len);
+        *n = len;
+    }
+    g_free(buf);
+    if (img)
+        g_object_unref(img);
+    return st;
 }

@@ -43,6 +43,14 @@ lk_status lk__image_load_memory(const char *name, const void *data, size_t n,
                                 int64_t max_pixels, lk__budget *budget,
                                 lk__image *out);
 
+/* The region (x, y, rw, rh) of an RGB picture (clamped to it), scaled to
+ * at most max_side pixels on its longer side, as a JPEG (quality 85, no
+ * metadata) in *out (malloc'd), *n bytes.
+ * LK_ERR_MISUSE (an empty region), LK_ERR_BACKEND. */
+lk_status lk__jpeg_region(const uint8_t *rgb, int w, int h, int stride,
+                          double x, double y, double rw, double rh,
+                          int max_side, uint8_t **out, size_t *n);
+
 /* Free img->data and zero *img; NULL or an already released image is fine. */
 void lk__image_release(lk__image *img);
 

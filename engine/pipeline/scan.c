@@ -16,6 +16,7 @@
 #include "match/scan_internal.h"
 #include "media/audio.h"
 #include "media/av.h"
+#include "media/image.h"
 #include "media/source.h"
 #include "pipeline/engine.h"
 
@@ -76,17 +77,62 @@ static lk_status new_result(lk__source *src, lk_scan_result **out)
     return LK_OK;
 }
 
+/* Longest sides of the evidence kept for a reviewer (keep_evidence). */
+#define CROP_SIDE 256
+#define CONTEXT_SIDE 640
+
+/* keep_evidence: each matched face with half its size again around it,
+ * and the whole photo, as JPEGs, from the pixels the faces were found
+ * in. */
+static lk_status keep_evidence(const lk__image *img, lk_scan_result *res)
+{
+    lk_status s = LK_OK;
+    int any = 0;
+    for (int i = 0; s == LK_OK && i < res->n_findings; i++) {
+        lk_finding *f = &res->findings[i];
+        if (f->decision != LK_MATCH)
+            continue;
+        any = 1;
+        const lk_face *b = &f->face;
+        uint8_t *j;
+        size_t n;
+        s = lk__jpeg_region(img->data, img->w, img->h, img->stride,
+                            b->x - 0.5 * b->w, b->y - 0.5 * b->h, 2.0 * b->w,
+                            2.0 * b->h, CROP_SIDE, &j, &n);
+        if (s == LK_OK) {
+            f->crop_jpeg = j;
+            f->crop_jpeg_size = n;
+        }
+    }
+    if (s == LK_OK && any)
+        s = lk__jpeg_region(img->data, img->w, img->h, img->stride, 0, 0,
+                            img->w, img->h, CONTEXT_SIDE, &res->context_jpeg,
+                            &res->context_jpeg_size);
+    return s;
+}
+
 static lk_status scan_photo(lk_gallery *gal, lk_session *ses, lk__source *src,
                             const lk_scan_params *params, lk_scan_result *res)
 {
     lk_faces *faces = NULL;
-    lk_status s = lk__faces_from_memory(ses, lk__source_name(src),
-                                        lk__source_data(src),
-                                        lk__source_size(src), &params->detect,
-                                        &faces);
+    lk__image img;
+    const char *name = lk__source_name(src);
+    lk_status s = lk__image_load_memory(name, lk__source_data(src),
+                                        lk__source_size(src),
+                                        params->detect.max_pixels,
+                                        ses->eng->mem, &img);
+    if (s != LK_OK)
+        return s;
+    s = lk_faces_from_rgb(ses, img.data, img.w, img.h, img.stride,
+                          &params->detect, &faces);
+    if (s != LK_OK && !strstr(lk_last_error(), name))
+        lk__error(s, "%s: %s", name, lk_last_error());
     if (s == LK_OK)
         s = lk__scan_image(gal, faces, params, res);
+    if (s == LK_OK && params->keep_evidence)
+        s = keep_evidence(&img, res);
     lk_faces_free(faces);
+    lk__image_release(&img);
     return s;
 }
 

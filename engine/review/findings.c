@@ -77,6 +77,13 @@ static const char SCHEMA[] =
     "  reason TEXT NOT NULL\n"
     ");\n"
     "CREATE INDEX reviews_finding ON reviews (finding);\n"
+    "CREATE TABLE evidence (       -- what a reviewer looks at\n"
+    "  finding INTEGER NOT NULL REFERENCES findings (id) ON DELETE CASCADE,\n"
+    "  kind TEXT NOT NULL,         -- crop, context\n"
+    "  type TEXT NOT NULL,         -- image/jpeg\n"
+    "  data BLOB NOT NULL,\n"
+    "  PRIMARY KEY (finding, kind)\n"
+    ") WITHOUT ROWID;\n"
     "CREATE TRIGGER reviews_append_only BEFORE UPDATE ON reviews BEGIN\n"
     "  SELECT RAISE(ABORT, 'reviews are never changed');\n"
     "END;\n";
@@ -340,7 +347,10 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
     sqlite3_stmt *sight = up ? prep(fs,
         "INSERT OR IGNORE INTO sightings (finding, path, context, first_seen) "
         "VALUES (?1, ?2, coalesce(?3, ''), ?4)") : NULL;
-    if (rs == LK_OK && (!up || !sight))
+    sqlite3_stmt *evid = sight ? prep(fs,
+        "INSERT OR REPLACE INTO evidence (finding, kind, type, data) "
+        "VALUES (?1, ?2, 'image/jpeg', ?3)") : NULL;
+    if (rs == LK_OK && (!up || !sight || !evid))
         rs = LK_ERR_DB;
     for (int i = 0; rs == LK_OK && i < res->n_findings; i++) {
         const lk_finding *f = &res->findings[i];
@@ -402,9 +412,29 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
         sqlite3_clear_bindings(sight);
         if (rc != SQLITE_DONE)
             rs = db_fail(fs, "recording where a finding was seen");
+        /* the pictures a reviewer looks at, the latest scan's */
+        const struct {
+            const char *kind;
+            const void *data;
+            size_t n;
+        } ev[2] = {{"crop", f->crop_jpeg, f->crop_jpeg_size},
+                   {"context", res->context_jpeg, res->context_jpeg_size}};
+        for (int k = 0; rs == LK_OK && k < 2; k++) {
+            if (!ev[k].data || !ev[k].n)
+                continue;
+            sqlite3_bind_int64(evid, 1, id);
+            sqlite3_bind_text(evid, 2, ev[k].kind, -1, SQLITE_STATIC);
+            sqlite3_bind_blob64(evid, 3, ev[k].data, ev[k].n, SQLITE_STATIC);
+            rc = sqlite3_step(evid);
+            sqlite3_reset(evid);
+            sqlite3_clear_bindings(evid);
+            if (rc != SQLITE_DONE)
+                rs = db_fail(fs, "recording a finding's evidence");
+        }
     }
     sqlite3_finalize(up);
     sqlite3_finalize(sight);
+    sqlite3_finalize(evid);
     if (rs == LK_OK)
         rs = exec(fs, "COMMIT");
     rollback(fs);
@@ -621,15 +651,18 @@ lk_status lk_findings_get(lk_findings *fs, int64_t id, char **json)
                                  : db_fail(fs, "reading a finding");
         sqlite3_finalize(s);
     }
-    /* where it was seen, and its reviews */
-    const char *sub[2] = {
+    /* where it was seen, its reviews, the evidence kept */
+    const char *sub[3] = {
         "SELECT path, context, first_seen FROM sightings WHERE finding = ?1 "
         "ORDER BY first_seen, path",
         "SELECT time, reviewer, from_state, to_state, reason FROM reviews "
-        "WHERE finding = ?1 ORDER BY id"};
-    for (int k = 0; rs == LK_OK && k < 2; k++) {
+        "WHERE finding = ?1 ORDER BY id",
+        "SELECT kind, type, length(data) FROM evidence WHERE finding = ?1 "
+        "ORDER BY kind"};
+    static const char *const sub_key[3] = {"seen", "reviews", "evidence"};
+    for (int k = 0; rs == LK_OK && k < 3; k++) {
         json_t *arr = json_array();
-        json_object_set_new(o, k ? "reviews" : "seen", arr);
+        json_object_set_new(o, sub_key[k], arr);
         if (!(s = prep(fs, sub[k]))) {
             rs = LK_ERR_DB;
             break;
@@ -637,6 +670,14 @@ lk_status lk_findings_get(lk_findings *fs, int64_t id, char **json)
         sqlite3_bind_int64(s, 1, id);
         int rc;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            if (k == 2) {
+                json_array_append_new(arr, json_pack(
+                    "{s:s,s:s,s:I}", "kind",
+                    (const char *)sqlite3_column_text(s, 0), "type",
+                    (const char *)sqlite3_column_text(s, 1), "bytes",
+                    (json_int_t)sqlite3_column_int64(s, 2)));
+                continue;
+            }
             char t[21];
             time_text(sqlite3_column_int64(s, k ? 0 : 2), t);
             const char *c = (const char *)sqlite3_column_text(s, 1);
@@ -666,5 +707,43 @@ lk_status lk_findings_get(lk_findings *fs, int64_t id, char **json)
     if (rs == LK_OK && !(*json = dumps(o)))
         rs = LK_ERR_NOMEM;
     json_decref(o);
+    return rs;
+}
+
+lk_status lk_findings_evidence(lk_findings *fs, int64_t id, const char *kind,
+                               uint8_t **data, size_t *size)
+{
+    if (!data || !size)
+        return lk__error(LK_ERR_MISUSE, "lk_findings_evidence: NULL out");
+    *data = NULL;
+    *size = 0;
+    if (!fs || !kind)
+        return lk__error(LK_ERR_MISUSE, "lk_findings_evidence: NULL argument");
+    pthread_mutex_lock(&fs->mu);
+    sqlite3_stmt *s = prep(fs, "SELECT data FROM evidence WHERE finding = ?1 "
+                               "AND kind = ?2");
+    lk_status rs = s ? LK_OK : LK_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            size_t n = (size_t)sqlite3_column_bytes(s, 0);
+            const void *b = sqlite3_column_blob(s, 0);
+            if ((*data = lk__malloc(n ? n : 1))) {
+                memcpy(*data, b, n);
+                *size = n;
+            } else {
+                rs = LK_ERR_NOMEM;
+            }
+        } else {
+            rs = rc == SQLITE_DONE
+                     ? lk__error(LK_ERR_NOT_FOUND, "%s: finding %lld has no "
+                                 "%s kept", fs->path, (long long)id, kind)
+                     : db_fail(fs, "reading evidence");
+        }
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&fs->mu);
     return rs;
 }

@@ -98,6 +98,12 @@ static void test_record(void **state)
     fs = open_store(LK_FINDINGS_CREATE);
     const char *sha = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12";
     lk_scan_result *r = result("/media/clip.mp4", sha, LK_ACTION_REVIEW);
+    /* the first finding has a crop, the content a context picture */
+    static const uint8_t crop[] = {0xFF, 0xD8, 1, 2, 3, 0xFF, 0xD9};
+    r->findings[0].crop_jpeg = memcpy(malloc(sizeof crop), crop, sizeof crop);
+    r->findings[0].crop_jpeg_size = sizeof crop;
+    r->context_jpeg = memcpy(malloc(4), "\xFF\xD8\xFF\xD9", 4);
+    r->context_jpeg_size = 4;
     int added = -1, updated = -1;
     assert_int_equal(lk_findings_record(fs, r, NULL, NULL, &added, &updated),
                      LK_OK);
@@ -114,6 +120,18 @@ static void test_record(void **state)
         "no licence on record");
     const json_int_t id = json_integer_value(json_object_get(f0, "id"));
     json_decref(a);
+    uint8_t *ev = NULL;
+    size_t evn = 0;
+    assert_int_equal(lk_findings_evidence(fs, id, "crop", &ev, &evn), LK_OK);
+    assert_int_equal(evn, sizeof crop);
+    assert_memory_equal(ev, crop, sizeof crop);
+    lk_free(ev);
+    assert_int_equal(lk_findings_evidence(fs, id, "context", &ev, &evn), LK_OK);
+    assert_int_equal(evn, 4);
+    lk_free(ev);
+    assert_int_equal(lk_findings_evidence(fs, id + 1, "crop", &ev, &evn),
+                     LK_ERR_NOT_FOUND);
+    assert_null(ev);
 
     /* review: a reason always; only the allowed moves */
     assert_int_equal(lk_findings_mark(fs, id, LK_REVIEW_CONFIRMED, "rev", NULL),
@@ -153,6 +171,7 @@ static void test_record(void **state)
                         "alert");
     assert_int_equal(json_integer_value(json_object_get(o, "scans")), 2);
     assert_int_equal(json_array_size(json_object_get(o, "seen")), 2);
+    assert_int_equal(json_array_size(json_object_get(o, "evidence")), 2);
     json_t *rv = json_object_get(o, "reviews");
     assert_int_equal(json_array_size(rv), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(rv, 1),

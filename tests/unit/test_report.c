@@ -425,10 +425,59 @@ static void test_provenance(void **state)
     assert_null(lk_provenance_text(NULL, 0));
 }
 
+/* keep_evidence: each matched face of a photo and the photo itself as
+ * JPEGs (decodable, at most 256 and 640 pixels a side); none without it,
+ * none for a face that matched no one. */
+static void test_evidence(void **state)
+{
+    (void)state;
+    NEED_DATA();
+    lk_scan_result *r = scan(eval_path(GROUP), 1);
+    size_t n = 1;
+    assert_null(lk_scan_result_context_jpeg(r, &n));
+    assert_int_equal(n, 0);
+    for (int i = 0; i < lk_scan_result_count(r); i++)
+        assert_null(lk_scan_result_finding(r, i)->crop_jpeg);
+    lk_scan_result_free(r);
+    lk_scan_params sp = lk_scan_default_params();
+    sp.report_all = 1;
+    sp.keep_evidence = 1;
+    assert_int_equal(lk_scan_file(gal, ses, eval_path(GROUP), &sp, &r), LK_OK);
+    int crops = 0;
+    for (int i = 0; i < lk_scan_result_count(r); i++) {
+        const lk_finding *f = lk_scan_result_finding(r, i);
+        if (f->decision != LK_MATCH) {
+            assert_null(f->crop_jpeg);
+            continue;
+        }
+        assert_non_null(f->crop_jpeg);
+        assert_true(f->crop_jpeg_size > 100);
+        assert_true(f->crop_jpeg[0] == 0xFF && f->crop_jpeg[1] == 0xD8);
+        lk_faces *faces = NULL;
+        /* the crop is a picture with the face in it */
+        char p[700];
+        snprintf(p, sizeof p, "%s/crop.jpg", tmpdir);
+        FILE *fp = fopen(p, "wb");
+        fwrite(f->crop_jpeg, 1, f->crop_jpeg_size, fp);
+        fclose(fp);
+        assert_int_equal(lk_faces_from_file(ses, p, NULL, &faces), LK_OK);
+        assert_true(lk_faces_count(faces) >= 1);
+        assert_true(lk_faces_width(faces) <= 256 && lk_faces_height(faces) <= 256);
+        lk_faces_free(faces);
+        crops++;
+    }
+    assert_true(crops >= 1);
+    const uint8_t *ctx = lk_scan_result_context_jpeg(r, &n);
+    assert_non_null(ctx);
+    assert_true(n > 100 && ctx[0] == 0xFF && ctx[1] == 0xD8);
+    lk_scan_result_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image),
+        cmocka_unit_test(test_evidence),
         cmocka_unit_test(test_video),
         cmocka_unit_test(test_voice),
         cmocka_unit_test(test_warnings),
