@@ -630,12 +630,18 @@ LK_API lk_status lk_gallery_performer_name(lk_gallery *gal,
  * speaker embedding of lk_engine_voice_dim(); without an engine, the
  * recorded ones of lk_gallery_modality_info()), best first, one entry per
  * performer (its best template of m).  Only performers with a template of
- * m are found.  *n_out receives how many were filled (0..k).  Returns
- * LK_OK, LK_ERR_MISUSE (NULL argument, k < 1, unknown m, an embedding not
- * finite or not of unit length), LK_ERR_MODEL (m is voice and the gallery
- * was opened without a speaker embedder), LK_ERR_MODEL_MISMATCH (its
- * templates were made with another model than the handle's),
- * LK_ERR_BACKEND.  Safe from several threads at once.
+ * m are found.  *n_out receives how many were filled (0..k).  Every
+ * change committed before the search began, by this handle or any other
+ * (another process's enrolment or erasure), is seen by it: a search first
+ * asks SQLite whether another connection committed since the last look
+ * (PRAGMA data_version, about a microsecond) and reloads when the
+ * gallery's generation moved.  Returns LK_OK, LK_ERR_MISUSE (NULL
+ * argument, k < 1, unknown m, an embedding not finite or not of unit
+ * length), LK_ERR_MODEL (m is voice and the gallery was opened without a
+ * speaker embedder), LK_ERR_MODEL_MISMATCH (its templates were made with
+ * another model than the handle's), LK_ERR_DB (the reload failed: no
+ * stale answer is given), LK_ERR_BACKEND.  Safe from several threads at
+ * once.
  */
 LK_API lk_status lk_gallery_search(lk_gallery *gal, lk_modality m,
                                    const float *embedding, int k,

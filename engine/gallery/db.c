@@ -75,6 +75,9 @@ static const char *const SQL[Q_N] = {
     [Q_MOD_COUNT] =
         "SELECT count(*) FROM templates INDEXED BY templates_performer "
         "WHERE modality = ?1",
+    /* Changes when another connection commits; reading it takes no lock
+     * and no I/O beyond the shared-memory header. */
+    [Q_DATA_VERSION] = "PRAGMA data_version",
 };
 
 static const char SCHEMA[] =

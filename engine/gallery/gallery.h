@@ -108,8 +108,8 @@ const char *lk__gallery_dir(const lk_gallery *gal);
 int lk__gallery_readonly(const lk_gallery *gal);
 
 /* Bring the in-memory index up to date with the database when another
- * process changed it (a long-running scanner may call this between
- * files; it costs one small query when nothing changed).  LK_ERR_DB,
+ * process changed it (every search does this itself when another
+ * connection committed; this one asks regardless).  LK_ERR_DB,
  * LK_ERR_BACKEND, LK_ERR_NOMEM. */
 lk_status lk__gallery_refresh(lk_gallery *gal);
 

@@ -235,13 +235,30 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m)
     return LK_OK;
 }
 
+/* The connection's PRAGMA data_version: it moves when another
+ * connection commits. */
+static lk_status data_version(lk_gallery *gal, int64_t *v)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_DATA_VERSION);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(s, 0);
+    lk__gal_done(s);
+    return rc == SQLITE_ROW ? LK_OK
+                            : lk__gal_db_fail(gal, "reading data_version");
+}
+
 /* Build a fresh state from one read snapshot of the database: the indexes
  * of the modalities this handle can use.  Called with mu held. */
 lk_status lk__gal_load_state(lk_gallery *gal, state *st)
 {
     memset(st, 0, sizeof *st);
-    lk_status rs = lk__gal_exec(gal, "BEGIN");
-    if (rs != LK_OK)
+    /* Read before the snapshot: a commit in between makes the next check
+     * reload once more, never miss a change. */
+    lk_status rs = data_version(gal, &st->data_version);
+    if (rs != LK_OK || (rs = lk__gal_exec(gal, "BEGIN")) != LK_OK)
         return rs;
     if ((rs = lk__gal_read_gen(gal, &st->gen)) != LK_OK ||
         (rs = load_perfs(gal, st)) != LK_OK)
@@ -285,11 +302,26 @@ lk_status lk__gal_reload(lk_gallery *gal)
 /* Reload when another process changed the templates.  mu held. */
 lk_status lk__gal_sync_locked(lk_gallery *gal)
 {
-    int64_t gen;
-    lk_status rs = lk__gal_read_gen(gal, &gen);
-    if (rs != LK_OK)
+    int64_t gen = 0, dv = 0;
+    lk_status rs = data_version(gal, &dv);
+    if (rs != LK_OK || (rs = lk__gal_read_gen(gal, &gen)) != LK_OK)
         return rs;
-    return gen == gal->st.gen ? LK_OK : lk__gal_reload(gal);
+    if (gen != gal->st.gen)
+        return lk__gal_reload(gal);
+    /* Only searches read it, under mu. */
+    gal->st.data_version = dv;
+    return LK_OK;
+}
+
+lk_status lk__gal_sync_if_changed(lk_gallery *gal)
+{
+    pthread_mutex_lock(&gal->mu);
+    int64_t dv = 0;
+    lk_status rs = data_version(gal, &dv);
+    if (rs == LK_OK && dv != gal->st.data_version)
+        rs = lk__gal_sync_locked(gal);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
 }
 
 /* BEGIN IMMEDIATE (the write lock), and the generation under it; on

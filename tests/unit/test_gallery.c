@@ -1318,12 +1318,26 @@ static void test_two_handles(void **state)
     assert_string_equal(top1(h2, pe, NULL), "e");
     assert_int_equal(lk_gallery_remove_performer(h2, "a"), LK_OK);
 
-    /* h1 still holds "a" in memory until it refreshes. */
-    assert_string_equal(top1(h1, probes[0], NULL), "a");
-    assert_int_equal(lk__gallery_refresh(h1), LK_OK);
+    /* h1 sees the erasure and the new enrolment at its next search,
+     * without being told (issue 17 row 1: a long-lived handle kept
+     * matching an erased performer). */
     const char *who = top1(h1, probes[0], NULL);
     assert_true(who == NULL || strcmp(who, "a") != 0);
     assert_string_equal(top1(h1, pf, NULL), "f");
+    /* ... and so does a read-only handle (a service), both ways. */
+    lk_gallery *ro = open_ok(dir, LK_GALLERY_READONLY);
+    assert_string_equal(top1(ro, pf, NULL), "f");
+    assert_int_equal(lk_gallery_remove_performer(h2, "f"), LK_OK);
+    who = top1(ro, pf, NULL);
+    assert_true(who == NULL || strcmp(who, "f") != 0);
+    float pg[DIM];
+    random_unit(pg, DIM);
+    assert_int_equal(lk_gallery_add_performer(h2, "g", NULL), LK_OK);
+    add_ok(h2, "g", pg, NULL);
+    assert_string_equal(top1(ro, pg, NULL), "g");
+    assert_string_equal(top1(h1, pg, NULL), "g");
+    assert_int_equal(lk__gallery_refresh(h1), LK_OK);
+    lk_gallery_close(ro);
 
     lk_gallery_close(h2);
     lk_gallery_close(h1);
