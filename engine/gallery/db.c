@@ -685,6 +685,12 @@ lk_status lk__gal_db_open(lk_gallery *gal)
             return lk__gal_db_fail(gal, "cannot switch to WAL");
         if ((rs = lk__gal_exec(gal, "PRAGMA synchronous = NORMAL")) != LK_OK)
             return rs;
+        /* An erasure killed between its commit and its checkpoint left
+         * the erased rows' old pages in gallery.db (the zeroed ones are
+         * in the log): copy the log home now, as far as no reader needs
+         * it.  Costs nothing when the log is empty. */
+        sqlite3_wal_checkpoint_v2(gal->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL);
     }
     return LK_OK;
 }

@@ -653,6 +653,22 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         rs = lk__gal_db_fail(gal, "removing a performer");
         goto out;
     }
+    /* The index files go before the commit, under the write lock: a
+     * process killed after the commit leaves no file that holds the
+     * erased vectors (killed before it, the erasure did not happen and
+     * the files are rebuilt from the database).  Temporary files of
+     * writers that died mid-write may hold them too. */
+    lk__gal_sweep_temp_files(gal);
+    for (int m = 0; m < MOD_N; m++) {
+        modality *md = &gal->mod[m];
+        if (unlink(md->index_path) != 0 && errno != ENOENT) {
+            rs = lk__error(LK_ERR_IO, "%s: cannot remove the index before "
+                           "erasing \"%s\" (nothing erased): %s",
+                           md->index_path, performer_id, strerror(errno));
+            goto out;
+        }
+        md->file_gen = -1;
+    }
     if ((rs = lk__gal_bump_gen(gal)) != LK_OK ||
         (rs = lk__gal_commit(gal)) != LK_OK)
         goto out;
@@ -707,19 +723,10 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
                        "process has the gallery open; erased data stays in "
                        "%s-wal until it closes", gal->db_path, performer_id,
                        sqlite3_errmsg(gal->db), gal->db_path);
+    /* The files removed above are written again for the new generation
+     * (a modality this handle does not load is rebuilt by the next open
+     * that uses it). */
     (void)lk__gal_save_index(gal);
-    for (int m = 0; m < MOD_N; m++) {
-        modality *md = &gal->mod[m];
-        if (md->file_gen == gal->st.gen)
-            continue;
-        /* An index file we cannot rewrite, or whose modality this handle
-         * does not load, must not outlive the erasure; it is rebuilt from
-         * the database by the next open that uses it. */
-        if (unlink(md->index_path) != 0 && errno != ENOENT && rs == LK_OK)
-            rs = lk__error(LK_ERR_IO, "%s: cannot remove the old index: %s",
-                           md->index_path, strerror(errno));
-        md->file_gen = -1;
-    }
 out:
     lk__gal_rollback(gal);
     pthread_mutex_unlock(&gal->mu);

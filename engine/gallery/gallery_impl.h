@@ -191,6 +191,9 @@ lk_status lk__gal_commit(lk_gallery *gal);
 lk_status lk__gal_save_index(lk_gallery *gal);
 /* 1 when an index file of a usable modality is behind the memory. */
 int lk__gal_index_dirty(const lk_gallery *gal);
+/* Remove index files left by writers that died mid-write.  Only under the
+ * database write lock, which every index writer holds. */
+void lk__gal_sweep_temp_files(lk_gallery *gal);
 
 /* ---- audit.c ------------------------------------------------------------------ */
 

@@ -364,7 +364,7 @@ lk_status lk__gal_commit(lk_gallery *gal)
 /* Remove index files left by writers that died mid-write: they may hold
  * vectors since erased.  Only called under the database write lock, which
  * every index writer holds, so no live writer's file is touched. */
-static void sweep_temp_files(lk_gallery *gal)
+void lk__gal_sweep_temp_files(lk_gallery *gal)
 {
     DIR *d = opendir(gal->dir);
     if (!d)
@@ -404,7 +404,7 @@ lk_status lk__gal_save_index(lk_gallery *gal)
     if (rs != LK_OK)
         return rs;
     if (gen == gal->st.gen) {
-        sweep_temp_files(gal);
+        lk__gal_sweep_temp_files(gal);
         for (int m = 0; m < MOD_N; m++) {
             modality *md = &gal->mod[m];
             if (!gal->st.ix[m] || md->file_gen == gen)
