@@ -327,6 +327,10 @@ enum {
  * which model made an embedding.  LK_GALLERY_CREATE without an engine is
  * LK_ERR_MISUSE, since a new gallery records the engine's models.
  *
+ * Files the gallery creates are 0600 and directories 0700, whatever the
+ * umask.  An empty gallery.db is damage (LK_ERR_DB naming it), never a
+ * gallery to create: a new one is linked into place whole.
+ *
  * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
  * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_MISUSE, LK_ERR_NOMEM.  The
  * engine, when given, must outlive the gallery.

@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,19 @@ static lk_status make_dirs(const char *dir)
     return LK_OK;
 }
 
+/* What lk__gal_setup_schema() filled in of a modality, freed. */
+static void modality_unset(modality *md)
+{
+    free(md->recorded);
+    free(md->why);
+    free(md->tag);
+    free(md->calib);
+    free(md->calib_sha);
+    md->recorded = md->why = md->tag = md->calib = md->calib_sha = NULL;
+    md->ready = 0;
+    md->recorded_dim = 0;
+}
+
 static void gallery_free(lk_gallery *gal)
 {
     for (int i = 0; i < Q_N; i++)
@@ -102,15 +116,11 @@ static void gallery_free(lk_gallery *gal)
     free(gal->db_path);
     for (int m = 0; m < MOD_N; m++) {
         modality *md = &gal->mod[m];
+        modality_unset(md);
         free(md->model_id);
-        free(md->recorded);
-        free(md->why);
-        free(md->tag);
         free(md->index_path);
         free(md->calib_given);
         free(md->calib_given_sha);
-        free(md->calib);
-        free(md->calib_sha);
     }
     free(gal);
 }
@@ -121,6 +131,61 @@ void lk__gallery_calibration(const lk_gallery *gal, lk_modality m,
     const int ok = gal && (int)m >= 0 && (int)m < MOD_N;
     *text = ok ? gal->mod[m].calib : NULL;
     *sha256 = ok ? gal->mod[m].calib_sha : NULL;
+}
+
+/* Make a new gallery.db: built under a temporary name (created 0600, which
+ * its log and shared-memory files inherit) and linked into place whole,
+ * so that gallery.db never exists empty or half made (an empty one is
+ * damage, see open_gallery) and two processes creating the same gallery
+ * at once end with one of theirs. */
+static lk_status create_db(lk_gallery *gal, unsigned flags)
+{
+    size_t n = strlen(gal->db_path) + 48;
+    char *tmp = lk__malloc(n);
+    if (!tmp)
+        return LK_ERR_NOMEM;
+    snprintf(tmp, n, "%s.new.%ld", gal->db_path, (long)getpid());
+    int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        lk_status st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    close(fd);
+    char *final = gal->db_path;
+    gal->db_path = tmp;
+    lk_status rs = lk__gal_db_open(gal);
+    if (rs == LK_OK)
+        rs = lk__gal_setup_schema(gal, flags);
+    for (int i = 0; i < Q_N; i++) {
+        sqlite3_finalize(gal->stmt[i]);
+        gal->stmt[i] = NULL;
+    }
+    /* The last connection's close checkpoints and deletes the log. */
+    if (sqlite3_close(gal->db) != SQLITE_OK && rs == LK_OK)
+        rs = lk__error(LK_ERR_DB, "%s: cannot close the new database", tmp);
+    gal->db = NULL;
+    gal->db_path = final;
+    for (int m = 0; m < MOD_N; m++)
+        modality_unset(&gal->mod[m]);
+    if (rs == LK_OK && link(tmp, final) != 0 && errno != EEXIST)
+        rs = lk__error(LK_ERR_IO, "%s: %s", final, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    if (rs == LK_OK) {
+        char *dir = lk__strdup(gal->dir);
+        if (dir) {
+            int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    return rs;
 }
 
 /* Open with the given models, or with recorded set (and no model given),
@@ -182,8 +247,17 @@ static lk_status open_gallery(const char *dir,
                            DB_NAME);
             goto fail;
         }
-        if ((rs = make_dirs(dir)) != LK_OK)
+        if ((rs = make_dirs(dir)) != LK_OK ||
+            (rs = create_db(gal, flags)) != LK_OK)
             goto fail;
+    } else if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        /* A gallery.db is never empty (create_db makes it whole), so an
+         * empty one is damage: a truncation, a failed copy.  Making a new
+         * gallery over it would hide the loss. */
+        rs = lk__error(LK_ERR_DB, "%s: the database is empty (0 bytes): the "
+                       "gallery is damaged; restore gallery.db from a backup "
+                       "(nothing was changed)", gal->db_path);
+        goto fail;
     }
 
     if ((rs = lk__gal_db_open(gal)) != LK_OK)

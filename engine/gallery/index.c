@@ -239,8 +239,12 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
              atomic_fetch_add(&counter, 1));
 
     lk_status st = LK_OK;
-    FILE *f = fopen(tmp, "w+b");
+    /* Private, as every gallery file: the vectors are biometric. */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
         free(tmp);
         return st;

@@ -3123,6 +3123,75 @@ static void test_enroll_voice_file(void **state)
     free(mute);
 }
 
+/* Issue 17 row 7: an empty gallery.db is damage, reported and never
+ * built over; row 13: every gallery file private (0600, directories 0700),
+ * also in a directory that existed before. */
+static void test_empty_db_is_damage(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("empty");
+    char *db = join(dir, "gallery.db");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_file(db, "", 0);
+    lk_gallery *g = NULL;
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, LK_GALLERY_CREATE,
+                               &g), LK_ERR_DB);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), "gallery.db"));
+    assert_non_null(strstr(lk_last_error(), "empty"));
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, LK_GALLERY_READONLY,
+                               &g), LK_ERR_DB);
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    free(db);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+static void assert_mode(const char *dir, const char *name, unsigned want)
+{
+    char *p = join(dir, name);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    if ((sb.st_mode & 0777) != want)
+        fail_msg("%s: mode %o, want %o", p, sb.st_mode & 0777, want);
+    free(p);
+}
+
+static void test_files_private(void **state)
+{
+    (void)state;
+    mode_t old = umask(022);
+    /* In a directory made before. */
+    char *dir = gallery_dir("private");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM];
+    rng_seed(3);
+    random_unit(e, DIM);
+    assert_int_equal(lk_gallery_add_performer(g, "p", NULL), LK_OK);
+    add_ok(g, "p", e, NULL);
+    assert_mode(dir, "gallery.db", 0600);
+    assert_mode(dir, "gallery.db-wal", 0600);
+    assert_mode(dir, "gallery.db-shm", 0600);
+    lk_gallery_close(g);
+    assert_mode(dir, "gallery.db", 0600);
+    assert_mode(dir, "face.faiss", 0600);
+    lk_test_rmtree(dir);
+    /* Made by the gallery, with a parent. */
+    char *sub = join(dir, "a/b");
+    g = open_ok(sub, LK_GALLERY_CREATE);
+    lk_gallery_close(g);
+    assert_mode(dir, "a", 0700);
+    assert_mode(dir, "a/b", 0700);
+    assert_mode(sub, "gallery.db", 0600);
+    free(sub);
+    lk_test_rmtree(dir);
+    free(dir);
+    umask(old);
+}
+
 /* A test run once for each modality, named after both. */
 #define PER_MODALITY(fn)                                                    \
     { #fn "/face", fn, NULL, NULL, (void *)&FACE_CASE },                    \
@@ -3132,6 +3201,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_open_reopen),
+        cmocka_unit_test(test_empty_db_is_damage),
+        cmocka_unit_test(test_files_private),
         cmocka_unit_test(test_model_mismatch),
         cmocka_unit_test(test_search_grouping),
         cmocka_unit_test(test_index_wrapper),
