@@ -17,7 +17,9 @@
 
 static const char *const SQL[Q_N] = {
     [Q_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
-    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+    /* Never past INT64_MAX (SQLite would turn it into a float). */
+    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation' "
+               "AND value < 9223372036854775807",
     [Q_PERF_FIND] =
         "SELECT id, name, salt FROM performers WHERE ext_id = ?1",
     /* A new performer gets the salt of its audit digests (?4); an
@@ -250,8 +252,15 @@ lk_status lk__gal_read_gen(lk_gallery *gal, int64_t *gen)
         lk__gal_done(s);
         return st;
     }
+    int type = sqlite3_column_type(s, 0);
     *gen = sqlite3_column_int64(s, 0);
     lk__gal_done(s);
+    if (type != SQLITE_INTEGER || *gen < 0)
+        return lk__error(LK_ERR_DB, "%s: meta's generation is not a count "
+                         "(0 or more); repair: UPDATE meta SET value = 0 "
+                         "WHERE key = 'generation' and delete face.faiss "
+                         "and voice.faiss (rebuilt from the database)",
+                         gal->db_path);
     return LK_OK;
 }
 
@@ -262,8 +271,15 @@ lk_status lk__gal_bump_gen(lk_gallery *gal)
         return LK_ERR_DB;
     int rc = sqlite3_step(s);
     lk__gal_done(s);
-    return rc == SQLITE_DONE ? LK_OK
-                             : lk__gal_db_fail(gal, "bumping the generation");
+    if (rc != SQLITE_DONE)
+        return lk__gal_db_fail(gal, "bumping the generation");
+    if (sqlite3_changes(gal->db) != 1)
+        return lk__error(LK_ERR_DB, "%s: meta's generation is at its "
+                         "maximum; repair: UPDATE meta SET value = 0 WHERE "
+                         "key = 'generation' and delete face.faiss and "
+                         "voice.faiss (rebuilt from the database)",
+                         gal->db_path);
+    return LK_OK;
 }
 
 lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
@@ -542,8 +558,9 @@ static lk_status check_meta(lk_gallery *gal, int created)
     const char *u = (const char *)sqlite3_column_text(s, 2);
     const char *vm = (const char *)sqlite3_column_text(s, 3);
     int vdim = sqlite3_column_int(s, 4);
-    if (!model || !u || dim <= 0) {
-        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid",
+    if (!model || !u || dim <= 0 || dim > 65536 || vdim > 65536) {
+        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid, "
+                       "or records a dimension out of 1..65536",
                        gal->db_path);
         goto out;
     }

@@ -6,6 +6,7 @@
  */
 #include "gallery/gallery_impl.h"
 #include "core/bytes.h"
+#include "core/utf8.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -84,8 +85,33 @@ void lk__gal_state_drop_perf(state *st, int64_t row)
     st->free_slots[st->n_free++] = pi;
 }
 
+/* Rows of gallery.db that no search may use (altered or damaged by hand
+ * or by a tool): each is skipped with a warning naming it, so that one
+ * bad row does not block every command (list, remove, and scans of the
+ * rest all work) and none of them is ever matched.  The first few are
+ * named, then a count. */
+enum { BAD_ROWS_NAMED = 10 };
+
+typedef struct bad_rows {
+    const char *db_path;
+    int n;
+} bad_rows;
+
+#define SKIPPED "; row skipped (not searched; `likeness remove` of its " \
+                "performer still erases it)"
+
+/* Count a bad row; 1 when it is one of those to name. */
+static int bad_row(bad_rows *b) { return b->n++ < BAD_ROWS_NAMED; }
+
+static void bad_rows_end(const bad_rows *b)
+{
+    if (b->n > BAD_ROWS_NAMED)
+        lk__log(LK_LOG_WARN, "%s: %d bad rows skipped in all (%d named "
+                "above)", b->db_path, b->n, BAD_ROWS_NAMED);
+}
+
 /* Read the performer table into st (empty). */
-static lk_status load_perfs(lk_gallery *gal, state *st)
+static lk_status load_perfs(lk_gallery *gal, state *st, bad_rows *bad)
 {
     sqlite3_stmt *s = lk__gal_q(gal, Q_PERF_ALL);
     if (!s)
@@ -95,7 +121,17 @@ static lk_status load_perfs(lk_gallery *gal, state *st)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t row = sqlite3_column_int64(s, 0);
         const char *id = (const char *)sqlite3_column_text(s, 1);
-        char *cid = lk__strdup(id ? id : "");
+        const char *why = id ? lk__utf8_check(id, LK_ID_MAX, 0) : "missing";
+        if (row <= 0 || why) {
+            /* Its templates then belong to no performer, and are skipped
+             * too. */
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: performer row %lld: %s" SKIPPED,
+                        bad->db_path, (long long)row,
+                        row <= 0 ? "row id out of range" : why);
+            continue;
+        }
+        char *cid = lk__strdup(id);
         if (!cid || lk__gal_state_add_perf(st, row, cid) < 0) {
             free(cid);
             st_ = LK_ERR_NOMEM;
@@ -111,7 +147,7 @@ static lk_status load_perfs(lk_gallery *gal, state *st)
 /* Map the templates of modality m to performers, and with vectors also
  * fill its index, streaming the templates table. */
 static lk_status load_templates(lk_gallery *gal, state *st, int m,
-                                int vectors)
+                                int vectors, bad_rows *bad)
 {
     sqlite3_stmt *s = lk__gal_q(gal, vectors ? Q_TMPL_ALL : Q_TMPL_MAP);
     if (!s)
@@ -143,10 +179,53 @@ static lk_status load_templates(lk_gallery *gal, state *st, int m,
         int64_t tid = sqlite3_column_int64(s, 0);
         int64_t prow = sqlite3_column_int64(s, 1);
         int32_t pi = lk__i64map_get(&st->by_row, prow);
+        /* FAISS's ids are int64 with -1 for "none": only positive ids. */
+        if (tid <= 0) {
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: %s template %lld: id out of range"
+                        SKIPPED, bad->db_path, MOD_NAME[m], (long long)tid);
+            continue;
+        }
         if (pi < 0) {
-            rs = lk__error(LK_ERR_DB, "%s: template %lld belongs to no "
-                           "performer", gal->db_path, (long long)tid);
-            break;
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: %s template %lld: belongs to no "
+                        "(usable) performer (row %lld)" SKIPPED, bad->db_path,
+                        MOD_NAME[m], (long long)tid, (long long)prow);
+            continue;
+        }
+        if (vectors) {
+            const char *model = (const char *)sqlite3_column_text(s, 2);
+            const void *blob = sqlite3_column_blob(s, 3);
+            int bytes = sqlite3_column_bytes(s, 3);
+            if (!model || strcmp(model, md->model_id) != 0) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: made with "
+                            "model %s, the gallery's is %s" SKIPPED,
+                            bad->db_path, MOD_NAME[m], (long long)tid,
+                            model ? model : "(none)", md->model_id);
+                continue;
+            }
+            if (!blob || (size_t)bytes != dim * sizeof(float)) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: embedding of "
+                            "%d bytes, expected %zu" SKIPPED, bad->db_path,
+                            MOD_NAME[m], (long long)tid, bytes,
+                            dim * sizeof(float));
+                continue;
+            }
+            float *v = x + nb * dim;
+            lk__le_to_floats(v, blob, dim);
+            /* The check every embedding passed when it was added: a
+             * vector of another norm would outscore every honest one. */
+            if (lk__gal_check_embedding((int)dim, v, "embedding") != LK_OK) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: %s" SKIPPED,
+                            bad->db_path, MOD_NAME[m], (long long)tid,
+                            lk_last_error());
+                lk__error_clear();
+                continue;
+            }
+            ids[nb++] = tid;
         }
         if (lk__i64map_put(&st->tmpl[m], tid, pi)) {
             rs = LK_ERR_NOMEM;
@@ -154,24 +233,6 @@ static lk_status load_templates(lk_gallery *gal, state *st, int m,
         }
         if (!vectors)
             continue;
-        const char *model = (const char *)sqlite3_column_text(s, 2);
-        if (!model || strcmp(model, md->model_id) != 0) {
-            rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: %s template %lld was "
-                           "made with model %s, the gallery's is %s",
-                           gal->db_path, MOD_NAME[m], (long long)tid,
-                           model ? model : "(none)", md->model_id);
-            break;
-        }
-        const void *blob = sqlite3_column_blob(s, 3);
-        int bytes = sqlite3_column_bytes(s, 3);
-        if (!blob || (size_t)bytes != dim * sizeof(float)) {
-            rs = lk__error(LK_ERR_DB, "%s: %s template %lld holds %d bytes, "
-                           "expected %zu", gal->db_path, MOD_NAME[m],
-                           (long long)tid, bytes, dim * sizeof(float));
-            break;
-        }
-        lk__le_to_floats(x + nb * dim, blob, dim);
-        ids[nb++] = tid;
         if (nb == batch) {
             rs = lk__index_add(st->ix[m], (int64_t)nb, x, ids);
             nb = 0;
@@ -207,14 +268,15 @@ static int index_matches(const state *st, int m)
 /* The index of modality m: from its file when that is of this generation
  * and intact, else from the templates table.  Inside load_state's read
  * transaction. */
-static lk_status load_modality(lk_gallery *gal, state *st, int m)
+static lk_status load_modality(lk_gallery *gal, state *st, int m,
+                               bad_rows *bad)
 {
     const modality *md = &gal->mod[m];
     lk_status rs;
     lk_status fs = lk__index_read_file(md->index_path, md->dim, md->tag,
                                        st->gen, NULL, &st->ix[m]);
     if (fs == LK_OK) {
-        if ((rs = load_templates(gal, st, m, 0)) != LK_OK)
+        if ((rs = load_templates(gal, st, m, 0, bad)) != LK_OK)
             return rs;
         if (!index_matches(st, m)) {
             lk__log(LK_LOG_WARN, "%s: index does not hold the database's "
@@ -229,7 +291,7 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m)
     if (!st->ix[m]) {
         st->rebuilt[m] = 1;
         if ((rs = lk__index_new(md->dim, &st->ix[m])) != LK_OK ||
-            (rs = load_templates(gal, st, m, 1)) != LK_OK)
+            (rs = load_templates(gal, st, m, 1, bad)) != LK_OK)
             return rs;
     }
     return LK_OK;
@@ -260,12 +322,15 @@ lk_status lk__gal_load_state(lk_gallery *gal, state *st)
     lk_status rs = data_version(gal, &st->data_version);
     if (rs != LK_OK || (rs = lk__gal_exec(gal, "BEGIN")) != LK_OK)
         return rs;
+    bad_rows bad = { gal->db_path, 0 };
     if ((rs = lk__gal_read_gen(gal, &st->gen)) != LK_OK ||
-        (rs = load_perfs(gal, st)) != LK_OK)
+        (rs = load_perfs(gal, st, &bad)) != LK_OK)
         goto fail;
     for (int m = 0; m < MOD_N; m++)
-        if (gal->mod[m].ready && (rs = load_modality(gal, st, m)) != LK_OK)
+        if (gal->mod[m].ready &&
+            (rs = load_modality(gal, st, m, &bad)) != LK_OK)
             goto fail;
+    bad_rows_end(&bad);
     if ((rs = lk__gal_exec(gal, "COMMIT")) != LK_OK)
         goto fail;
     return LK_OK;

@@ -3192,6 +3192,131 @@ static void test_files_private(void **state)
     umask(old);
 }
 
+/* Warnings the library logs, kept for the tests to read. */
+static char logged[16384];
+
+static void keep_log(lk_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (level <= LK_LOG_WARN) {
+        size_t n = strlen(logged);
+        snprintf(logged + n, sizeof logged - n, "%s\n", msg);
+    }
+}
+
+/* Insert a template row of performer ext_id with blob e (n bytes) and
+ * dim, straight into the file; id 0: SQLite's choice. */
+static void raw_template(const char *dir, int64_t id, const char *ext_id,
+                         const void *e, int n, int dim)
+{
+    char *path = join(dir, "gallery.db");
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+        "INSERT INTO templates (id, performer, modality, model_id, dim, "
+        "embedding, created) VALUES (?1, (SELECT id FROM performers WHERE "
+        "ext_id = ?2), 'face', ?3, ?4, ?5, 0)", -1, &s, NULL), SQLITE_OK);
+    if (id)
+        sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, ext_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, MODEL, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, dim);
+    sqlite3_bind_blob(s, 5, e, n, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        fail_msg("insert: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    free(path);
+}
+
+static int count_perf(const lk_performer_info *p, void *user)
+{
+    (void)p;
+    (*(int *)user)++;
+    return 0;
+}
+
+/* Issue 17 row 11: hostile rows in gallery.db are skipped on load, each
+ * named, and never matched; the rest of the gallery works (list, remove,
+ * search); a generation at its maximum refuses the change, no overflow. */
+static void test_hostile_rows(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("hostile");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    lk_gallery *g = open_ok(dir, 0);
+    assert_int_equal(lk_gallery_add_performer(g, "x", NULL), LK_OK);
+    lk_gallery_close(g);
+    /* x's "template" is a's probe times 1000: it would outscore a. */
+    float big[DIM], nan_[DIM];
+    for (int i = 0; i < DIM; i++) {
+        big[i] = probes[0][i] * 1000.0f;
+        nan_[i] = probes[1][i];
+    }
+    nan_[5] = NAN;
+    raw_template(dir, 0, "x", big, sizeof big, DIM);
+    raw_template(dir, 0, "x", nan_, sizeof nan_, DIM);
+    raw_template(dir, 0, "x", probes[2], 12, 3);          /* wrong length */
+    raw_template(dir, -7, "x", probes[2], sizeof probes[2], DIM);
+    raw_exec(dir, "INSERT INTO performers (ext_id, name, created, salt) "
+             "VALUES ('bad' || char(10) || 'MATCH', '', 0, randomblob(32))");
+    raw_template(dir, 0, "bad\nMATCH", probes[2], sizeof probes[2], DIM);
+    char *ix = join(dir, "face.faiss");
+    unlink(ix);                                  /* rebuilt from the rows */
+    free(ix);
+
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    g = open_ok(dir, 0);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_non_null(strstr(logged, "not L2-normalised"));
+    assert_non_null(strstr(logged, "not finite"));
+    assert_non_null(strstr(logged, "embedding of 12 bytes"));
+    assert_non_null(strstr(logged, "template -7: id out of range"));
+    assert_non_null(strstr(logged, "control character"));
+    assert_non_null(strstr(logged, "row skipped"));
+    /* Nothing of x or of the bad performer is ever found. */
+    expect_answers(g, probes);
+    lk_match mt[8];
+    int nm = 0;
+    assert_int_equal(lk_gallery_search(g, LK_MODALITY_FACE, probes[2], 8, mt,
+                                       &nm), LK_OK);
+    for (int i = 0; i < nm; i++)
+        assert_string_equal(strchr("abc", mt[i].performer_id[0]) &&
+                            !mt[i].performer_id[1] ? "ok" : mt[i].performer_id,
+                            "ok");
+    int n = 0;
+    assert_int_equal(lk_gallery_performers(g, count_perf, &n), LK_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(lk_gallery_remove_performer(g, "x"), LK_OK);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates t JOIN "
+                            "performers p ON t.performer = p.id WHERE "
+                            "p.ext_id = 'x'"), 0);
+
+    /* A generation at its maximum: the change is refused, naming the
+     * repair; another not a count refuses the open. */
+    raw_exec(dir, "UPDATE meta SET value = 9223372036854775807 "
+             "WHERE key = 'generation'");
+    g = open_ok(dir, 0);
+    expect_answers(g, probes);
+    float e[DIM];
+    random_unit(e, DIM);
+    assert_int_equal(lk__gallery_add_template(g, LK_MODALITY_FACE, "a", e,
+                                              NULL, NULL, NULL, 0, NULL,
+                                              NULL), LK_ERR_DB);
+    assert_non_null(strstr(lk_last_error(), "maximum"));
+    lk_gallery_close(g);
+    raw_exec(dir, "UPDATE meta SET value = 'many' WHERE key = 'generation'");
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, 0, &g), LK_ERR_DB);
+    assert_non_null(strstr(lk_last_error(), "repair"));
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* A test run once for each modality, named after both. */
 #define PER_MODALITY(fn)                                                    \
     { #fn "/face", fn, NULL, NULL, (void *)&FACE_CASE },                    \
@@ -3203,6 +3328,7 @@ int main(void)
         cmocka_unit_test(test_create_open_reopen),
         cmocka_unit_test(test_empty_db_is_damage),
         cmocka_unit_test(test_files_private),
+        cmocka_unit_test(test_hostile_rows),
         cmocka_unit_test(test_model_mismatch),
         cmocka_unit_test(test_search_grouping),
         cmocka_unit_test(test_index_wrapper),
