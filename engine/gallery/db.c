@@ -533,6 +533,20 @@ static lk_status calibration(lk_gallery *gal, int m)
     return st;
 }
 
+/* Record the index files' MAC key in meta (setup_schema's transaction). */
+static lk_status record_index_key(lk_gallery *gal, const char *key)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gal->db, "INSERT INTO meta (key, value) VALUES "
+                           "('index_key', ?1)", -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, "recording the index key");
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LK_OK
+                             : lk__gal_db_fail(gal, "recording the index key");
+}
+
 /* Read the recorded models and uuid; refuse another face model, and decide
  * about voice. */
 static lk_status check_meta(lk_gallery *gal, int created)
@@ -543,11 +557,12 @@ static lk_status check_meta(lk_gallery *gal, int created)
         "(SELECT value FROM meta WHERE key = 'face_dim'), "
         "(SELECT value FROM meta WHERE key = 'uuid'), "
         "(SELECT value FROM meta WHERE key = 'voice_model'), "
-        "(SELECT value FROM meta WHERE key = 'voice_dim')";
+        "(SELECT value FROM meta WHERE key = 'voice_dim'), "
+        "(SELECT value FROM meta WHERE key = 'index_key')";
     if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
         return lk__gal_db_fail(gal, "reading meta");
     lk_status st = LK_OK;
-    char *uuid = NULL, *vmodel = NULL;
+    char *uuid = NULL, *vmodel = NULL, *newkey = NULL;
     if (sqlite3_step(s) != SQLITE_ROW) {
         st = lk__gal_db_fail(gal, "reading meta");
         goto out;
@@ -558,6 +573,7 @@ static lk_status check_meta(lk_gallery *gal, int created)
     const char *u = (const char *)sqlite3_column_text(s, 2);
     const char *vm = (const char *)sqlite3_column_text(s, 3);
     int vdim = sqlite3_column_int(s, 4);
+    const char *key = (const char *)sqlite3_column_text(s, 5);
     if (!model || !u || dim <= 0 || dim > 65536 || vdim > 65536) {
         st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid, "
                        "or records a dimension out of 1..65536",
@@ -585,8 +601,28 @@ static lk_status check_meta(lk_gallery *gal, int created)
     }
     face->recorded = lk__strdup(model);
     face->recorded_dim = dim;
-    face->tag = make_tag("%s:%s:%d", u, model, dim);
-    uuid = lk__strdup(u);
+    /* The tag is the index files' MAC key (index.c): the gallery's uuid
+     * and its secret index key, which only the database holds, so that
+     * an index file altered and re-checksummed is refused.  A gallery
+     * made before the key gets one at its first writable open; until
+     * then (read-only) its index files are never trusted. */
+    char ukey[256];
+    if (!key && !gal->readonly) {
+        uint8_t raw[32];
+        if ((st = lk__random_bytes(raw, sizeof raw)) != LK_OK)
+            goto out;
+        newkey = lk__malloc(2 * sizeof raw + 1);
+        if (!newkey) {
+            st = LK_ERR_NOMEM;
+            goto out;
+        }
+        lk__hex(raw, sizeof raw, newkey);
+        key = newkey;
+    }
+    gal->index_trusted = key != NULL;
+    snprintf(ukey, sizeof ukey, "%s:%.64s", u, key ? key : "");
+    face->tag = make_tag("%s:%s:%d", ukey, model, dim);
+    uuid = lk__strdup(ukey);
     vmodel = vm ? lk__strdup(vm) : NULL;
     if (!face->recorded || !face->tag || !uuid || (vm && !vmodel)) {
         st = LK_ERR_NOMEM;
@@ -596,6 +632,8 @@ static lk_status check_meta(lk_gallery *gal, int created)
     /* Done with s before check_voice runs statements of its own. */
     sqlite3_finalize(s);
     s = NULL;
+    if (newkey && (st = record_index_key(gal, newkey)) != LK_OK)
+        goto out;
     st = check_voice(gal, uuid, vmodel, vdim, created);
     for (int m = 0; st == LK_OK && m < MOD_N; m++)
         st = calibration(gal, m);
@@ -603,6 +641,7 @@ out:
     sqlite3_finalize(s);
     free(uuid);
     free(vmodel);
+    free(newkey);
     return st;
 }
 

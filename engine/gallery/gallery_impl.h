@@ -125,6 +125,7 @@ struct lk_gallery {
     char *dir, *db_path;
     modality mod[MOD_N];
     int readonly;
+    int index_trusted;         /* meta holds the index files' MAC key */
     int recorded_models;       /* opened without an engine: the models are
                                   the ones meta records, and templates
                                   cannot be added (nothing vouches for the

@@ -273,8 +273,11 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m,
 {
     const modality *md = &gal->mod[m];
     lk_status rs;
-    lk_status fs = lk__index_read_file(md->index_path, md->dim, md->tag,
-                                       st->gen, NULL, &st->ix[m]);
+    lk_status fs = !gal->index_trusted
+        ? lk__error(LK_ERR_FORMAT, "%s: the gallery has no index key yet "
+                    "(given at its first writable open)", md->index_path)
+        : lk__index_read_file(md->index_path, md->dim, md->tag, st->gen, NULL,
+                              &st->ix[m]);
     if (fs == LK_OK) {
         if ((rs = load_templates(gal, st, m, 0, bad)) != LK_OK)
             return rs;

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "eval_dir.h"
@@ -588,7 +589,7 @@ static void test_index_rebuilt_when_corrupt(void **state)
     lk_gallery_close(g);
 
     enum { TRUNC_HALF, TRUNC_HEADER, EMPTY, FLIP_PAYLOAD, FLIP_HEADER,
-           GARBAGE, PADDED, OTHER_TAG, N_CASES };
+           GARBAGE, PADDED, OTHER_TAG, FORGED, N_CASES };
     for (int k = 0; k < N_CASES; k++) {
         blob b = { xmalloc(good.n + 64), good.n };
         memcpy(b.data, good.data, good.n);
@@ -606,6 +607,23 @@ static void test_index_rebuilt_when_corrupt(void **state)
             memset(b.data + good.n, 0xab, 64);
             b.n = good.n + 64;
             break;
+        case FORGED: {
+            /* Issue 17 row 5: two templates' ids swapped (the id map is
+             * the payload's last count * 8 bytes) and the payload's
+             * sha256 recomputed: intact to a checksum, but lying. */
+            uint64_t count = 0;
+            for (int i = 7; i >= 0; i--)
+                count = count << 8 | b.data[24 + i];
+            assert_true(count >= 2);
+            uint8_t *ids = b.data + b.n - count * 8, t[8];
+            memcpy(t, ids, 8);
+            memmove(ids, ids + (count - 1) * 8, 8);
+            memcpy(ids + (count - 1) * 8, t, 8);
+            unsigned len = 0;
+            EVP_Digest(b.data + 104, b.n - 104, b.data + 40, &len,
+                       EVP_sha256(), NULL);
+            break;
+        }
         case OTHER_TAG: {
             /* Intact, of this generation and dimension, but another
              * gallery's (or modality's) index. */
