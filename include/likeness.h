@@ -327,6 +327,11 @@ enum {
  * which model made an embedding.  LK_GALLERY_CREATE without an engine is
  * LK_ERR_MISUSE, since a new gallery records the engine's models.
  *
+ * A gallery that cannot be written (a read-only mount, another user's
+ * directory) opened without LK_GALLERY_CREATE opens read-only with a
+ * warning; its changes (lk_gallery_audit() too) return LK_ERR_IO naming
+ * the cause.
+ *
  * Files the gallery creates are 0600 and directories 0700, whatever the
  * umask.  An empty gallery.db is damage (LK_ERR_DB naming it), never a
  * gallery to create: a new one is linked into place whole.

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 30000
 
@@ -703,6 +705,44 @@ out:
 
 /* Open the connection (read-only or not, as gal says) with the pragmas
  * every handle runs with. */
+/* A read-only handle in a directory it cannot write (a read-only mount,
+ * a directory of another user): SQLite's WAL needs the -shm file, which
+ * a clean close deleted and nobody can create.  With no -wal file either,
+ * gallery.db holds every commit and nothing can change it (no process can
+ * write a log there), which is what immutable=1 says; with a -wal file
+ * the changes in it cannot be read without the -shm, and that is said. */
+static lk_status reopen_immutable(lk_gallery *gal)
+{
+    size_t n = strlen(gal->db_path);
+    char *wal = lk__malloc(n + 8);
+    if (!wal)
+        return LK_ERR_NOMEM;
+    snprintf(wal, n + 8, "%s-wal", gal->db_path);
+    struct stat sb;
+    int has_wal = stat(wal, &sb) == 0 && sb.st_size > 0;
+    free(wal);
+    if (has_wal)
+        return lk__error(LK_ERR_IO, "%s: read-only, and its write-ahead log "
+                         "cannot be read without %s-shm (which cannot be "
+                         "created here): open it once where it is writable",
+                         gal->db_path, gal->db_path);
+    char *uri = sqlite3_mprintf("file:%s?immutable=1", gal->db_path);
+    if (!uri)
+        return LK_ERR_NOMEM;
+    sqlite3_close(gal->db);
+    gal->db = NULL;
+    int rc = sqlite3_open_v2(uri, &gal->db, SQLITE_OPEN_FULLMUTEX |
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    sqlite3_free(uri);
+    if (rc != SQLITE_OK)
+        return gal->db ? lk__gal_db_fail(gal, "open (immutable)")
+                       : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
+                                   gal->db_path);
+    lk__log(LK_LOG_INFO, "%s: read-only directory; opened as immutable",
+            gal->db_path);
+    return LK_OK;
+}
+
 lk_status lk__gal_db_open(lk_gallery *gal)
 {
     lk_status rs;
@@ -713,6 +753,11 @@ lk_status lk__gal_db_open(lk_gallery *gal)
         return gal->db ? lk__gal_db_fail(gal, "open")
                        : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
                                    gal->db_path);
+    if (gal->readonly && access(gal->dir, W_OK) != 0 &&
+        sqlite3_exec(gal->db, "SELECT count(*) FROM sqlite_master", NULL,
+                     NULL, NULL) == SQLITE_CANTOPEN &&
+        (rs = reopen_immutable(gal)) != LK_OK)
+        return rs;
     sqlite3_extended_result_codes(gal->db, 1);
     sqlite3_busy_timeout(gal->db, BUSY_TIMEOUT_MS);
     /* secure_delete: deleted rows and freed pages are overwritten with

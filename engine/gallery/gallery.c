@@ -114,6 +114,7 @@ static void gallery_free(lk_gallery *gal)
     pthread_rwlock_destroy(&gal->rw);
     free(gal->dir);
     free(gal->db_path);
+    free(gal->readonly_why);
     for (int m = 0; m < MOD_N; m++) {
         modality *md = &gal->mod[m];
         modality_unset(md);
@@ -260,6 +261,21 @@ static lk_status open_gallery(const char *dir,
         goto fail;
     }
 
+    /* A gallery this process cannot write (a read-only mount, another
+     * user's directory) opens read-only, so that listing and scanning
+     * work; changes are refused naming why (lk__gal_check_writable). */
+    if (!gal->readonly && !(flags & LK_GALLERY_CREATE) &&
+        (access(dir, W_OK) != 0 || access(gal->db_path, W_OK) != 0)) {
+        gal->readonly_why = lk__strdup(strerror(errno));
+        if (!gal->readonly_why) {
+            rs = LK_ERR_NOMEM;
+            goto fail;
+        }
+        gal->readonly = 1;
+        lk__log(LK_LOG_WARN, "%s: not writable (%s): opened read-only; "
+                "nothing will be changed or recorded in its audit log", dir,
+                gal->readonly_why);
+    }
     if ((rs = lk__gal_db_open(gal)) != LK_OK)
         goto fail;
     if ((rs = lk__gal_setup_schema(gal, flags)) != LK_OK)
@@ -385,6 +401,9 @@ lk_status lk__gal_check_writable(const lk_gallery *gal, const char *what)
 {
     if (!gal)
         return lk__error(LK_ERR_MISUSE, "%s: gallery is NULL", what);
+    if (gal->readonly && gal->readonly_why)
+        return lk__error(LK_ERR_IO, "%s: %s: the gallery is not writable "
+                         "(%s)", gal->dir, what, gal->readonly_why);
     if (gal->readonly)
         return lk__error(LK_ERR_MISUSE, "%s: %s: the gallery is open "
                          "read-only", gal->dir, what);

@@ -126,6 +126,8 @@ struct lk_gallery {
     modality mod[MOD_N];
     int readonly;
     int index_trusted;         /* meta holds the index files' MAC key */
+    char *readonly_why;        /* opened read-only because the gallery is
+                                  not writable: the cause; else NULL */
     int recorded_models;       /* opened without an engine: the models are
                                   the ones meta records, and templates
                                   cannot be added (nothing vouches for the

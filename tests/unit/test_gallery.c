@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -3335,6 +3338,61 @@ static void test_hostile_rows(void **state)
     free(dir);
 }
 
+/* Issue 17 row 6: a gallery on a read-only mount lists, searches and
+ * opens for a scan (read-only, changes refused naming why).  Needs a
+ * mount namespace (root, or skipped). */
+static void test_readonly_mount(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("romount");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 ||
+            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount(dir, dir, NULL, MS_BIND, NULL) != 0 ||
+            mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+                  NULL) != 0)
+            _exit(77);
+        int bad = 0;
+        for (int k = 0; k < 2; k++) {
+            lk_gallery *g = NULL;
+            lk_status s = open_with(dir, MODEL, DIM, NULL, 0,
+                                    k ? 0 : LK_GALLERY_READONLY, &g);
+            if (s != LK_OK) {
+                fprintf(stderr, "open %d: %s\n", k, lk_last_error());
+                _exit(1);
+            }
+            lk_match m;
+            int n = 0;
+            bad |= lk_gallery_search(g, LK_MODALITY_FACE, probes[0], 1, &m,
+                                     &n) != LK_OK || n != 1 ||
+                   strcmp(m.performer_id, "a") != 0;
+            int np = 0;
+            bad |= lk_gallery_performers(g, count_perf, &np) != LK_OK ||
+                   np != 3;
+            s = lk_gallery_audit(g, "scan", NULL, "files=1");
+            bad |= s == LK_OK ||
+                   (k && !strstr(lk_last_error(), "not writable"));
+            lk_gallery_close(g);
+        }
+        _exit(bad);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        lk_test_rmtree(dir);
+        free(dir);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* A test run once for each modality, named after both. */
 #define PER_MODALITY(fn)                                                    \
     { #fn "/face", fn, NULL, NULL, (void *)&FACE_CASE },                    \
@@ -3347,6 +3405,7 @@ int main(void)
         cmocka_unit_test(test_empty_db_is_damage),
         cmocka_unit_test(test_files_private),
         cmocka_unit_test(test_hostile_rows),
+        cmocka_unit_test(test_readonly_mount),
         cmocka_unit_test(test_model_mismatch),
         cmocka_unit_test(test_search_grouping),
         cmocka_unit_test(test_index_wrapper),
