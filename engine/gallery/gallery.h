@@ -142,8 +142,9 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
 /* Read an index file, refusing (LK_ERR_FORMAT, nothing allocated) one that
  * is damaged, of another dimension, of another tag (NULL: the file must
  * have been written with NULL) or of another generation (want_generation
- * -1: any).  The MAC is checked before FAISS parses the file.  *generation (may be NULL) receives the
- * file's generation when the header is readable.  LK_ERR_NOT_FOUND when
+ * -1: any).  The MAC is checked before FAISS parses the file.
+ * *generation (may be NULL) receives the file's generation when the header
+ * is readable and of this tag (-1 otherwise).  LK_ERR_NOT_FOUND when
  * there is no file, LK_ERR_IO, LK_ERR_NOMEM. */
 lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                               int64_t want_generation, int64_t *generation,

@@ -366,15 +366,6 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                        path, lk__le32(hdr + 12), dim);
         goto done;
     }
-    int64_t gen = (int64_t)lk__le64(hdr + 16);
-    if (generation)
-        *generation = gen;
-    if (want_generation >= 0 && gen != want_generation) {
-        st = lk__error(LK_ERR_FORMAT,
-                       "%s: index of generation %lld, database is at %lld",
-                       path, (long long)gen, (long long)want_generation);
-        goto done;
-    }
     if (tag) {
         tag_hash(tag, md);
         if (memcmp(md, hdr + 72, 32) != 0) {
@@ -382,6 +373,16 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                            "model", path);
             goto done;
         }
+    }
+    /* Only of this gallery's files (the tag holds its secret key). */
+    int64_t gen = (int64_t)(lk__le64(hdr + 16) & (uint64_t)INT64_MAX);
+    if (generation)
+        *generation = gen;
+    if (want_generation >= 0 && gen != want_generation) {
+        st = lk__error(LK_ERR_FORMAT,
+                       "%s: index of generation %lld, database is at %lld",
+                       path, (long long)gen, (long long)want_generation);
+        goto done;
     }
     uint64_t count = lk__le64(hdr + 24), payload = lk__le64(hdr + 32);
     if (fstat(fileno(f), &sb) != 0 || sb.st_size < HDR_BYTES ||

@@ -273,11 +273,24 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m,
 {
     const modality *md = &gal->mod[m];
     lk_status rs;
+    int64_t fgen = -1;
     lk_status fs = !gal->index_trusted
         ? lk__error(LK_ERR_FORMAT, "%s: the gallery has no index key yet "
                     "(given at its first writable open)", md->index_path)
-        : lk__index_read_file(md->index_path, md->dim, md->tag, st->gen, NULL,
-                              &st->ix[m]);
+        : lk__index_read_file(md->index_path, md->dim, md->tag, st->gen,
+                              &fgen, &st->ix[m]);
+    /* The index file is written only for a committed generation, after
+     * its commit: one of a later generation than the database's says the
+     * database lost commits (a damaged write-ahead log, a power loss with
+     * synchronous=NORMAL, an older copy restored).  What they held is
+     * gone; the index is rebuilt from what the database has. */
+    if (fgen > st->gen)
+        lk__log(LK_LOG_WARN, "%s: the database is at generation %lld but %s "
+                "was written at generation %lld: changes committed after "
+                "generation %lld were lost (a damaged write-ahead log, a "
+                "power loss, or an older copy of gallery.db); enrol the "
+                "missing templates again", gal->db_path, (long long)st->gen,
+                md->index_path, (long long)fgen, (long long)st->gen);
     if (fs == LK_OK) {
         if ((rs = load_templates(gal, st, m, 0, bad)) != LK_OK)
             return rs;

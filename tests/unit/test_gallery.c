@@ -3393,6 +3393,35 @@ static void test_readonly_mount(void **state)
     free(dir);
 }
 
+/* Issue 17 row 4: a database that lost commits (here its generation set
+ * back, as a damaged log or a power loss leaves it) is warned about: its
+ * index file was written at a later generation. */
+static void test_lost_commits_warned(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("lost");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    raw_exec(dir, "UPDATE meta SET value = value - 2 WHERE key = 'generation'");
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    lk_gallery *g = open_ok(dir, LK_GALLERY_READONLY);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_non_null(strstr(logged, "were lost"));
+    assert_non_null(strstr(logged, "face.faiss"));
+    lk_gallery_close(g);
+    /* An intact gallery says nothing of the kind. */
+    small_gallery(dir, probes);
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    g = open_ok(dir, 0);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_null(strstr(logged, "were lost"));
+    lk_gallery_close(g);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* A test run once for each modality, named after both. */
 #define PER_MODALITY(fn)                                                    \
     { #fn "/face", fn, NULL, NULL, (void *)&FACE_CASE },                    \
@@ -3406,6 +3435,7 @@ int main(void)
         cmocka_unit_test(test_files_private),
         cmocka_unit_test(test_hostile_rows),
         cmocka_unit_test(test_readonly_mount),
+        cmocka_unit_test(test_lost_commits_warned),
         cmocka_unit_test(test_model_mismatch),
         cmocka_unit_test(test_search_grouping),
         cmocka_unit_test(test_index_wrapper),
