@@ -52,8 +52,13 @@ writer() {
             { echo "enrol $p failed: $(tail -2 "$out.e")"; return 1; }
         "$LK" list --gallery "$G" >"$out.l" 2>&1 || { echo "list failed"; return 1; }
         grep -q "^$p " "$out.l" || { echo "$p enrolled but not listed"; return 1; }
-        "$LK" remove --gallery "$G" --performer "$p" >"$out.r" 2>&1 ||
-            { echo "remove $p failed: $(tail -2 "$out.r")"; return 1; }
+        # Committed, but the log could not be truncated while scanners
+        # read: the removal holds (checked below); it is counted.
+        if ! "$LK" remove --gallery "$G" --performer "$p" >"$out.r" 2>&1; then
+            grep -q "removed, but the write-ahead log could not be emptied" "$out.r" ||
+                { echo "remove $p failed: $(tail -2 "$out.r")"; return 1; }
+            echo "busy log" >>"$out.busy"
+        fi
         "$LK" list --gallery "$G" >"$out.l" 2>&1 || { echo "list failed"; return 1; }
         grep -q "^$p " "$out.l" && { echo "$p removed but still listed"; return 1; }
         "$LK" scan --json --gallery "$G" "$V" >"$out.s" 2>"$out.se"
@@ -87,7 +92,10 @@ for ((i = 1; i <= WRITERS; i++)); do
     pids+=($!)
 done
 for ((i = 1; i <= WRITERS; i++)); do
-    if wait "${pids[i - 1]}"; then ok "writer $i: $ROUNDS enrol/remove rounds, each seen by new processes"
+    wait "${pids[i - 1]}"
+    rc=$?
+    busy=$(cat "$T/w$i.busy" 2>/dev/null | wc -l)
+    if ((rc == 0)); then ok "writer $i: $ROUNDS enrol/remove rounds, each seen by new processes ($busy removals could not truncate the log)"
     else ko "writer $i: $(tail -1 "$T/writer$i.log")"; fi
 done
 touch "$T/done"
