@@ -336,6 +336,15 @@ enum {
  * which model made an embedding.  LK_GALLERY_CREATE without an engine is
  * LK_ERR_MISUSE, since a new gallery records the engine's models.
  *
+ * A gallery that cannot be written (a read-only mount, another user's
+ * directory) opened without LK_GALLERY_CREATE opens read-only with a
+ * warning; its changes (lk_gallery_audit() too) return LK_ERR_IO naming
+ * the cause.
+ *
+ * Files the gallery creates are 0600 and directories 0700, whatever the
+ * umask.  An empty gallery.db is damage (LK_ERR_DB naming it), never a
+ * gallery to create: a new one is linked into place whole.
+ *
  * Returns LK_OK, LK_ERR_NOT_FOUND (no gallery and no CREATE), LK_ERR_IO,
  * LK_ERR_DB, LK_ERR_MODEL_MISMATCH, LK_ERR_MISUSE, LK_ERR_NOMEM.  The
  * engine, when given, must outlive the gallery.
@@ -639,12 +648,18 @@ LK_API lk_status lk_gallery_performer_name(lk_gallery *gal,
  * speaker embedding of lk_engine_voice_dim(); without an engine, the
  * recorded ones of lk_gallery_modality_info()), best first, one entry per
  * performer (its best template of m).  Only performers with a template of
- * m are found.  *n_out receives how many were filled (0..k).  Returns
- * LK_OK, LK_ERR_MISUSE (NULL argument, k < 1, unknown m, an embedding not
- * finite or not of unit length), LK_ERR_MODEL (m is voice and the gallery
- * was opened without a speaker embedder), LK_ERR_MODEL_MISMATCH (its
- * templates were made with another model than the handle's),
- * LK_ERR_BACKEND.  Safe from several threads at once.
+ * m are found.  *n_out receives how many were filled (0..k).  Every
+ * change committed before the search began, by this handle or any other
+ * (another process's enrolment or erasure), is seen by it: a search first
+ * asks SQLite whether another connection committed since the last look
+ * (PRAGMA data_version, about a microsecond) and reloads when the
+ * gallery's generation moved.  Returns LK_OK, LK_ERR_MISUSE (NULL
+ * argument, k < 1, unknown m, an embedding not finite or not of unit
+ * length), LK_ERR_MODEL (m is voice and the gallery was opened without a
+ * speaker embedder), LK_ERR_MODEL_MISMATCH (its templates were made with
+ * another model than the handle's), LK_ERR_DB (the reload failed: no
+ * stale answer is given), LK_ERR_BACKEND.  Safe from several threads at
+ * once.
  */
 LK_API lk_status lk_gallery_search(lk_gallery *gal, lk_modality m,
                                    const float *embedding, int k,

@@ -561,7 +561,11 @@ int cmd_scan(int argc, char **argv)
     char detail[160];
     snprintf(detail, sizeof detail, "files=%zu faces=%d matches=%d errors=%d",
              files.n, faces, found, errors);
-    lk_gallery_audit(gal, "scan", NULL, detail);
+    /* A gallery that cannot be written (a read-only mount) is still
+     * scanned; that the scan went unrecorded is said. */
+    if (lk_gallery_audit(gal, "scan", NULL, detail) != LK_OK)
+        fprintf(stderr, "likeness: warning: the scan is not recorded in the "
+                "audit log: %s\n", lk_last_error());
     rc = errors ? EXIT_ERROR : found ? EXIT_FOUND : EXIT_NONE;
 out:
     strvec_free(&files);

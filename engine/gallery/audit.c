@@ -164,6 +164,9 @@ static lk_status append(lk_gallery *gal, const char *action,
     lk_status rs = read_head(gal, &id, prev);
     if (rs != LK_OK)
         return rs;
+    if (id < 0 || id == INT64_MAX)
+        return lk__error(LK_ERR_DB, "%s: meta's audit head id %lld is out of "
+                         "range", gal->db_path, (long long)id);
     id++;
     int64_t t = lk__gal_now_s();
     entry_hash(prev, id, t, action, pdig, ddig, hash);

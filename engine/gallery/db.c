@@ -12,12 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 30000
 
 static const char *const SQL[Q_N] = {
     [Q_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
-    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+    /* Never past INT64_MAX (SQLite would turn it into a float). */
+    [Q_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation' "
+               "AND value < 9223372036854775807",
     [Q_PERF_FIND] =
         "SELECT id, name, salt FROM performers WHERE ext_id = ?1",
     /* A new performer gets the salt of its audit digests (?4); an
@@ -75,6 +79,9 @@ static const char *const SQL[Q_N] = {
     [Q_MOD_COUNT] =
         "SELECT count(*) FROM templates INDEXED BY templates_performer "
         "WHERE modality = ?1",
+    /* Changes when another connection commits; reading it takes no lock
+     * and no I/O beyond the shared-memory header. */
+    [Q_DATA_VERSION] = "PRAGMA data_version",
 };
 
 static const char SCHEMA[] =
@@ -247,8 +254,15 @@ lk_status lk__gal_read_gen(lk_gallery *gal, int64_t *gen)
         lk__gal_done(s);
         return st;
     }
+    int type = sqlite3_column_type(s, 0);
     *gen = sqlite3_column_int64(s, 0);
     lk__gal_done(s);
+    if (type != SQLITE_INTEGER || *gen < 0)
+        return lk__error(LK_ERR_DB, "%s: meta's generation is not a count "
+                         "(0 or more); repair: UPDATE meta SET value = 0 "
+                         "WHERE key = 'generation' and delete face.faiss "
+                         "and voice.faiss (rebuilt from the database)",
+                         gal->db_path);
     return LK_OK;
 }
 
@@ -259,8 +273,15 @@ lk_status lk__gal_bump_gen(lk_gallery *gal)
         return LK_ERR_DB;
     int rc = sqlite3_step(s);
     lk__gal_done(s);
-    return rc == SQLITE_DONE ? LK_OK
-                             : lk__gal_db_fail(gal, "bumping the generation");
+    if (rc != SQLITE_DONE)
+        return lk__gal_db_fail(gal, "bumping the generation");
+    if (sqlite3_changes(gal->db) != 1)
+        return lk__error(LK_ERR_DB, "%s: meta's generation is at its "
+                         "maximum; repair: UPDATE meta SET value = 0 WHERE "
+                         "key = 'generation' and delete face.faiss and "
+                         "voice.faiss (rebuilt from the database)",
+                         gal->db_path);
+    return LK_OK;
 }
 
 lk_status lk__gal_find_perf(lk_gallery *gal, const char *id, int64_t *row,
@@ -514,6 +535,20 @@ static lk_status calibration(lk_gallery *gal, int m)
     return st;
 }
 
+/* Record the index files' MAC key in meta (setup_schema's transaction). */
+static lk_status record_index_key(lk_gallery *gal, const char *key)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(gal->db, "INSERT INTO meta (key, value) VALUES "
+                           "('index_key', ?1)", -1, &s, NULL) != SQLITE_OK)
+        return lk__gal_db_fail(gal, "recording the index key");
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LK_OK
+                             : lk__gal_db_fail(gal, "recording the index key");
+}
+
 /* Read the recorded models and uuid; refuse another face model, and decide
  * about voice. */
 static lk_status check_meta(lk_gallery *gal, int created)
@@ -524,11 +559,12 @@ static lk_status check_meta(lk_gallery *gal, int created)
         "(SELECT value FROM meta WHERE key = 'face_dim'), "
         "(SELECT value FROM meta WHERE key = 'uuid'), "
         "(SELECT value FROM meta WHERE key = 'voice_model'), "
-        "(SELECT value FROM meta WHERE key = 'voice_dim')";
+        "(SELECT value FROM meta WHERE key = 'voice_dim'), "
+        "(SELECT value FROM meta WHERE key = 'index_key')";
     if (sqlite3_prepare_v2(gal->db, sql, -1, &s, NULL) != SQLITE_OK)
         return lk__gal_db_fail(gal, "reading meta");
     lk_status st = LK_OK;
-    char *uuid = NULL, *vmodel = NULL;
+    char *uuid = NULL, *vmodel = NULL, *newkey = NULL;
     if (sqlite3_step(s) != SQLITE_ROW) {
         st = lk__gal_db_fail(gal, "reading meta");
         goto out;
@@ -539,8 +575,10 @@ static lk_status check_meta(lk_gallery *gal, int created)
     const char *u = (const char *)sqlite3_column_text(s, 2);
     const char *vm = (const char *)sqlite3_column_text(s, 3);
     int vdim = sqlite3_column_int(s, 4);
-    if (!model || !u || dim <= 0) {
-        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid",
+    const char *key = (const char *)sqlite3_column_text(s, 5);
+    if (!model || !u || dim <= 0 || dim > 65536 || vdim > 65536) {
+        st = lk__error(LK_ERR_DB, "%s: meta lacks the face model or uuid, "
+                       "or records a dimension out of 1..65536",
                        gal->db_path);
         goto out;
     }
@@ -565,8 +603,28 @@ static lk_status check_meta(lk_gallery *gal, int created)
     }
     face->recorded = lk__strdup(model);
     face->recorded_dim = dim;
-    face->tag = make_tag("%s:%s:%d", u, model, dim);
-    uuid = lk__strdup(u);
+    /* The tag is the index files' MAC key (index.c): the gallery's uuid
+     * and its secret index key, which only the database holds, so that
+     * an index file altered and re-checksummed is refused.  A gallery
+     * made before the key gets one at its first writable open; until
+     * then (read-only) its index files are never trusted. */
+    char ukey[256];
+    if (!key && !gal->readonly) {
+        uint8_t raw[32];
+        if ((st = lk__random_bytes(raw, sizeof raw)) != LK_OK)
+            goto out;
+        newkey = lk__malloc(2 * sizeof raw + 1);
+        if (!newkey) {
+            st = LK_ERR_NOMEM;
+            goto out;
+        }
+        lk__hex(raw, sizeof raw, newkey);
+        key = newkey;
+    }
+    gal->index_trusted = key != NULL;
+    snprintf(ukey, sizeof ukey, "%s:%.64s", u, key ? key : "");
+    face->tag = make_tag("%s:%s:%d", ukey, model, dim);
+    uuid = lk__strdup(ukey);
     vmodel = vm ? lk__strdup(vm) : NULL;
     if (!face->recorded || !face->tag || !uuid || (vm && !vmodel)) {
         st = LK_ERR_NOMEM;
@@ -576,6 +634,8 @@ static lk_status check_meta(lk_gallery *gal, int created)
     /* Done with s before check_voice runs statements of its own. */
     sqlite3_finalize(s);
     s = NULL;
+    if (newkey && (st = record_index_key(gal, newkey)) != LK_OK)
+        goto out;
     st = check_voice(gal, uuid, vmodel, vdim, created);
     for (int m = 0; st == LK_OK && m < MOD_N; m++)
         st = calibration(gal, m);
@@ -583,6 +643,7 @@ out:
     sqlite3_finalize(s);
     free(uuid);
     free(vmodel);
+    free(newkey);
     return st;
 }
 
@@ -644,6 +705,44 @@ out:
 
 /* Open the connection (read-only or not, as gal says) with the pragmas
  * every handle runs with. */
+/* A read-only handle in a directory it cannot write (a read-only mount,
+ * a directory of another user): SQLite's WAL needs the -shm file, which
+ * a clean close deleted and nobody can create.  With no -wal file either,
+ * gallery.db holds every commit and nothing can change it (no process can
+ * write a log there), which is what immutable=1 says; with a -wal file
+ * the changes in it cannot be read without the -shm, and that is said. */
+static lk_status reopen_immutable(lk_gallery *gal)
+{
+    size_t n = strlen(gal->db_path);
+    char *wal = lk__malloc(n + 8);
+    if (!wal)
+        return LK_ERR_NOMEM;
+    snprintf(wal, n + 8, "%s-wal", gal->db_path);
+    struct stat sb;
+    int has_wal = stat(wal, &sb) == 0 && sb.st_size > 0;
+    free(wal);
+    if (has_wal)
+        return lk__error(LK_ERR_IO, "%s: read-only, and its write-ahead log "
+                         "cannot be read without %s-shm (which cannot be "
+                         "created here): open it once where it is writable",
+                         gal->db_path, gal->db_path);
+    char *uri = sqlite3_mprintf("file:%s?immutable=1", gal->db_path);
+    if (!uri)
+        return LK_ERR_NOMEM;
+    sqlite3_close(gal->db);
+    gal->db = NULL;
+    int rc = sqlite3_open_v2(uri, &gal->db, SQLITE_OPEN_FULLMUTEX |
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    sqlite3_free(uri);
+    if (rc != SQLITE_OK)
+        return gal->db ? lk__gal_db_fail(gal, "open (immutable)")
+                       : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
+                                   gal->db_path);
+    lk__log(LK_LOG_INFO, "%s: read-only directory; opened as immutable",
+            gal->db_path);
+    return LK_OK;
+}
+
 lk_status lk__gal_db_open(lk_gallery *gal)
 {
     lk_status rs;
@@ -654,6 +753,11 @@ lk_status lk__gal_db_open(lk_gallery *gal)
         return gal->db ? lk__gal_db_fail(gal, "open")
                        : lk__error(LK_ERR_NOMEM, "%s: out of memory opening",
                                    gal->db_path);
+    if (gal->readonly && access(gal->dir, W_OK) != 0 &&
+        sqlite3_exec(gal->db, "SELECT count(*) FROM sqlite_master", NULL,
+                     NULL, NULL) == SQLITE_CANTOPEN &&
+        (rs = reopen_immutable(gal)) != LK_OK)
+        return rs;
     sqlite3_extended_result_codes(gal->db, 1);
     sqlite3_busy_timeout(gal->db, BUSY_TIMEOUT_MS);
     /* secure_delete: deleted rows and freed pages are overwritten with
@@ -682,6 +786,12 @@ lk_status lk__gal_db_open(lk_gallery *gal)
             return lk__gal_db_fail(gal, "cannot switch to WAL");
         if ((rs = lk__gal_exec(gal, "PRAGMA synchronous = NORMAL")) != LK_OK)
             return rs;
+        /* An erasure killed between its commit and its checkpoint left
+         * the erased rows' old pages in gallery.db (the zeroed ones are
+         * in the log): copy the log home now, as far as no reader needs
+         * it.  Costs nothing when the log is empty. */
+        sqlite3_wal_checkpoint_v2(gal->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL);
     }
     return LK_OK;
 }

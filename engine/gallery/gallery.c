@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,19 @@ static lk_status make_dirs(const char *dir)
     return LK_OK;
 }
 
+/* What lk__gal_setup_schema() filled in of a modality, freed. */
+static void modality_unset(modality *md)
+{
+    free(md->recorded);
+    free(md->why);
+    free(md->tag);
+    free(md->calib);
+    free(md->calib_sha);
+    md->recorded = md->why = md->tag = md->calib = md->calib_sha = NULL;
+    md->ready = 0;
+    md->recorded_dim = 0;
+}
+
 static void gallery_free(lk_gallery *gal)
 {
     for (int i = 0; i < Q_N; i++)
@@ -100,17 +114,14 @@ static void gallery_free(lk_gallery *gal)
     pthread_rwlock_destroy(&gal->rw);
     free(gal->dir);
     free(gal->db_path);
+    free(gal->readonly_why);
     for (int m = 0; m < MOD_N; m++) {
         modality *md = &gal->mod[m];
+        modality_unset(md);
         free(md->model_id);
-        free(md->recorded);
-        free(md->why);
-        free(md->tag);
         free(md->index_path);
         free(md->calib_given);
         free(md->calib_given_sha);
-        free(md->calib);
-        free(md->calib_sha);
     }
     free(gal);
 }
@@ -121,6 +132,61 @@ void lk__gallery_calibration(const lk_gallery *gal, lk_modality m,
     const int ok = gal && (int)m >= 0 && (int)m < MOD_N;
     *text = ok ? gal->mod[m].calib : NULL;
     *sha256 = ok ? gal->mod[m].calib_sha : NULL;
+}
+
+/* Make a new gallery.db: built under a temporary name (created 0600, which
+ * its log and shared-memory files inherit) and linked into place whole,
+ * so that gallery.db never exists empty or half made (an empty one is
+ * damage, see open_gallery) and two processes creating the same gallery
+ * at once end with one of theirs. */
+static lk_status create_db(lk_gallery *gal, unsigned flags)
+{
+    size_t n = strlen(gal->db_path) + 48;
+    char *tmp = lk__malloc(n);
+    if (!tmp)
+        return LK_ERR_NOMEM;
+    snprintf(tmp, n, "%s.new.%ld", gal->db_path, (long)getpid());
+    int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        lk_status st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    close(fd);
+    char *final = gal->db_path;
+    gal->db_path = tmp;
+    lk_status rs = lk__gal_db_open(gal);
+    if (rs == LK_OK)
+        rs = lk__gal_setup_schema(gal, flags);
+    for (int i = 0; i < Q_N; i++) {
+        sqlite3_finalize(gal->stmt[i]);
+        gal->stmt[i] = NULL;
+    }
+    /* The last connection's close checkpoints and deletes the log. */
+    if (sqlite3_close(gal->db) != SQLITE_OK && rs == LK_OK)
+        rs = lk__error(LK_ERR_DB, "%s: cannot close the new database", tmp);
+    gal->db = NULL;
+    gal->db_path = final;
+    for (int m = 0; m < MOD_N; m++)
+        modality_unset(&gal->mod[m]);
+    if (rs == LK_OK && link(tmp, final) != 0 && errno != EEXIST)
+        rs = lk__error(LK_ERR_IO, "%s: %s", final, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    if (rs == LK_OK) {
+        char *dir = lk__strdup(gal->dir);
+        if (dir) {
+            int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    return rs;
 }
 
 /* Open with the given models, or with recorded set (and no model given),
@@ -182,10 +248,34 @@ static lk_status open_gallery(const char *dir,
                            DB_NAME);
             goto fail;
         }
-        if ((rs = make_dirs(dir)) != LK_OK)
+        if ((rs = make_dirs(dir)) != LK_OK ||
+            (rs = create_db(gal, flags)) != LK_OK)
             goto fail;
+    } else if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        /* A gallery.db is never empty (create_db makes it whole), so an
+         * empty one is damage: a truncation, a failed copy.  Making a new
+         * gallery over it would hide the loss. */
+        rs = lk__error(LK_ERR_DB, "%s: the database is empty (0 bytes): the "
+                       "gallery is damaged; restore gallery.db from a backup "
+                       "(nothing was changed)", gal->db_path);
+        goto fail;
     }
 
+    /* A gallery this process cannot write (a read-only mount, another
+     * user's directory) opens read-only, so that listing and scanning
+     * work; changes are refused naming why (lk__gal_check_writable). */
+    if (!gal->readonly && !(flags & LK_GALLERY_CREATE) &&
+        (access(dir, W_OK) != 0 || access(gal->db_path, W_OK) != 0)) {
+        gal->readonly_why = lk__strdup(strerror(errno));
+        if (!gal->readonly_why) {
+            rs = LK_ERR_NOMEM;
+            goto fail;
+        }
+        gal->readonly = 1;
+        lk__log(LK_LOG_WARN, "%s: not writable (%s): opened read-only; "
+                "nothing will be changed or recorded in its audit log", dir,
+                gal->readonly_why);
+    }
     if ((rs = lk__gal_db_open(gal)) != LK_OK)
         goto fail;
     if ((rs = lk__gal_setup_schema(gal, flags)) != LK_OK)
@@ -311,6 +401,9 @@ lk_status lk__gal_check_writable(const lk_gallery *gal, const char *what)
 {
     if (!gal)
         return lk__error(LK_ERR_MISUSE, "%s: gallery is NULL", what);
+    if (gal->readonly && gal->readonly_why)
+        return lk__error(LK_ERR_IO, "%s: %s: the gallery is not writable "
+                         "(%s)", gal->dir, what, gal->readonly_why);
     if (gal->readonly)
         return lk__error(LK_ERR_MISUSE, "%s: %s: the gallery is open "
                          "read-only", gal->dir, what);
@@ -653,6 +746,22 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
         rs = lk__gal_db_fail(gal, "removing a performer");
         goto out;
     }
+    /* The index files go before the commit, under the write lock: a
+     * process killed after the commit leaves no file that holds the
+     * erased vectors (killed before it, the erasure did not happen and
+     * the files are rebuilt from the database).  Temporary files of
+     * writers that died mid-write may hold them too. */
+    lk__gal_sweep_temp_files(gal);
+    for (int m = 0; m < MOD_N; m++) {
+        modality *md = &gal->mod[m];
+        if (unlink(md->index_path) != 0 && errno != ENOENT) {
+            rs = lk__error(LK_ERR_IO, "%s: cannot remove the index before "
+                           "erasing \"%s\" (nothing erased): %s",
+                           md->index_path, performer_id, strerror(errno));
+            goto out;
+        }
+        md->file_gen = -1;
+    }
     if ((rs = lk__gal_bump_gen(gal)) != LK_OK ||
         (rs = lk__gal_commit(gal)) != LK_OK)
         goto out;
@@ -707,19 +816,10 @@ lk_status lk_gallery_remove_performer(lk_gallery *gal,
                        "process has the gallery open; erased data stays in "
                        "%s-wal until it closes", gal->db_path, performer_id,
                        sqlite3_errmsg(gal->db), gal->db_path);
+    /* The files removed above are written again for the new generation
+     * (a modality this handle does not load is rebuilt by the next open
+     * that uses it). */
     (void)lk__gal_save_index(gal);
-    for (int m = 0; m < MOD_N; m++) {
-        modality *md = &gal->mod[m];
-        if (md->file_gen == gal->st.gen)
-            continue;
-        /* An index file we cannot rewrite, or whose modality this handle
-         * does not load, must not outlive the erasure; it is rebuilt from
-         * the database by the next open that uses it. */
-        if (unlink(md->index_path) != 0 && errno != ENOENT && rs == LK_OK)
-            rs = lk__error(LK_ERR_IO, "%s: cannot remove the old index: %s",
-                           md->index_path, strerror(errno));
-        md->file_gen = -1;
-    }
 out:
     lk__gal_rollback(gal);
     pthread_mutex_unlock(&gal->mu);

@@ -108,8 +108,8 @@ const char *lk__gallery_dir(const lk_gallery *gal);
 int lk__gallery_readonly(const lk_gallery *gal);
 
 /* Bring the in-memory index up to date with the database when another
- * process changed it (a long-running scanner may call this between
- * files; it costs one small query when nothing changed).  LK_ERR_DB,
+ * process changed it (every search does this itself when another
+ * connection committed; this one asks regardless).  LK_ERR_DB,
  * LK_ERR_BACKEND, LK_ERR_NOMEM. */
 lk_status lk__gallery_refresh(lk_gallery *gal);
 
@@ -132,17 +132,19 @@ void lk__index_ids(const lk__index *ix, const int64_t **ids, size_t *n);
 
 /* The index file: a header (dimension, the database generation it was
  * built from, a hash of a tag saying which gallery and model it belongs
- * to, a sha256 of the payload) then FAISS's serialisation.  Written to
+ * to, an HMAC-SHA256 keyed with the tag of the header and payload) then
+ * FAISS's serialisation (index.c says why a MAC).  Written to
  * path + LK__INDEX_TMP_INFIX + a unique suffix, synced, renamed over path.
  * Generation 0 and a NULL tag make a file for any gallery. */
 #define LK__INDEX_TMP_INFIX ".tmp."
 lk_status lk__index_write_file(const lk__index *ix, const char *path,
                                int64_t generation, const char *tag);
 /* Read an index file, refusing (LK_ERR_FORMAT, nothing allocated) one that
- * is damaged, of another dimension, of another tag (tag NULL: any) or of
- * another generation (want_generation -1: any).  The checksum is checked
- * before FAISS parses the file.  *generation (may be NULL) receives the
- * file's generation when the header is readable.  LK_ERR_NOT_FOUND when
+ * is damaged, of another dimension, of another tag (NULL: the file must
+ * have been written with NULL) or of another generation (want_generation
+ * -1: any).  The MAC is checked before FAISS parses the file.
+ * *generation (may be NULL) receives the file's generation when the header
+ * is readable and of this tag (-1 otherwise).  LK_ERR_NOT_FOUND when
  * there is no file, LK_ERR_IO, LK_ERR_NOMEM. */
 lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                               int64_t want_generation, int64_t *generation,

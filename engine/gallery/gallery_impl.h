@@ -73,6 +73,8 @@ typedef struct state {
     lk__i64map by_row;         /* performers.id -> perfs[] */
     lk__i64map tmpl[MOD_N];    /* templates.id -> perfs[] */
     int64_t gen;               /* database generation this reflects */
+    int64_t data_version;      /* the connection's PRAGMA data_version
+                                  when gen was last read */
     int rebuilt[MOD_N];        /* index rebuilt from the database */
 } state;
 
@@ -96,6 +98,7 @@ enum {
     Q_LIST,
     Q_COUNTS,
     Q_MOD_COUNT,
+    Q_DATA_VERSION,
     Q_N
 };
 
@@ -122,6 +125,9 @@ struct lk_gallery {
     char *dir, *db_path;
     modality mod[MOD_N];
     int readonly;
+    int index_trusted;         /* meta holds the index files' MAC key */
+    char *readonly_why;        /* opened read-only because the gallery is
+                                  not writable: the cause; else NULL */
     int recorded_models;       /* opened without an engine: the models are
                                   the ones meta records, and templates
                                   cannot be added (nothing vouches for the
@@ -175,6 +181,10 @@ lk_status lk__gal_load_state(lk_gallery *gal, state *st);
 lk_status lk__gal_reload(lk_gallery *gal);
 /* Reload when another process changed the templates.  mu held. */
 lk_status lk__gal_sync_locked(lk_gallery *gal);
+/* What every search does first: when another connection committed since
+ * the last look (PRAGMA data_version, no I/O when nothing changed), read
+ * the generation and reload when it moved.  Takes mu. */
+lk_status lk__gal_sync_if_changed(lk_gallery *gal);
 /* BEGIN IMMEDIATE with memory that reflects the database's generation;
  * lk__gal_commit() ends it (rolling back when the commit fails). */
 lk_status lk__gal_begin_write(lk_gallery *gal);
@@ -184,6 +194,9 @@ lk_status lk__gal_commit(lk_gallery *gal);
 lk_status lk__gal_save_index(lk_gallery *gal);
 /* 1 when an index file of a usable modality is behind the memory. */
 int lk__gal_index_dirty(const lk_gallery *gal);
+/* Remove index files left by writers that died mid-write.  Only under the
+ * database write lock, which every index writer holds. */
+void lk__gal_sweep_temp_files(lk_gallery *gal);
 
 /* ---- audit.c ------------------------------------------------------------------ */
 

@@ -12,12 +12,20 @@
  *       16    8  generation of the database the index was built from
  *       24    8  vectors
  *       32    8  payload bytes (FAISS's serialisation, after the header)
- *       40   32  sha256 of the payload
+ *       40   32  HMAC-SHA256, keyed with the tag, of bytes 0..39, bytes
+ *                72..103 and the payload
  *       72   32  sha256 of the tag (which gallery and model it belongs to)
  *
- * all integers little-endian.  The checksum is verified before FAISS parses
- * a byte: FAISS trusts the sizes it reads, so a damaged file handed to it
- * could make it allocate without bound.  Files are written to a temporary
+ * all integers little-endian.  The tag holds the gallery's secret index
+ * key (meta.index_key, in gallery.db alone), so the MAC says the file was
+ * written by this gallery's library: one edited and re-checksummed (ids
+ * swapped so that every face is one performer, a size crafted to make
+ * FAISS allocate gigabytes) is refused, and FAISS parses nothing that
+ * this code did not write.  The MAC is verified before FAISS reads a
+ * byte: FAISS trusts the sizes it reads.  A plain checksum would not do:
+ * anyone who can write the file can recompute it; a digest of the ids and
+ * vectors kept in the database would, but costs a database write at every
+ * save, which now happens under a read-only transaction.  Files are written to a temporary
  * name in the same directory and renamed into place, so a reader sees the
  * old file or the new one, never half of one.
  */
@@ -44,10 +52,14 @@
 #include <omp.h>
 #include <pthread.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #define HDR_BYTES 104
-#define FORMAT_VERSION 1
+/* 2: the MAC (1 had a plain sha256 of the payload). */
+#define FORMAT_VERSION 2
 static const char MAGIC[8] = { 'L', 'K', 'I', 'N', 'D', 'E', 'X', '\0' };
 
 struct lk__index {
@@ -182,27 +194,37 @@ static void tag_hash(const char *tag, uint8_t md[32])
     EVP_Digest(t, strlen(t), md, &len, EVP_sha256(), NULL);
 }
 
-/* sha256 of n bytes of f from its current position.  -1 on a short read. */
-static int hash_stream(FILE *f, uint64_t n, uint8_t md[32])
+/* The header's MAC (see the top): HMAC-SHA256 keyed with tag ("" when
+ * NULL) of hdr's bytes 0..39 and 72..103, then n bytes of f from its
+ * current position.  -1 on a short read or a failure of OpenSSL. */
+static int mac_stream(FILE *f, uint64_t n, const char *tag,
+                      const uint8_t hdr[HDR_BYTES], uint8_t md[32])
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return -1;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    const char *key = tag ? tag : "";
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
     size_t cap = 1 << 20;
-    uint8_t *buf = malloc(cap);
-    int rc = buf ? 0 : -1;
+    uint8_t *buf = ctx ? malloc(cap) : NULL;
+    int rc = buf && EVP_MAC_init(ctx, (const unsigned char *)key,
+                                 strlen(key), params) == 1 &&
+             EVP_MAC_update(ctx, hdr, 40) == 1 &&
+             EVP_MAC_update(ctx, hdr + 72, 32) == 1 ? 0 : -1;
     while (rc == 0 && n > 0) {
         size_t want = n < cap ? (size_t)n : cap;
         size_t got = fread(buf, 1, want, f);
-        if (got != want)
+        if (got != want || EVP_MAC_update(ctx, buf, got) != 1)
             rc = -1;
-        EVP_DigestUpdate(ctx, buf, got);
         n -= got;
     }
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
+    size_t len = 0;
+    if (rc == 0 && (EVP_MAC_final(ctx, md, &len, 32) != 1 || len != 32))
+        rc = -1;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
     free(buf);
     return rc;
 }
@@ -239,8 +261,12 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
              atomic_fetch_add(&counter, 1));
 
     lk_status st = LK_OK;
-    FILE *f = fopen(tmp, "w+b");
+    /* Private, as every gallery file: the vectors are biometric. */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         st = lk__error(LK_ERR_IO, "%s: %s", tmp, strerror(errno));
         free(tmp);
         return st;
@@ -266,21 +292,20 @@ lk_status lk__index_write_file(const lk__index *ix, const char *path,
         goto fail;
     }
     uint64_t payload = (uint64_t)end - HDR_BYTES;
-    uint8_t md[32];
-    /* Hash what reached the file, read back, rather than trusting what we
-     * meant to write. */
-    if (fseeko(f, HDR_BYTES, SEEK_SET) != 0 || hash_stream(f, payload, md)) {
-        st = lk__error(LK_ERR_IO, "%s: cannot read back", tmp);
-        goto fail;
-    }
     memcpy(hdr, MAGIC, 8);
     lk__put_le32(hdr + 8, FORMAT_VERSION);
     lk__put_le32(hdr + 12, (uint32_t)ix->dim);
     lk__put_le64(hdr + 16, (uint64_t)generation);
     lk__put_le64(hdr + 24, (uint64_t)lk__index_count(ix));
     lk__put_le64(hdr + 32, payload);
-    memcpy(hdr + 40, md, 32);
     tag_hash(tag, hdr + 72);
+    /* MAC what reached the file, read back, rather than trusting what we
+     * meant to write. */
+    if (fseeko(f, HDR_BYTES, SEEK_SET) != 0 ||
+        mac_stream(f, payload, tag, hdr, hdr + 40)) {
+        st = lk__error(LK_ERR_IO, "%s: cannot read back", tmp);
+        goto fail;
+    }
     if (fseeko(f, 0, SEEK_SET) != 0 ||
         fwrite(hdr, 1, sizeof hdr, f) != sizeof hdr || fflush(f) != 0 ||
         fsync(fileno(f)) != 0) {
@@ -341,15 +366,6 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                        path, lk__le32(hdr + 12), dim);
         goto done;
     }
-    int64_t gen = (int64_t)lk__le64(hdr + 16);
-    if (generation)
-        *generation = gen;
-    if (want_generation >= 0 && gen != want_generation) {
-        st = lk__error(LK_ERR_FORMAT,
-                       "%s: index of generation %lld, database is at %lld",
-                       path, (long long)gen, (long long)want_generation);
-        goto done;
-    }
     if (tag) {
         tag_hash(tag, md);
         if (memcmp(md, hdr + 72, 32) != 0) {
@@ -357,6 +373,16 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                            "model", path);
             goto done;
         }
+    }
+    /* Only of this gallery's files (the tag holds its secret key). */
+    int64_t gen = (int64_t)(lk__le64(hdr + 16) & (uint64_t)INT64_MAX);
+    if (generation)
+        *generation = gen;
+    if (want_generation >= 0 && gen != want_generation) {
+        st = lk__error(LK_ERR_FORMAT,
+                       "%s: index of generation %lld, database is at %lld",
+                       path, (long long)gen, (long long)want_generation);
+        goto done;
     }
     uint64_t count = lk__le64(hdr + 24), payload = lk__le64(hdr + 32);
     if (fstat(fileno(f), &sb) != 0 || sb.st_size < HDR_BYTES ||
@@ -366,8 +392,11 @@ lk_status lk__index_read_file(const char *path, int dim, const char *tag,
                        path);
         goto done;
     }
-    if (hash_stream(f, payload, md) != 0 || memcmp(md, hdr + 40, 32) != 0) {
-        st = lk__error(LK_ERR_FORMAT, "%s: index checksum mismatch", path);
+    if (mac_stream(f, payload, tag, hdr, md) != 0 ||
+        CRYPTO_memcmp(md, hdr + 40, 32) != 0) {
+        st = lk__error(LK_ERR_FORMAT, "%s: index MAC mismatch (damaged, or "
+                       "altered by something other than this gallery's "
+                       "library)", path);
         goto done;
     }
     if (fseeko(f, HDR_BYTES, SEEK_SET) != 0) {

@@ -26,6 +26,11 @@ lk_status lk_gallery_search(lk_gallery *gal, lk_modality mod,
                                  m == MOD_FACE ? "search" : "voice search");
     if (rs != LK_OK)
         return rs;
+    /* A change committed by another process before this search began is
+     * seen by it: an erased performer is never found once the erasure
+     * has committed. */
+    if ((rs = lk__gal_sync_if_changed(gal)) != LK_OK)
+        return rs;
 
     enum { STACK = 256 };
     float d_stack[STACK];

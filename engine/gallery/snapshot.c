@@ -6,6 +6,7 @@
  */
 #include "gallery/gallery_impl.h"
 #include "core/bytes.h"
+#include "core/utf8.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -84,8 +85,33 @@ void lk__gal_state_drop_perf(state *st, int64_t row)
     st->free_slots[st->n_free++] = pi;
 }
 
+/* Rows of gallery.db that no search may use (altered or damaged by hand
+ * or by a tool): each is skipped with a warning naming it, so that one
+ * bad row does not block every command (list, remove, and scans of the
+ * rest all work) and none of them is ever matched.  The first few are
+ * named, then a count. */
+enum { BAD_ROWS_NAMED = 10 };
+
+typedef struct bad_rows {
+    const char *db_path;
+    int n;
+} bad_rows;
+
+#define SKIPPED "; row skipped (not searched; `likeness remove` of its " \
+                "performer still erases it)"
+
+/* Count a bad row; 1 when it is one of those to name. */
+static int bad_row(bad_rows *b) { return b->n++ < BAD_ROWS_NAMED; }
+
+static void bad_rows_end(const bad_rows *b)
+{
+    if (b->n > BAD_ROWS_NAMED)
+        lk__log(LK_LOG_WARN, "%s: %d bad rows skipped in all (%d named "
+                "above)", b->db_path, b->n, BAD_ROWS_NAMED);
+}
+
 /* Read the performer table into st (empty). */
-static lk_status load_perfs(lk_gallery *gal, state *st)
+static lk_status load_perfs(lk_gallery *gal, state *st, bad_rows *bad)
 {
     sqlite3_stmt *s = lk__gal_q(gal, Q_PERF_ALL);
     if (!s)
@@ -95,7 +121,17 @@ static lk_status load_perfs(lk_gallery *gal, state *st)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t row = sqlite3_column_int64(s, 0);
         const char *id = (const char *)sqlite3_column_text(s, 1);
-        char *cid = lk__strdup(id ? id : "");
+        const char *why = id ? lk__utf8_check(id, LK_ID_MAX, 0) : "missing";
+        if (row <= 0 || why) {
+            /* Its templates then belong to no performer, and are skipped
+             * too. */
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: performer row %lld: %s" SKIPPED,
+                        bad->db_path, (long long)row,
+                        row <= 0 ? "row id out of range" : why);
+            continue;
+        }
+        char *cid = lk__strdup(id);
         if (!cid || lk__gal_state_add_perf(st, row, cid) < 0) {
             free(cid);
             st_ = LK_ERR_NOMEM;
@@ -111,7 +147,7 @@ static lk_status load_perfs(lk_gallery *gal, state *st)
 /* Map the templates of modality m to performers, and with vectors also
  * fill its index, streaming the templates table. */
 static lk_status load_templates(lk_gallery *gal, state *st, int m,
-                                int vectors)
+                                int vectors, bad_rows *bad)
 {
     sqlite3_stmt *s = lk__gal_q(gal, vectors ? Q_TMPL_ALL : Q_TMPL_MAP);
     if (!s)
@@ -143,10 +179,53 @@ static lk_status load_templates(lk_gallery *gal, state *st, int m,
         int64_t tid = sqlite3_column_int64(s, 0);
         int64_t prow = sqlite3_column_int64(s, 1);
         int32_t pi = lk__i64map_get(&st->by_row, prow);
+        /* FAISS's ids are int64 with -1 for "none": only positive ids. */
+        if (tid <= 0) {
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: %s template %lld: id out of range"
+                        SKIPPED, bad->db_path, MOD_NAME[m], (long long)tid);
+            continue;
+        }
         if (pi < 0) {
-            rs = lk__error(LK_ERR_DB, "%s: template %lld belongs to no "
-                           "performer", gal->db_path, (long long)tid);
-            break;
+            if (bad_row(bad))
+                lk__log(LK_LOG_WARN, "%s: %s template %lld: belongs to no "
+                        "(usable) performer (row %lld)" SKIPPED, bad->db_path,
+                        MOD_NAME[m], (long long)tid, (long long)prow);
+            continue;
+        }
+        if (vectors) {
+            const char *model = (const char *)sqlite3_column_text(s, 2);
+            const void *blob = sqlite3_column_blob(s, 3);
+            int bytes = sqlite3_column_bytes(s, 3);
+            if (!model || strcmp(model, md->model_id) != 0) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: made with "
+                            "model %s, the gallery's is %s" SKIPPED,
+                            bad->db_path, MOD_NAME[m], (long long)tid,
+                            model ? model : "(none)", md->model_id);
+                continue;
+            }
+            if (!blob || (size_t)bytes != dim * sizeof(float)) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: embedding of "
+                            "%d bytes, expected %zu" SKIPPED, bad->db_path,
+                            MOD_NAME[m], (long long)tid, bytes,
+                            dim * sizeof(float));
+                continue;
+            }
+            float *v = x + nb * dim;
+            lk__le_to_floats(v, blob, dim);
+            /* The check every embedding passed when it was added: a
+             * vector of another norm would outscore every honest one. */
+            if (lk__gal_check_embedding((int)dim, v, "embedding") != LK_OK) {
+                if (bad_row(bad))
+                    lk__log(LK_LOG_WARN, "%s: %s template %lld: %s" SKIPPED,
+                            bad->db_path, MOD_NAME[m], (long long)tid,
+                            lk_last_error());
+                lk__error_clear();
+                continue;
+            }
+            ids[nb++] = tid;
         }
         if (lk__i64map_put(&st->tmpl[m], tid, pi)) {
             rs = LK_ERR_NOMEM;
@@ -154,24 +233,6 @@ static lk_status load_templates(lk_gallery *gal, state *st, int m,
         }
         if (!vectors)
             continue;
-        const char *model = (const char *)sqlite3_column_text(s, 2);
-        if (!model || strcmp(model, md->model_id) != 0) {
-            rs = lk__error(LK_ERR_MODEL_MISMATCH, "%s: %s template %lld was "
-                           "made with model %s, the gallery's is %s",
-                           gal->db_path, MOD_NAME[m], (long long)tid,
-                           model ? model : "(none)", md->model_id);
-            break;
-        }
-        const void *blob = sqlite3_column_blob(s, 3);
-        int bytes = sqlite3_column_bytes(s, 3);
-        if (!blob || (size_t)bytes != dim * sizeof(float)) {
-            rs = lk__error(LK_ERR_DB, "%s: %s template %lld holds %d bytes, "
-                           "expected %zu", gal->db_path, MOD_NAME[m],
-                           (long long)tid, bytes, dim * sizeof(float));
-            break;
-        }
-        lk__le_to_floats(x + nb * dim, blob, dim);
-        ids[nb++] = tid;
         if (nb == batch) {
             rs = lk__index_add(st->ix[m], (int64_t)nb, x, ids);
             nb = 0;
@@ -207,14 +268,31 @@ static int index_matches(const state *st, int m)
 /* The index of modality m: from its file when that is of this generation
  * and intact, else from the templates table.  Inside load_state's read
  * transaction. */
-static lk_status load_modality(lk_gallery *gal, state *st, int m)
+static lk_status load_modality(lk_gallery *gal, state *st, int m,
+                               bad_rows *bad)
 {
     const modality *md = &gal->mod[m];
     lk_status rs;
-    lk_status fs = lk__index_read_file(md->index_path, md->dim, md->tag,
-                                       st->gen, NULL, &st->ix[m]);
+    int64_t fgen = -1;
+    lk_status fs = !gal->index_trusted
+        ? lk__error(LK_ERR_FORMAT, "%s: the gallery has no index key yet "
+                    "(given at its first writable open)", md->index_path)
+        : lk__index_read_file(md->index_path, md->dim, md->tag, st->gen,
+                              &fgen, &st->ix[m]);
+    /* The index file is written only for a committed generation, after
+     * its commit: one of a later generation than the database's says the
+     * database lost commits (a damaged write-ahead log, a power loss with
+     * synchronous=NORMAL, an older copy restored).  What they held is
+     * gone; the index is rebuilt from what the database has. */
+    if (fgen > st->gen)
+        lk__log(LK_LOG_WARN, "%s: the database is at generation %lld but %s "
+                "was written at generation %lld: changes committed after "
+                "generation %lld were lost (a damaged write-ahead log, a "
+                "power loss, or an older copy of gallery.db); enrol the "
+                "missing templates again", gal->db_path, (long long)st->gen,
+                md->index_path, (long long)fgen, (long long)st->gen);
     if (fs == LK_OK) {
-        if ((rs = load_templates(gal, st, m, 0)) != LK_OK)
+        if ((rs = load_templates(gal, st, m, 0, bad)) != LK_OK)
             return rs;
         if (!index_matches(st, m)) {
             lk__log(LK_LOG_WARN, "%s: index does not hold the database's "
@@ -229,10 +307,25 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m)
     if (!st->ix[m]) {
         st->rebuilt[m] = 1;
         if ((rs = lk__index_new(md->dim, &st->ix[m])) != LK_OK ||
-            (rs = load_templates(gal, st, m, 1)) != LK_OK)
+            (rs = load_templates(gal, st, m, 1, bad)) != LK_OK)
             return rs;
     }
     return LK_OK;
+}
+
+/* The connection's PRAGMA data_version: it moves when another
+ * connection commits. */
+static lk_status data_version(lk_gallery *gal, int64_t *v)
+{
+    sqlite3_stmt *s = lk__gal_q(gal, Q_DATA_VERSION);
+    if (!s)
+        return LK_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(s, 0);
+    lk__gal_done(s);
+    return rc == SQLITE_ROW ? LK_OK
+                            : lk__gal_db_fail(gal, "reading data_version");
 }
 
 /* Build a fresh state from one read snapshot of the database: the indexes
@@ -240,15 +333,20 @@ static lk_status load_modality(lk_gallery *gal, state *st, int m)
 lk_status lk__gal_load_state(lk_gallery *gal, state *st)
 {
     memset(st, 0, sizeof *st);
-    lk_status rs = lk__gal_exec(gal, "BEGIN");
-    if (rs != LK_OK)
+    /* Read before the snapshot: a commit in between makes the next check
+     * reload once more, never miss a change. */
+    lk_status rs = data_version(gal, &st->data_version);
+    if (rs != LK_OK || (rs = lk__gal_exec(gal, "BEGIN")) != LK_OK)
         return rs;
+    bad_rows bad = { gal->db_path, 0 };
     if ((rs = lk__gal_read_gen(gal, &st->gen)) != LK_OK ||
-        (rs = load_perfs(gal, st)) != LK_OK)
+        (rs = load_perfs(gal, st, &bad)) != LK_OK)
         goto fail;
     for (int m = 0; m < MOD_N; m++)
-        if (gal->mod[m].ready && (rs = load_modality(gal, st, m)) != LK_OK)
+        if (gal->mod[m].ready &&
+            (rs = load_modality(gal, st, m, &bad)) != LK_OK)
             goto fail;
+    bad_rows_end(&bad);
     if ((rs = lk__gal_exec(gal, "COMMIT")) != LK_OK)
         goto fail;
     return LK_OK;
@@ -285,11 +383,26 @@ lk_status lk__gal_reload(lk_gallery *gal)
 /* Reload when another process changed the templates.  mu held. */
 lk_status lk__gal_sync_locked(lk_gallery *gal)
 {
-    int64_t gen;
-    lk_status rs = lk__gal_read_gen(gal, &gen);
-    if (rs != LK_OK)
+    int64_t gen = 0, dv = 0;
+    lk_status rs = data_version(gal, &dv);
+    if (rs != LK_OK || (rs = lk__gal_read_gen(gal, &gen)) != LK_OK)
         return rs;
-    return gen == gal->st.gen ? LK_OK : lk__gal_reload(gal);
+    if (gen != gal->st.gen)
+        return lk__gal_reload(gal);
+    /* Only searches read it, under mu. */
+    gal->st.data_version = dv;
+    return LK_OK;
+}
+
+lk_status lk__gal_sync_if_changed(lk_gallery *gal)
+{
+    pthread_mutex_lock(&gal->mu);
+    int64_t dv = 0;
+    lk_status rs = data_version(gal, &dv);
+    if (rs == LK_OK && dv != gal->st.data_version)
+        rs = lk__gal_sync_locked(gal);
+    pthread_mutex_unlock(&gal->mu);
+    return rs;
 }
 
 /* BEGIN IMMEDIATE (the write lock), and the generation under it; on
@@ -332,7 +445,7 @@ lk_status lk__gal_commit(lk_gallery *gal)
 /* Remove index files left by writers that died mid-write: they may hold
  * vectors since erased.  Only called under the database write lock, which
  * every index writer holds, so no live writer's file is touched. */
-static void sweep_temp_files(lk_gallery *gal)
+void lk__gal_sweep_temp_files(lk_gallery *gal)
 {
     DIR *d = opendir(gal->dir);
     if (!d)
@@ -372,7 +485,7 @@ lk_status lk__gal_save_index(lk_gallery *gal)
     if (rs != LK_OK)
         return rs;
     if (gen == gal->st.gen) {
-        sweep_temp_files(gal);
+        lk__gal_sweep_temp_files(gal);
         for (int m = 0; m < MOD_N; m++) {
             modality *md = &gal->mod[m];
             if (!gal->st.ix[m] || md->file_gen == gen)

@@ -22,10 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "eval_dir.h"
@@ -588,7 +592,7 @@ static void test_index_rebuilt_when_corrupt(void **state)
     lk_gallery_close(g);
 
     enum { TRUNC_HALF, TRUNC_HEADER, EMPTY, FLIP_PAYLOAD, FLIP_HEADER,
-           GARBAGE, PADDED, OTHER_TAG, N_CASES };
+           GARBAGE, PADDED, OTHER_TAG, FORGED, N_CASES };
     for (int k = 0; k < N_CASES; k++) {
         blob b = { xmalloc(good.n + 64), good.n };
         memcpy(b.data, good.data, good.n);
@@ -606,6 +610,23 @@ static void test_index_rebuilt_when_corrupt(void **state)
             memset(b.data + good.n, 0xab, 64);
             b.n = good.n + 64;
             break;
+        case FORGED: {
+            /* Issue 17 row 5: two templates' ids swapped (the id map is
+             * the payload's last count * 8 bytes) and the payload's
+             * sha256 recomputed: intact to a checksum, but lying. */
+            uint64_t count = 0;
+            for (int i = 7; i >= 0; i--)
+                count = count << 8 | b.data[24 + i];
+            assert_true(count >= 2);
+            uint8_t *ids = b.data + b.n - count * 8, t[8];
+            memcpy(t, ids, 8);
+            memmove(ids, ids + (count - 1) * 8, 8);
+            memcpy(ids + (count - 1) * 8, t, 8);
+            unsigned len = 0;
+            EVP_Digest(b.data + 104, b.n - 104, b.data + 40, &len,
+                       EVP_sha256(), NULL);
+            break;
+        }
         case OTHER_TAG: {
             /* Intact, of this generation and dimension, but another
              * gallery's (or modality's) index. */
@@ -1318,12 +1339,26 @@ static void test_two_handles(void **state)
     assert_string_equal(top1(h2, pe, NULL), "e");
     assert_int_equal(lk_gallery_remove_performer(h2, "a"), LK_OK);
 
-    /* h1 still holds "a" in memory until it refreshes. */
-    assert_string_equal(top1(h1, probes[0], NULL), "a");
-    assert_int_equal(lk__gallery_refresh(h1), LK_OK);
+    /* h1 sees the erasure and the new enrolment at its next search,
+     * without being told (issue 17 row 1: a long-lived handle kept
+     * matching an erased performer). */
     const char *who = top1(h1, probes[0], NULL);
     assert_true(who == NULL || strcmp(who, "a") != 0);
     assert_string_equal(top1(h1, pf, NULL), "f");
+    /* ... and so does a read-only handle (a service), both ways. */
+    lk_gallery *ro = open_ok(dir, LK_GALLERY_READONLY);
+    assert_string_equal(top1(ro, pf, NULL), "f");
+    assert_int_equal(lk_gallery_remove_performer(h2, "f"), LK_OK);
+    who = top1(ro, pf, NULL);
+    assert_true(who == NULL || strcmp(who, "f") != 0);
+    float pg[DIM];
+    random_unit(pg, DIM);
+    assert_int_equal(lk_gallery_add_performer(h2, "g", NULL), LK_OK);
+    add_ok(h2, "g", pg, NULL);
+    assert_string_equal(top1(ro, pg, NULL), "g");
+    assert_string_equal(top1(h1, pg, NULL), "g");
+    assert_int_equal(lk__gallery_refresh(h1), LK_OK);
+    lk_gallery_close(ro);
 
     lk_gallery_close(h2);
     lk_gallery_close(h1);
@@ -3109,6 +3144,284 @@ static void test_enroll_voice_file(void **state)
     free(mute);
 }
 
+/* Issue 17 row 7: an empty gallery.db is damage, reported and never
+ * built over; row 13: every gallery file private (0600, directories 0700),
+ * also in a directory that existed before. */
+static void test_empty_db_is_damage(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("empty");
+    char *db = join(dir, "gallery.db");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_file(db, "", 0);
+    lk_gallery *g = NULL;
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, LK_GALLERY_CREATE,
+                               &g), LK_ERR_DB);
+    assert_null(g);
+    assert_non_null(strstr(lk_last_error(), "gallery.db"));
+    assert_non_null(strstr(lk_last_error(), "empty"));
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, LK_GALLERY_READONLY,
+                               &g), LK_ERR_DB);
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    free(db);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+static void assert_mode(const char *dir, const char *name, unsigned want)
+{
+    char *p = join(dir, name);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    if ((sb.st_mode & 0777) != want)
+        fail_msg("%s: mode %o, want %o", p, sb.st_mode & 0777, want);
+    free(p);
+}
+
+static void test_files_private(void **state)
+{
+    (void)state;
+    mode_t old = umask(022);
+    /* In a directory made before. */
+    char *dir = gallery_dir("private");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM];
+    rng_seed(3);
+    random_unit(e, DIM);
+    assert_int_equal(lk_gallery_add_performer(g, "p", NULL), LK_OK);
+    add_ok(g, "p", e, NULL);
+    assert_mode(dir, "gallery.db", 0600);
+    assert_mode(dir, "gallery.db-wal", 0600);
+    assert_mode(dir, "gallery.db-shm", 0600);
+    lk_gallery_close(g);
+    assert_mode(dir, "gallery.db", 0600);
+    assert_mode(dir, "face.faiss", 0600);
+    lk_test_rmtree(dir);
+    /* Made by the gallery, with a parent. */
+    char *sub = join(dir, "a/b");
+    g = open_ok(sub, LK_GALLERY_CREATE);
+    lk_gallery_close(g);
+    assert_mode(dir, "a", 0700);
+    assert_mode(dir, "a/b", 0700);
+    assert_mode(sub, "gallery.db", 0600);
+    free(sub);
+    lk_test_rmtree(dir);
+    free(dir);
+    umask(old);
+}
+
+/* Warnings the library logs, kept for the tests to read. */
+static char logged[16384];
+
+static void keep_log(lk_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (level <= LK_LOG_WARN) {
+        size_t n = strlen(logged);
+        snprintf(logged + n, sizeof logged - n, "%s\n", msg);
+    }
+}
+
+/* Insert a template row of performer ext_id with blob e (n bytes) and
+ * dim, straight into the file; id 0: SQLite's choice. */
+static void raw_template(const char *dir, int64_t id, const char *ext_id,
+                         const void *e, int n, int dim)
+{
+    char *path = join(dir, "gallery.db");
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+        "INSERT INTO templates (id, performer, modality, model_id, dim, "
+        "embedding, created) VALUES (?1, (SELECT id FROM performers WHERE "
+        "ext_id = ?2), 'face', ?3, ?4, ?5, 0)", -1, &s, NULL), SQLITE_OK);
+    if (id)
+        sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, ext_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, MODEL, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, dim);
+    sqlite3_bind_blob(s, 5, e, n, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        fail_msg("insert: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    free(path);
+}
+
+static int count_perf(const lk_performer_info *p, void *user)
+{
+    (void)p;
+    (*(int *)user)++;
+    return 0;
+}
+
+/* Issue 17 row 11: hostile rows in gallery.db are skipped on load, each
+ * named, and never matched; the rest of the gallery works (list, remove,
+ * search); a generation at its maximum refuses the change, no overflow. */
+static void test_hostile_rows(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("hostile");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    lk_gallery *g = open_ok(dir, 0);
+    assert_int_equal(lk_gallery_add_performer(g, "x", NULL), LK_OK);
+    lk_gallery_close(g);
+    /* x's "template" is a's probe times 1000: it would outscore a. */
+    float big[DIM], nan_[DIM];
+    for (int i = 0; i < DIM; i++) {
+        big[i] = probes[0][i] * 1000.0f;
+        nan_[i] = probes[1][i];
+    }
+    nan_[5] = NAN;
+    raw_template(dir, 0, "x", big, sizeof big, DIM);
+    raw_template(dir, 0, "x", nan_, sizeof nan_, DIM);
+    raw_template(dir, 0, "x", probes[2], 12, 3);          /* wrong length */
+    raw_template(dir, -7, "x", probes[2], sizeof probes[2], DIM);
+    raw_exec(dir, "INSERT INTO performers (ext_id, name, created, salt) "
+             "VALUES ('bad' || char(10) || 'MATCH', '', 0, randomblob(32))");
+    raw_template(dir, 0, "bad\nMATCH", probes[2], sizeof probes[2], DIM);
+    char *ix = join(dir, "face.faiss");
+    unlink(ix);                                  /* rebuilt from the rows */
+    free(ix);
+
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    g = open_ok(dir, 0);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_non_null(strstr(logged, "not L2-normalised"));
+    assert_non_null(strstr(logged, "not finite"));
+    assert_non_null(strstr(logged, "embedding of 12 bytes"));
+    assert_non_null(strstr(logged, "template -7: id out of range"));
+    assert_non_null(strstr(logged, "control character"));
+    assert_non_null(strstr(logged, "row skipped"));
+    /* Nothing of x or of the bad performer is ever found. */
+    expect_answers(g, probes);
+    lk_match mt[8];
+    int nm = 0;
+    assert_int_equal(lk_gallery_search(g, LK_MODALITY_FACE, probes[2], 8, mt,
+                                       &nm), LK_OK);
+    for (int i = 0; i < nm; i++)
+        assert_string_equal(strchr("abc", mt[i].performer_id[0]) &&
+                            !mt[i].performer_id[1] ? "ok" : mt[i].performer_id,
+                            "ok");
+    int n = 0;
+    assert_int_equal(lk_gallery_performers(g, count_perf, &n), LK_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(lk_gallery_remove_performer(g, "x"), LK_OK);
+    lk_gallery_close(g);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates t JOIN "
+                            "performers p ON t.performer = p.id WHERE "
+                            "p.ext_id = 'x'"), 0);
+
+    /* A generation at its maximum: the change is refused, naming the
+     * repair; another not a count refuses the open. */
+    raw_exec(dir, "UPDATE meta SET value = 9223372036854775807 "
+             "WHERE key = 'generation'");
+    g = open_ok(dir, 0);
+    expect_answers(g, probes);
+    float e[DIM];
+    random_unit(e, DIM);
+    assert_int_equal(lk__gallery_add_template(g, LK_MODALITY_FACE, "a", e,
+                                              NULL, NULL, NULL, 0, NULL,
+                                              NULL), LK_ERR_DB);
+    assert_non_null(strstr(lk_last_error(), "maximum"));
+    lk_gallery_close(g);
+    raw_exec(dir, "UPDATE meta SET value = 'many' WHERE key = 'generation'");
+    assert_int_equal(open_with(dir, MODEL, DIM, NULL, 0, 0, &g), LK_ERR_DB);
+    assert_non_null(strstr(lk_last_error(), "repair"));
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* Issue 17 row 6: a gallery on a read-only mount lists, searches and
+ * opens for a scan (read-only, changes refused naming why).  Needs a
+ * mount namespace (root, or skipped). */
+static void test_readonly_mount(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("romount");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 ||
+            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount(dir, dir, NULL, MS_BIND, NULL) != 0 ||
+            mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+                  NULL) != 0)
+            _exit(77);
+        int bad = 0;
+        for (int k = 0; k < 2; k++) {
+            lk_gallery *g = NULL;
+            lk_status s = open_with(dir, MODEL, DIM, NULL, 0,
+                                    k ? 0 : LK_GALLERY_READONLY, &g);
+            if (s != LK_OK) {
+                fprintf(stderr, "open %d: %s\n", k, lk_last_error());
+                _exit(1);
+            }
+            lk_match m;
+            int n = 0;
+            bad |= lk_gallery_search(g, LK_MODALITY_FACE, probes[0], 1, &m,
+                                     &n) != LK_OK || n != 1 ||
+                   strcmp(m.performer_id, "a") != 0;
+            int np = 0;
+            bad |= lk_gallery_performers(g, count_perf, &np) != LK_OK ||
+                   np != 3;
+            s = lk_gallery_audit(g, "scan", NULL, "files=1");
+            bad |= s == LK_OK ||
+                   (k && !strstr(lk_last_error(), "not writable"));
+            lk_gallery_close(g);
+        }
+        _exit(bad);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        lk_test_rmtree(dir);
+        free(dir);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
+/* Issue 17 row 4: a database that lost commits (here its generation set
+ * back, as a damaged log or a power loss leaves it) is warned about: its
+ * index file was written at a later generation. */
+static void test_lost_commits_warned(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("lost");
+    float probes[3][DIM];
+    small_gallery(dir, probes);
+    raw_exec(dir, "UPDATE meta SET value = value - 2 WHERE key = 'generation'");
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    lk_gallery *g = open_ok(dir, LK_GALLERY_READONLY);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_non_null(strstr(logged, "were lost"));
+    assert_non_null(strstr(logged, "face.faiss"));
+    lk_gallery_close(g);
+    /* An intact gallery says nothing of the kind. */
+    small_gallery(dir, probes);
+    logged[0] = '\0';
+    lk_log_set(keep_log, LK_LOG_WARN, NULL);
+    g = open_ok(dir, 0);
+    lk_log_set(NULL, LK_LOG_ERROR, NULL);
+    assert_null(strstr(logged, "were lost"));
+    lk_gallery_close(g);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 /* A test run once for each modality, named after both. */
 #define PER_MODALITY(fn)                                                    \
     { #fn "/face", fn, NULL, NULL, (void *)&FACE_CASE },                    \
@@ -3118,6 +3431,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_open_reopen),
+        cmocka_unit_test(test_empty_db_is_damage),
+        cmocka_unit_test(test_files_private),
+        cmocka_unit_test(test_hostile_rows),
+        cmocka_unit_test(test_readonly_mount),
+        cmocka_unit_test(test_lost_commits_warned),
         cmocka_unit_test(test_model_mismatch),
         cmocka_unit_test(test_search_grouping),
         cmocka_unit_test(test_index_wrapper),
