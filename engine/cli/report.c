@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <getopt.h>
 #include <math.h>
@@ -380,7 +381,11 @@ int cmd_report(int argc, char **argv)
     if (path && tmp) {
         snprintf(path, n, "%s/index.html", a.out);
         snprintf(tmp, n, "%s/.index.html.tmp", a.out);
-        FILE *f = fopen(tmp, "w");
+        /* private: the page shows faces */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (fd >= 0 && !f)
+            close(fd);
         int ok = f && write_report(f, fs, arr, a.record) == 0;
         if (f && fclose(f) != 0)
             ok = 0;

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <math.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define STORE_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
@@ -195,6 +197,13 @@ lk_status lk_findings_open(const char *path, unsigned flags, lk_findings **out)
                            (flags & LK_FINDINGS_CREATE ? SQLITE_OPEN_CREATE
                                                        : 0));
     lk_status rs = LK_OK;
+    /* A new store is private (0600: it names reviewers and where content
+     * was found); SQLite gives its -wal and -shm the same mode. */
+    if (flags & LK_FINDINGS_CREATE) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (sqlite3_open_v2(path, &fs->db, oflags, NULL) != SQLITE_OK) {
         rs = fs->db && sqlite3_errcode(fs->db) == SQLITE_CANTOPEN
                  ? lk__error(LK_ERR_NOT_FOUND, "%s: no findings store%s", path,

@@ -46,6 +46,7 @@ alerts=$(grep -c '"action":"alert"' "$T/out")
 check "report" 0 "$LK" report --record "$C" --out "$T/report"
 R="$T/report/index.html"
 has "the page written" "$T/out" "index.html: $n findings"
+[ "$(stat -c %a "$R")" = 600 ] && ok "the page is private (0600)" || ko "the page is private ($(stat -c %a "$R"))"
 # Nothing the page needs comes from outside it.
 if grep -Eq '(src|href)="[^"#d]|(src|href)="d[^a]' "$R"; then ko "self-contained (no src/href but data:)"; else ok "self-contained (no src/href but data:)"; fi
 if [ -z "$BROWSER" ]; then

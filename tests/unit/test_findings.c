@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char tmpdir[512], store[600];
 
@@ -96,6 +97,9 @@ static void test_record(void **state)
     lk_findings *fs = NULL;
     assert_int_equal(lk_findings_open(store, 0, &fs), LK_ERR_NOT_FOUND);
     fs = open_store(LK_FINDINGS_CREATE);
+    struct stat st;
+    assert_int_equal(stat(store, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);   /* private, whatever umask */
     const char *sha = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12";
     lk_scan_result *r = result("/media/clip.mp4", sha, LK_ACTION_REVIEW);
     /* the first finding has a crop, the content a context picture */
