@@ -1883,6 +1883,67 @@ static const char V1_ROWS[] =
     "(1700000006, 'scan', '" OLD_STRANGER "', 'finding of " OLD_STRANGER "'), "
     "(1700000007, 'enrol', 'kept-performer', 'template 2');";
 
+/* A change whose audit entry cannot be written does not happen: with the
+ * audit insert made to fail (a trigger added by hand), adding a performer,
+ * enrolling, a licence, a refusal and an erasure each fail naming the
+ * cause, and nothing of them is committed (or, for the erasure, removed
+ * from the index); without the trigger all work again. */
+static void test_audit_failure_rolls_back(void **state)
+{
+    (void)state;
+    char *dir = gallery_dir("auditfail");
+    lk_gallery *g = open_ok(dir, LK_GALLERY_CREATE);
+    float e[DIM], other[DIM];
+    rng_seed(29);
+    random_unit(e, DIM);
+    random_unit(other, DIM);
+    assert_int_equal(lk_gallery_add_performer(g, "kept", NULL), LK_OK);
+    add_ok(g, "kept", e, NULL);
+    const int64_t entries = db_int(dir, "SELECT count(*) FROM audit");
+    char *path = join(dir, "gallery.db");
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_busy_timeout(raw, 5000);
+    assert_int_equal(sqlite3_exec(raw, "CREATE TRIGGER inject BEFORE INSERT "
+                                       "ON audit BEGIN SELECT RAISE(ABORT, "
+                                       "'injected audit failure'); END;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(lk_gallery_add_performer(g, "new", NULL), LK_OK);
+    assert_non_null(strstr(lk_last_error(), "injected audit failure"));
+    int64_t tid = 0;
+    assert_int_not_equal(lk__gallery_add_template(g, LK_MODALITY_FACE, "kept",
+                                                  other, NULL, NULL, NULL, 0,
+                                                  &tid, NULL), LK_OK);
+    int64_t lid = 0;
+    assert_int_not_equal(lk_licence_add(g, "{\"performer\":\"kept\","
+                                           "\"modalities\":[\"face\"],"
+                                           "\"uses\":[\"dubbing\"],"
+                                           "\"licensee\":{\"name\":\"L\"},"
+                                           "\"from\":\"2026-01-01\"}", &lid),
+                         LK_OK);
+    assert_int_not_equal(lk_policy_set(g, "kept", LK_USE_AI_TRAINING), LK_OK);
+    assert_int_not_equal(lk_gallery_remove_performer(g, "kept"), LK_OK);
+    /* nothing committed, nothing erased */
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM performers"), 1);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM templates"), 1);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM licences"), 0);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM refusals"), 0);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM audit"), entries);
+    float score;
+    assert_string_equal(top1(g, e, &score), "kept");
+    assert_int_equal(sqlite3_exec(raw, "DROP TRIGGER inject", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(lk_gallery_add_performer(g, "new", NULL), LK_OK);
+    assert_int_equal(lk_gallery_remove_performer(g, "kept"), LK_OK);
+    lk_audit_report rep = { .size = sizeof rep };
+    assert_int_equal(lk_gallery_audit_verify(g, NULL, &rep), LK_OK);
+    lk_gallery_close(g);
+    free(path);
+    lk_test_rmtree(dir);
+    free(dir);
+}
+
 static void test_audit_upgrade_v1(void **state)
 {
     (void)state;
@@ -3452,6 +3513,7 @@ int main(void)
         cmocka_unit_test(test_audit_tamper),
         cmocka_unit_test(test_audit_erasure_bytes),
         cmocka_unit_test(test_audit_upgrade_v1),
+        cmocka_unit_test(test_audit_failure_rolls_back),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_performers_list),
         cmocka_unit_test(test_readonly),
