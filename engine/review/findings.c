@@ -2,11 +2,11 @@
  * findings.c — the findings store: a SQLite file of its own (content
  * findings, never the gallery's biometrics) that a monitoring team works
  * from.  A finding is keyed by the content (the file's SHA-256), the
- * performer, the modality and the time range, so a rescan of the same
- * content updates it (what the scan said now, where it was seen) rather
- * than adding another; its review state moves new -> confirmed | dismissed
- * -> notice-sent -> resolved, each change a row of reviews with the
- * reviewer, the time and a reason that is required.
+ * performer, the modality and the time range (in a photo, the face), so
+ * a rescan of the same content updates it (what the scan said now, where
+ * it was seen) rather than adding another; its review state moves new ->
+ * confirmed | dismissed -> notice-sent -> resolved, each change a row of
+ * reviews with the reviewer, the time and a reason that is required.
  */
 #include "core/core.h"
 #include "core/names.h"
@@ -45,6 +45,7 @@ static const char SCHEMA[] =
     "  modality TEXT NOT NULL,\n"
     "  start_ms INTEGER NOT NULL,\n"
     "  end_ms INTEGER NOT NULL,\n"
+    "  part INTEGER NOT NULL,      -- a photo's face index; 0 in time\n"
     "  media TEXT NOT NULL,\n"
     "  path TEXT NOT NULL,         -- where it was seen last\n"
     "  context TEXT,               -- the scan's context (JSON), last\n"
@@ -59,7 +60,7 @@ static const char SCHEMA[] =
     "  first_seen INTEGER NOT NULL,\n"
     "  last_seen INTEGER NOT NULL,\n"
     "  scans INTEGER NOT NULL DEFAULT 1,\n"
-    "  UNIQUE (content_sha256, performer, modality, start_ms, end_ms)\n"
+    "  UNIQUE (content_sha256, performer, modality, start_ms, end_ms, part)\n"
     ");\n"
     "CREATE INDEX findings_state ON findings (state, action);\n"
     "CREATE TABLE sightings (\n"
@@ -344,9 +345,10 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
     sqlite3_stmt *up = rs == LK_OK ? prep(fs,
         "INSERT INTO findings (content_sha256, performer, modality, start_ms, "
         "end_ms, media, path, context, score, fmr, verdict, licence, action, "
-        "finding, provenance, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, "
-        "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) "
-        "ON CONFLICT (content_sha256, performer, modality, start_ms, end_ms) "
+        "finding, provenance, first_seen, last_seen, part) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, "
+        "?17) ON CONFLICT (content_sha256, performer, modality, start_ms, "
+        "end_ms, part) "
         "DO UPDATE SET path = excluded.path, context = excluded.context, "
         "score = excluded.score, fmr = excluded.fmr, verdict = "
         "excluded.verdict, licence = excluded.licence, action = "
@@ -395,6 +397,9 @@ lk_status lk_findings_record(lk_findings *fs, const lk_scan_result *res,
         sqlite3_bind_text(up, 14, fj, -1, free);
         sqlite3_bind_text(up, 15, prov_text, -1, SQLITE_STATIC);
         sqlite3_bind_int64(up, 16, now);
+        /* two faces of one performer in a photo are two findings */
+        sqlite3_bind_int(up, 17, res->kind == LK_MEDIA_IMAGE ? f->face_index
+                                                             : 0);
         int rc = sqlite3_step(up);
         int64_t id = 0;
         if (rc == SQLITE_ROW) {

@@ -241,6 +241,37 @@ static void test_record(void **state)
     assert_non_null(strstr(lk_last_error(), "not a Likeness findings store"));
 }
 
+/* Two faces of one performer in one photo are two findings, and stay two
+ * on a rescan. */
+static void test_two_faces(void **state)
+{
+    (void)state;
+    char path[700];
+    snprintf(path, sizeof path, "%s/faces.db", tmpdir);
+    lk_findings *fs = NULL;
+    assert_int_equal(lk_findings_open(path, LK_FINDINGS_CREATE, &fs), LK_OK);
+    lk_scan_result *r = result("/media/twins.jpg",
+        "ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56ef56",
+        LK_ACTION_REVIEW);
+    r->kind = LK_MEDIA_IMAGE;
+    for (int i = 0; i < 2; i++) {
+        lk_finding *f = &r->findings[i];
+        free((char *)f->performer_id);
+        f->performer_id = strdup("ana");
+        f->start = f->end = 0;
+        f->face_index = i;
+    }
+    int added = 0, updated = 0;
+    assert_int_equal(lk_findings_record(fs, r, NULL, NULL, &added, &updated),
+                     LK_OK);
+    assert_true(added == 2 && updated == 0);
+    assert_int_equal(lk_findings_record(fs, r, NULL, NULL, &added, &updated),
+                     LK_OK);
+    assert_true(added == 0 && updated == 2);
+    lk_scan_result_free(r);
+    lk_findings_close(fs);
+}
+
 static void test_states(void **state)
 {
     (void)state;
@@ -259,6 +290,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_two_faces),
         cmocka_unit_test(test_states),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
