@@ -1394,9 +1394,9 @@ LK_API lk_status lk_media_probe(const char *path, lk_media_kind *out);
  * A SQLite file of its own (content findings, never the gallery's
  * biometrics).  A finding is keyed by the content (the file's SHA-256),
  * the performer, the modality and the time range (in a photo, the face):
- * recording a rescan of
- * the same content updates the finding (what the scan says now, where it
- * was seen) instead of adding one, and keeps its review state.  The state
+ * recording a rescan of the same content updates the finding (what the
+ * scan says now, where it was seen) instead of adding one, and keeps its
+ * review state.  The state
  * moves new -> confirmed | dismissed; confirmed -> notice-sent | dismissed;
  * dismissed -> confirmed; notice-sent -> resolved; each move is kept with
  * the reviewer, the time and a reason, which is required.  A store may be
