@@ -61,13 +61,6 @@ void lk__licence_free(lk__licence *l);
 /* The canonical text of l->body (sorted keys, compact); malloc'd. */
 char *lk__licence_text(const lk__licence *l);
 
-/* Unix seconds of a "YYYY-MM-DD" day's start (UTC), or of a
- * "YYYY-MM-DDTHH:MM:SSZ" time: 0 and *t set, -1 when malformed. */
-int lk__parse_date(const char *s, int64_t *t);
-/* "YYYY-MM-DD" of unix seconds t (UTC) into buf (11 bytes). */
-void lk__format_day(int64_t t, char buf[11]);
-/* "YYYY-MM-DDTHH:MM:SSZ" of t into buf (21 bytes). */
-void lk__format_time(int64_t t, char buf[21]);
 /* 1 when code is an ISO 3166-1 alpha-2 code (upper case), 0 when not, -1
  * (with the error set) when the list cannot be read. */
 int lk__territory_known(const char *code);

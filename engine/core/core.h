@@ -69,4 +69,12 @@ lk_status lk__open_regular(const char *path, int *fd_out, size_t *size_out);
 lk_status lk__read_file(const char *path, size_t max_bytes, uint8_t **out,
                         size_t *n_out);
 
+/* Unix seconds of a "YYYY-MM-DD" day's start (UTC), or of a
+ * "YYYY-MM-DDTHH:MM:SSZ" time: 0 and *t set, -1 when malformed. */
+int lk__parse_date(const char *s, int64_t *t);
+/* "YYYY-MM-DD" of unix seconds t (UTC) into buf (11 bytes). */
+void lk__format_day(int64_t t, char buf[11]);
+/* "YYYY-MM-DDTHH:MM:SSZ" of t into buf (21 bytes). */
+void lk__format_time(int64_t t, char buf[21]);
+
 #endif

@@ -541,14 +541,6 @@ lk_status lk_findings_mark(lk_findings *fs, int64_t id, lk_review_state to,
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-static void time_text(int64_t t, char buf[21])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The row of a findings query (the columns of ROW_COLUMNS) as JSON. */
 #define ROW_COLUMNS                                                          \
     "f.id, f.content_sha256, f.performer, f.modality, f.start_ms, "          \
@@ -559,8 +551,8 @@ static void time_text(int64_t t, char buf[21])
 static json_t *row_json(sqlite3_stmt *s)
 {
     char a[21], b[21];
-    time_text(sqlite3_column_int64(s, 17), a);
-    time_text(sqlite3_column_int64(s, 18), b);
+    lk__format_time(sqlite3_column_int64(s, 17), a);
+    lk__format_time(sqlite3_column_int64(s, 18), b);
     const char *ctx = (const char *)sqlite3_column_text(s, 8);
     json_t *o = json_pack(
         "{s:I,s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:o,s:f,s:o,s:s,s:s,s:s,s:o,s:o,"
@@ -693,7 +685,7 @@ lk_status lk_findings_get(lk_findings *fs, int64_t id, char **json)
                 continue;
             }
             char t[21];
-            time_text(sqlite3_column_int64(s, k ? 0 : 2), t);
+            lk__format_time(sqlite3_column_int64(s, k ? 0 : 2), t);
             const char *c = (const char *)sqlite3_column_text(s, 1);
             json_t *e = k ? json_pack("{s:s,s:s,s:s,s:s,s:s}", "time", t,
                                       "reviewer",
