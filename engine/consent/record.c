@@ -524,11 +524,7 @@ lk_status lk__licence_parse(const char *text, json_t *obj, const char *what,
             lk__use_vocabulary());
     if (r.st != LK_OK)
         goto out;
-    json_t *uc = json_array();
-    for (unsigned b = 1; b && b <= l->uses; b <<= 1)
-        if (l->uses & b)
-            json_array_append_new(uc, json_string(lk_use_name((lk_use)b)));
-    json_object_set_new(canon, "uses", uc);
+    json_object_set_new(canon, "uses", lk__uses_json(l->uses));
 
     set_text(&r, canon, "description",
              text_field(&r, o, "description", "description", 0));

@@ -96,6 +96,25 @@ void lk__uses_text(unsigned uses, const char *sep, char *buf, size_t n)
         }
 }
 
+/* The names of the bits set in bits, each by name(bit), as a JSON list. */
+static json_t *bit_names(unsigned bits, const char *(*name)(unsigned))
+{
+    json_t *a = json_array();
+    for (unsigned b = 1; a && b && b <= bits; b <<= 1)
+        if (bits & b)
+            json_array_append_new(a, json_string(name(b)));
+    return a;
+}
+
+static const char *use_bit_name(unsigned b) { return lk_use_name((lk_use)b); }
+
+json_t *lk__uses_json(unsigned uses) { return bit_names(uses, use_bit_name); }
+
+json_t *lk__basis_json(unsigned basis)
+{
+    return bit_names(basis, lk_basis_name);
+}
+
 const char *lk__use_vocabulary(void)
 {
 #define USE_LIST(value, name) ", " name

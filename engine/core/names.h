@@ -12,6 +12,7 @@
 
 #include "likeness.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define LK__STATUS_NAMES(X)                                                  \
@@ -126,6 +127,11 @@
 /* The names of the uses in set uses, joined by sep, into buf (n bytes,
  * cut short when too small). */
 void lk__uses_text(unsigned uses, const char *sep, char *buf, size_t n);
+
+/* The names of a set of uses, and of a set of LK_BASIS_* bits, as a new
+ * JSON list (NULL when out of memory). */
+json_t *lk__uses_json(unsigned uses);
+json_t *lk__basis_json(unsigned basis);
 
 /* "digital-double, voice-clone, …": the uses' names, for messages. */
 const char *lk__use_vocabulary(void);

@@ -434,15 +434,6 @@ lk_status lk_licence_list(lk_gallery *gal, const char *performer, char **json)
     return rs;
 }
 
-static json_t *uses_json(unsigned uses)
-{
-    json_t *a = json_array();
-    for (unsigned b = 1; a && b && b <= uses; b <<= 1)
-        if (uses & b)
-            json_array_append_new(a, json_string(lk_use_name((lk_use)b)));
-    return a;
-}
-
 lk_status lk_licence_export(lk_gallery *gal, const char *performer,
                             char **json)
 {
@@ -509,7 +500,8 @@ lk_status lk_licence_export(lk_gallery *gal, const char *performer,
         lk__format_time(sqlite3_column_int64(s, 2), t);
         json_t *r = json_pack("{s:s,s:o,s:s}", "performer",
                               (const char *)sqlite3_column_text(s, 0), "never",
-                              uses_json((unsigned)sqlite3_column_int64(s, 1)),
+                              lk__uses_json(
+                                  (unsigned)sqlite3_column_int64(s, 1)),
                               "since", t);
         if (!r || json_array_append_new(refs, r))
             rs = LK_ERR_NOMEM;

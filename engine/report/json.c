@@ -5,6 +5,7 @@
  * working.
  */
 #include "core/core.h"
+#include "core/names.h"
 #include "match/result.h"
 #include "report/report.h"
 
@@ -193,17 +194,6 @@ static json_t *evidence_json(const lk_scan_result *res, const lk_finding *f)
                      "synthetic_speech", speech);
 }
 
-static json_t *bits_json(unsigned bits, const char *(*name)(unsigned))
-{
-    json_t *a = json_array();
-    for (unsigned b = 1; a && b && b <= bits; b <<= 1)
-        if (bits & b)
-            json_array_append_new(a, json_string(name(b)));
-    return a;
-}
-
-static const char *use_name(unsigned b) { return lk_use_name((lk_use)b); }
-
 /* The licence check of a finding: null when nothing matched. */
 static json_t *licence_json(const lk_finding *f)
 {
@@ -218,8 +208,8 @@ static json_t *licence_json(const lk_finding *f)
                                     ? json_integer(f->licence_version)
                                     : json_null(),
                      "licensee", str(f->licensee),
-                     "basis", bits_json(f->licence_basis, lk_basis_name),
-                     "uses", bits_json(f->uses, use_name),
+                     "basis", lk__basis_json(f->licence_basis),
+                     "uses", lk__uses_json(f->uses),
                      "reason", str(f->licence_reason));
 }
 
