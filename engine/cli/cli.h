@@ -145,6 +145,10 @@ int cli_int_arg(const char *name, const char *arg, long lo, long hi,
                 const char *what, int *out);
 int cli_double_arg(const char *name, const char *arg, double lo, double hi,
                    int open_lo, const char *what, double *out);
+/* A record's id operand, a positive number, into *id: 0, or -1 with
+ * "'ARG' is not a WHAT id (…, as `likeness LISTING` shows)". */
+int cli_id_arg(const char *arg, const char *what, const char *listing,
+               int64_t *id);
 
 /* ---- the commands ------------------------------------------------------ */
 

@@ -301,20 +301,6 @@ static int open_gallery(const consent_args *a, unsigned flags,
     return 0;
 }
 
-/* The record id operand: a positive integer. */
-static int record_id(const char *arg, int64_t *id)
-{
-    char *end;
-    long long v = arg ? strtoll(arg, &end, 10) : 0;
-    if (!arg || *end || end == arg || v <= 0) {
-        cli_fail("'%s' is not a licence record id (a positive number, as "
-                 "`likeness consent list` shows)", arg ? arg : "");
-        return -1;
-    }
-    *id = v;
-    return 0;
-}
-
 static int print_record(lk_gallery *gal, int64_t id, int version, int json)
 {
     char *rec = NULL;
@@ -481,7 +467,7 @@ static int consent_main(const cli_command *cmd, const char *sub_name,
         json_t *r = NULL;
         if (cmd == &amend_command) {
             char *cur = NULL;
-            if (record_id(operand, &id) != 0 ||
+            if (cli_id_arg(operand, "licence record", "consent list", &id) != 0 ||
                 open_gallery(&a, 0, &gal) != 0)
                 goto out;
             if ((s = lk_licence_get(gal, id, 0, &cur)) != LK_OK) {
@@ -556,7 +542,7 @@ static int consent_main(const cli_command *cmd, const char *sub_name,
         json_decref(arr);
         rc = EXIT_NONE;
     } else if (cmd == &show_command) {
-        if (record_id(operand, &id) == 0 &&
+        if (cli_id_arg(operand, "licence record", "consent list", &id) == 0 &&
             open_gallery(&a, LK_GALLERY_READONLY, &gal) == 0)
             rc = print_record(gal, id, a.version, a.o.json);
     } else if (cmd == &revoke_command) {
@@ -572,7 +558,7 @@ static int consent_main(const cli_command *cmd, const char *sub_name,
             }
             at = (int64_t)timegm(&tm);
         }
-        if (record_id(operand, &id) != 0 || open_gallery(&a, 0, &gal) != 0)
+        if (cli_id_arg(operand, "licence record", "consent list", &id) != 0 || open_gallery(&a, 0, &gal) != 0)
             goto out;
         if ((s = lk_licence_revoke(gal, id, at, a.reason)) != LK_OK) {
             cli_fail_status(s);

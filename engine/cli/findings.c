@@ -362,19 +362,6 @@ static char *read_text(const char *path)
     return b;
 }
 
-static int parse_id(const char *arg, int64_t *id)
-{
-    char *end;
-    long long v = arg ? strtoll(arg, &end, 10) : 0;
-    if (!arg || *end || end == arg || v <= 0) {
-        cli_fail("'%s' is not a finding id (a positive number, as "
-                 "`likeness findings list` shows)", arg ? arg : "");
-        return -1;
-    }
-    *id = v;
-    return 0;
-}
-
 static int findings_main(const cli_command *cmd, const char *name, int argc,
                          char **argv)
 {
@@ -397,7 +384,7 @@ static int findings_main(const cli_command *cmd, const char *name, int argc,
         return EXIT_ERROR;
     }
     int64_t id = 0;
-    if (want_id && parse_id(argv[optind], &id) != 0)
+    if (want_id && cli_id_arg(argv[optind], "finding", "findings list", &id) != 0)
         return EXIT_ERROR;
     lk_review_state to = LK_REVIEW_NEW;
     if (cmd == &mark_command) {

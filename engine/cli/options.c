@@ -128,3 +128,17 @@ int cli_double_arg(const char *name, const char *arg, double lo, double hi,
     *out = v;
     return CLI_SET_OK;
 }
+
+int cli_id_arg(const char *arg, const char *what, const char *listing,
+               int64_t *id)
+{
+    char *end;
+    long long v = arg ? strtoll(arg, &end, 10) : 0;
+    if (!arg || *end || end == arg || v <= 0) {
+        cli_fail("'%s' is not a %s id (a positive number, as `likeness %s` "
+                 "shows)", arg ? arg : "", what, listing);
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
