@@ -6,6 +6,9 @@
 #   hasnt NAME FILE PATTERN           FILE does not
 #   finish                            the plan and a summary; exits 0 when
 #                                     nothing failed
+# Set before sourcing: TAP_TIMEOUT=S runs every checked command under
+# timeout(1) (a blocking read fails the check instead of hanging it);
+# TAP_FIXED=1 makes has/hasnt match fixed strings, not patterns.
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -13,7 +16,11 @@ ko() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() {
     name=$1 want=$2
     shift 2
-    "$@" >"$T/out" 2>"$T/err"
+    if [ -n "${TAP_TIMEOUT:-}" ]; then
+        timeout "$TAP_TIMEOUT" "$@" >"$T/out" 2>"$T/err"
+    else
+        "$@" >"$T/out" 2>"$T/err"
+    fi
     got=$?
     if [ "$got" = "$want" ]; then ok "$name"; else
         ko "$name (exit $got, want $want)"
@@ -21,14 +28,15 @@ check() {
         sed 's/^/#   err: /' "$T/err" | head -20
     fi
 }
+tap_grep() { if [ "${TAP_FIXED:-0}" = 1 ]; then grep -qF -- "$1" "$2"; else grep -q -- "$1" "$2"; fi; }
 has() {
-    if grep -q -- "$3" "$2"; then ok "$1"; else
+    if tap_grep "$3" "$2"; then ok "$1"; else
         ko "$1 (no '$3' in $2)"
         sed 's/^/#   | /' "$2" | head -20
     fi
 }
 hasnt() {
-    if grep -q -- "$3" "$2"; then
+    if tap_grep "$3" "$2"; then
         ko "$1 ('$3' in $2)"
         sed 's/^/#   | /' "$2" | head -20
     else

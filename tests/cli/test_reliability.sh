@@ -10,33 +10,11 @@ set -u
 LK=$1
 ROOT=${LK_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d "${LK_TEST_TMP:-/tmp}/rel.XXXXXX" 2>/dev/null || mktemp -d)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "not ok - $1"; }
-# check NAME EXPECTED_EXIT cmd... ; output in $T/out, $T/err.  Every
-# command runs under a timeout: a blocking open or read fails the test
-# instead of hanging it.
-check() {
-    name=$1 want=$2
-    shift 2
-    timeout 120 "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" = "$want" ]; then ok "$name"; else
-        ko "$name (exit $got, want $want)"
-        sed 's/^/#   out: /' "$T/out" | head -10
-        sed 's/^/#   err: /' "$T/err" | head -10
-    fi
-}
-has() { # has NAME FILE PATTERN (fixed string)
-    if grep -qF -- "$3" "$2"; then ok "$1"; else
-        ko "$1 (no '$3' in $2)"
-        sed 's/^/#   | /' "$2" | head -10
-    fi
-}
-hasnt() {
-    if grep -qF -- "$3" "$2"; then ko "$1 ('$3' in $2)"; sed 's/^/#   | /' "$2" | head -10; else ok "$1"; fi
-}
+# Every checked command runs under a timeout: a blocking open or read
+# fails the test instead of hanging it.  has/hasnt match fixed strings.
+TAP_TIMEOUT=120
+TAP_FIXED=1
+. "$(dirname "$0")/tap.sh"
 PY=/usr/bin/python3
 
 M="$T/media"
